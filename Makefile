@@ -1,0 +1,56 @@
+# stt Makefile. Every target works on a machine with only Go installed:
+# tools are pinned and run with `go run pkg@version`.
+
+GO        ?= go
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+COUNT     ?= 1
+# Packages with goroutines or shared state, tested under the race detector.
+RACE_PKGS ?= ./...
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+CMDS      := $(notdir $(wildcard cmd/*))
+
+.PHONY: all build test unit vet race purego fuzz bench lint install clean
+
+all: build
+
+build:
+	$(GO) build ./...
+	@mkdir -p bin
+	$(foreach c,$(CMDS),$(GO) build -o bin/$(c) ./cmd/$(c) &&) true
+
+## test: everything CI runs: vet, unit tests, the purego build, the race detector.
+test: vet unit purego race
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags purego ./...
+
+unit:
+	$(GO) test -count=$(COUNT) ./...
+
+purego:
+	$(GO) test -count=$(COUNT) -tags purego ./...
+
+race:
+	$(GO) test -count=$(COUNT) -race $(RACE_PKGS)
+
+## fuzz: run every FuzzXxx target for FUZZTIME each.
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
+
+## bench: all benchmarks with allocation counts.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+
+install:
+	$(foreach c,$(CMDS),$(GO) build -o $(DESTDIR)$(BINDIR)/$(c) ./cmd/$(c) &&) true
+
+clean:
+	rm -rf bin

@@ -1,0 +1,3 @@
+module github.com/sttgo/stt
+
+go 1.26

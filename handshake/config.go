@@ -1,0 +1,170 @@
+package handshake
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sttgo/stt/codec"
+)
+
+// Specification constants.
+const (
+	// DefaultTimeout is the total handshake timeout and the lifetime of
+	// half-open and recently-established entries.
+	DefaultTimeout = 10 * time.Second
+	// DefaultInitialRTO is the first retransmission interval.
+	DefaultInitialRTO = 200 * time.Millisecond
+	// DefaultMaxRTO caps the doubling retransmission interval.
+	DefaultMaxRTO = 2 * time.Second
+	// MinHelloFrame is the smallest datagram a HELLO travels in: initiators
+	// pad to it and responders drop smaller HELLOs, so that RETRY and
+	// RESPONSE are always smaller than what the initiator sent.
+	MinHelloFrame = 1200
+	// MinHelloPayload is the HELLO TLV length that fills MinHelloFrame in a
+	// type-0x05 frame without metadata.
+	MinHelloPayload = MinHelloFrame - codec.HandshakeFrameOverhead
+	// MinSeedLen is the shortest accepted pre-shared seed.
+	MinSeedLen = 16
+)
+
+// Implementation constants.
+const (
+	// DefaultMaxHalfOpen bounds the responder's half-open table.
+	DefaultMaxHalfOpen = 1024
+	// DefaultMaxHalfOpenPerIP bounds the half-open entries of one source
+	// IP address, so that one validated address cannot fill the table.
+	DefaultMaxHalfOpenPerIP = 16
+	// maxRetries is how many RETRY messages one initiator follows.
+	maxRetries = 3
+)
+
+// Config configures initiators and responders. The zero value is not
+// usable: Seed and Suites are required. Machines copy what they need at
+// construction; the Config must not be modified while they use it only
+// through Stats, IsOwnEphemeral and NewSessionID.
+type Config struct {
+	// Seed is the pre-shared seed (at least MinSeedLen bytes).
+	Seed []byte
+	// NodeID is this node's persistent random id.
+	NodeID [32]byte
+	// Suites lists the supported cipher suites in preference order (1 to
+	// codec.HandshakeMaxSuites distinct ids, each non-zero).
+	Suites []uint8
+	// Rand supplies nonces, ephemeral keys, session ids and the cookie
+	// secret; nil means crypto/rand.Reader.
+	Rand io.Reader
+	// Timeout, InitialRTO and MaxRTO default to DefaultTimeout,
+	// DefaultInitialRTO and DefaultMaxRTO when zero.
+	Timeout, InitialRTO, MaxRTO time.Duration
+	// MaxHalfOpen bounds the responder's half-open table (default
+	// DefaultMaxHalfOpen); MaxRecent bounds its cache of FINALs of recently
+	// established sessions (default MaxHalfOpen).
+	MaxHalfOpen, MaxRecent int
+	// MaxHalfOpenPerIP bounds the half-open entries of one source IP
+	// (default DefaultMaxHalfOpenPerIP).
+	MaxHalfOpenPerIP int
+	// NewSessionID, if set, picks the session id this node wants to see in
+	// frames sent to it (the engine uses it to choose ids that route to the
+	// shard running the handshake). It must return a non-zero id unique
+	// among this node's sessions. nil means 8 random non-zero bytes.
+	NewSessionID func() (codec.SessionID, error)
+	// IsOwnEphemeral, if set, reports whether pub is the ephemeral public
+	// key of one of this node's pending initiators; the responder drops such
+	// HELLOs (reflection). It must be safe for concurrent use.
+	IsOwnEphemeral func(pub *[32]byte) bool
+	// Stats receives the counters; nil means a private set.
+	Stats *Stats
+}
+
+// params is a validated Config with defaults applied.
+type params struct {
+	Config
+	pskHash [32]byte
+}
+
+func (c *Config) params() (*params, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: nil", ErrConfig)
+	}
+	p := &params{Config: *c}
+	if len(c.Seed) < MinSeedLen {
+		return nil, fmt.Errorf("%w: seed shorter than %d bytes", ErrConfig, MinSeedLen)
+	}
+	if n := len(c.Suites); n == 0 || n > codec.HandshakeMaxSuites {
+		return nil, fmt.Errorf("%w: %d suites (want 1..%d)", ErrConfig, n, codec.HandshakeMaxSuites)
+	}
+	var seen [256]bool
+	for _, s := range c.Suites {
+		if s == 0 || seen[s] {
+			return nil, fmt.Errorf("%w: suite %d zero or duplicate", ErrConfig, s)
+		}
+		seen[s] = true
+	}
+	p.Suites = append([]uint8(nil), c.Suites...)
+	if p.Rand == nil {
+		p.Rand = rand.Reader
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = DefaultTimeout
+	}
+	if p.InitialRTO <= 0 {
+		p.InitialRTO = DefaultInitialRTO
+	}
+	if p.MaxRTO <= 0 {
+		p.MaxRTO = DefaultMaxRTO
+	}
+	if p.MaxRTO < p.InitialRTO {
+		p.MaxRTO = p.InitialRTO
+	}
+	if p.MaxHalfOpen <= 0 {
+		p.MaxHalfOpen = DefaultMaxHalfOpen
+	}
+	if p.MaxHalfOpenPerIP <= 0 {
+		p.MaxHalfOpenPerIP = DefaultMaxHalfOpenPerIP
+	}
+	if p.MaxRecent <= 0 {
+		p.MaxRecent = p.MaxHalfOpen
+	}
+	if p.Stats == nil {
+		p.Stats = new(Stats)
+	}
+	p.pskHash = sha256.Sum256(c.Seed)
+	return p, nil
+}
+
+// supports reports whether suite s is in the configured list.
+func (p *params) supports(s uint8) bool {
+	for _, x := range p.Suites {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionID returns a new local session id.
+func (p *params) sessionID() (codec.SessionID, error) {
+	if p.NewSessionID != nil {
+		id, err := p.NewSessionID()
+		if err == nil && id == (codec.SessionID{}) {
+			err = fmt.Errorf("%w: NewSessionID returned zero", ErrConfig)
+		}
+		return id, err
+	}
+	var id codec.SessionID
+	for id == (codec.SessionID{}) {
+		if _, err := io.ReadFull(p.Rand, id[:]); err != nil {
+			return id, err
+		}
+	}
+	return id, nil
+}
+
+// random fills b from Rand.
+func (p *params) random(b []byte) error {
+	_, err := io.ReadFull(p.Rand, b)
+	return err
+}

@@ -1,0 +1,44 @@
+package handshake
+
+import "errors"
+
+// Errors returned by the handshake machines. All work with [errors.Is].
+// Fatal errors end an [Initiator] (ErrAuthFailed, ErrHandshakeTimeout,
+// ErrBadKeyShare, ErrNoCommonSuite from a RESPONSE); the others only mean
+// that one message was dropped.
+var (
+	// ErrAuthFailed reports a MAC or proof that does not verify: the peer
+	// does not hold the same seed, or the message was tampered with.
+	ErrAuthFailed = errors.New("handshake: peer could not prove the shared seed (wrong seed?)")
+	// ErrHandshakeTimeout reports that the initiator got no complete
+	// handshake within Config.Timeout.
+	ErrHandshakeTimeout = errors.New("handshake: timed out")
+	// ErrNoCommonSuite reports that no offered cipher suite is supported
+	// (the responder drops such a HELLO silently; the initiator times out),
+	// or a RESPONSE choosing a suite the initiator did not offer.
+	ErrNoCommonSuite = errors.New("handshake: no common cipher suite")
+	// ErrBadKeyShare reports a peer X25519 public key that gives an
+	// all-zero shared secret (a low-order point).
+	ErrBadKeyShare = errors.New("handshake: peer ephemeral key rejected")
+	// ErrReflection reports a HELLO or RESPONSE carrying this node's own
+	// node id, or a HELLO carrying one of its own pending ephemerals.
+	ErrReflection = errors.New("handshake: message reflected from this node")
+	// ErrUnexpected reports a message that does not fit the machine's
+	// state: wrong type for the role, wrong echo, no matching half-open
+	// entry, a duplicate, or a retry past the limit.
+	ErrUnexpected = errors.New("handshake: unexpected message")
+	// ErrReplay reports a HELLO whose nonce already completed a session.
+	ErrReplay = errors.New("handshake: replayed HELLO")
+	// ErrShortHello reports a HELLO payload smaller than MinHelloPayload
+	// (anti-amplification: an unpadded HELLO gets no answer).
+	ErrShortHello = errors.New("handshake: HELLO shorter than the minimum datagram size")
+	// ErrHalfOpenFull reports that the responder's half-open table is full.
+	ErrHalfOpenFull = errors.New("handshake: half-open table full")
+	// ErrFinalInvalid reports a FINAL whose MAC does not verify; the
+	// initiator drops it and keeps retransmitting AUTH_PROOF.
+	ErrFinalInvalid = errors.New("handshake: FINAL authentication failed")
+	// ErrState reports a method called in the wrong state (Start twice).
+	ErrState = errors.New("handshake: wrong state for this call")
+	// ErrConfig reports an invalid Config.
+	ErrConfig = errors.New("handshake: invalid config")
+)

@@ -1,0 +1,499 @@
+package handshake
+
+import (
+	"bytes"
+	"crypto/ecdh"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sttgo/stt/codec"
+)
+
+func TestFullHandshake(t *testing.T) {
+	p := newPair(t, 1)
+	ik, rk := p.run()
+	if ik.LocalSessionID != rk.RemoteSessionID || ik.RemoteSessionID != rk.LocalSessionID {
+		t.Fatalf("session ids do not match: %+v %+v", ik, rk)
+	}
+	if ik.LocalSessionID == (codec.SessionID{}) || rk.LocalSessionID == (codec.SessionID{}) {
+		t.Fatal("zero session id")
+	}
+	if ik.SendSecret != rk.RecvSecret || ik.RecvSecret != rk.SendSecret || ik.SendSecret == ik.RecvSecret {
+		t.Fatal("traffic secrets are not opposite")
+	}
+	if !ik.Initiator || rk.Initiator || ik.Suite != 1 || rk.Suite != 1 {
+		t.Fatalf("roles/suite: %+v %+v", ik, rk)
+	}
+	if ik.PeerNodeID != p.rcfg.NodeID || rk.PeerNodeID != p.icfg.NodeID || ik.Peer != addrR || rk.Peer != addrI {
+		t.Fatal("peer identities")
+	}
+	want := []codec.HandshakeType{codec.HandshakeHello, codec.HandshakeRetry, codec.HandshakeHello,
+		codec.HandshakeResponse, codec.HandshakeAuthProof, codec.HandshakeFinal}
+	if len(p.trace) != len(want) {
+		t.Fatalf("trace has %d messages", len(p.trace))
+	}
+	for i, m := range p.trace {
+		if m.typ != want[i] {
+			t.Fatalf("message %d is %v, want %v", i, m.typ, want[i])
+		}
+		frame, _ := AppendFrame(nil, m.b, uint64(i), p.now)
+		t.Logf("%-10v payload %4d B, frame %4d B", m.typ, len(m.b), len(frame))
+	}
+	if s := p.rcfg.Stats; s.Established.Load() != 1 || s.RetriesSent.Load() != 1 || p.resp.HalfOpen() != 0 {
+		t.Fatal("responder stats")
+	}
+
+	// A second handshake to the same responder reuses the cached cookie:
+	// no RETRY round trip.
+	in2, err := NewInitiator(p.icfg, addrR, p.jar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.in, p.trace = in2, nil
+	ik2, _ := p.run()
+	if len(p.trace) != 4 || p.trace[1].typ != codec.HandshakeResponse {
+		t.Fatalf("reconnect used %d messages", len(p.trace))
+	}
+	if ik2.SendSecret == ik.SendSecret || ik2.LocalSessionID == ik.LocalSessionID {
+		t.Fatal("second session reuses keys or ids")
+	}
+}
+
+// TestKeyScheduleIndependent recomputes the whole key schedule from the
+// captured messages and the initiator's ephemeral private key with
+// straight-line code written from the design text.
+func TestKeyScheduleIndependent(t *testing.T) {
+	p := newPair(t, 7)
+	ik, rk := p.run()
+	priv, err := ecdh.X25519().NewPrivateKey(p.icfg.Rand.(*recReader).log.Bytes()[:32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hello codec.Hello
+	var resp codec.Response
+	var auth codec.AuthProof
+	var fin codec.Final
+	if hello.Decode(p.find(codec.HandshakeHello, 1)) != nil || resp.Decode(p.find(codec.HandshakeResponse, 0)) != nil ||
+		auth.Decode(p.find(codec.HandshakeAuthProof, 0)) != nil || fin.Decode(p.find(codec.HandshakeFinal, 0)) != nil {
+		t.Fatal("decode")
+	}
+	if !bytes.Equal(priv.PublicKey().Bytes(), hello.Eph[:]) {
+		t.Fatal("ephemeral private key not recovered")
+	}
+	pub, _ := ecdh.X25519().NewPublicKey(resp.Eph[:])
+	dh, _ := priv.ECDH(pub)
+	psk := sha256.Sum256(testSeed)
+	prk, _ := hkdf.Extract(sha256.New, append(psk[:], dh...), []byte("stt v1 handshake"))
+	var cores [][]byte
+	th := func() []byte {
+		h := sha256.New()
+		h.Write([]byte("stt v1 transcript"))
+		for _, c := range cores {
+			h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(c))))
+			h.Write(c)
+		}
+		return h.Sum(nil)
+	}
+	mac := func(label string, th []byte) []byte {
+		k, _ := hkdf.Expand(sha256.New, prk, label+string(th), 32)
+		m := hmac.New(sha256.New, k)
+		m.Write(th)
+		return m.Sum(nil)
+	}
+	// The HELLO core is the HELLO without cookie and pad.
+	plain := hello
+	plain.HasCookie, plain.HasPad = false, false
+	plainCore := plain.Append(nil)
+	plainCore = mutateRemoveKey(t, plainCore, "cookie")
+	if !bytes.Equal(plainCore, hello.AppendCore(nil)) {
+		t.Fatal("HELLO core is not HELLO minus cookie and pad")
+	}
+	cores = append(cores, plainCore, mutateRemoveKey(t, p.find(codec.HandshakeResponse, 0), "mac"))
+	if !bytes.Equal(mac("stt v1 responder proof", th()), resp.MAC[:]) {
+		t.Fatal("RESPONSE mac")
+	}
+	cores = append(cores, mutateRemoveKey(t, p.find(codec.HandshakeAuthProof, 0), "proof"))
+	if !bytes.Equal(mac("stt v1 initiator proof", th()), auth.Proof[:]) {
+		t.Fatal("AUTH_PROOF proof")
+	}
+	cores = append(cores, mutateRemoveKey(t, p.find(codec.HandshakeFinal, 0), "mac"))
+	thF := th()
+	if !bytes.Equal(mac("stt v1 final", thF), fin.MAC[:]) {
+		t.Fatal("FINAL mac")
+	}
+	master, _ := hkdf.Expand(sha256.New, prk, "stt v1 master"+string(thF), 32)
+	i2r, _ := hkdf.Expand(sha256.New, master, "stt v1 i2r", 32)
+	r2i, _ := hkdf.Expand(sha256.New, master, "stt v1 r2i", 32)
+	if !bytes.Equal(i2r, ik.SendSecret[:]) || !bytes.Equal(r2i, rk.SendSecret[:]) {
+		t.Fatal("traffic secrets")
+	}
+	if hello.SID != ik.LocalSessionID || resp.SID != rk.LocalSessionID {
+		t.Fatal("sids")
+	}
+	ku, _ := hkdf.Expand(sha256.New, i2r, "stt v1 ku", 32)
+	key, _ := hkdf.Expand(sha256.New, i2r, "stt v1 key", 32)
+	stc, _ := hkdf.Expand(sha256.New, i2r, "stt v1 stc", 32)
+	if n := NextSecret(ik.SendSecret); !bytes.Equal(ku, n[:]) {
+		t.Fatal("NextSecret")
+	}
+	if k := AEADKey(ik.SendSecret); !bytes.Equal(key, k[:]) {
+		t.Fatal("AEADKey")
+	}
+	if s := STCSeed(ik.SendSecret); !bytes.Equal(stc, s[:]) {
+		t.Fatal("STCSeed")
+	}
+}
+
+// mutateRemoveKey re-encodes a TLV dict without key.
+func mutateRemoveKey(t *testing.T, b []byte, key string) []byte {
+	t.Helper()
+	v, err := codec.UnmarshalTLV(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := v.(map[string]any)
+	if _, ok := m[key]; !ok {
+		t.Fatalf("no key %q", key)
+	}
+	delete(m, key)
+	out, err := codec.MarshalTLV(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestWrongSeed(t *testing.T) {
+	p := newPair(t, 2)
+	p.rcfg.Seed = []byte("another seed, not the same one!!")
+	p.resp, _ = NewResponder(p.rcfg)
+	hello, _ := p.in.Start(p.now)
+	retry, _, _ := p.toResponder(hello)
+	hello2, _, _ := p.in.Handle(retry, p.now)
+	resp, _, err := p.toResponder(hello2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, done, err := p.in.Handle(resp, p.now)
+	if !errors.Is(err, ErrAuthFailed) || done || out != nil {
+		t.Fatalf("wrong seed: out=%d done=%v err=%v", len(out), done, err)
+	}
+	if !strings.Contains(err.Error(), "wrong seed") {
+		t.Fatalf("unclear message: %q", err)
+	}
+	if _, _, err := p.in.Handle(resp, p.now); !errors.Is(err, ErrAuthFailed) || p.in.Err() != err {
+		t.Fatal("failure is not sticky")
+	}
+	if _, err := p.in.OnTimer(p.now.Add(time.Hour)); !errors.Is(err, ErrAuthFailed) {
+		t.Fatal("timer after failure")
+	}
+	if p.icfg.Stats.InitAuthFailures.Load() != 1 {
+		t.Fatal("initiator did not count")
+	}
+}
+
+// TestResponderCountsBadProof: a peer with the wrong seed that goes on
+// anyway (or a forger) is counted and its half-open entry dropped.
+func TestResponderCountsBadProof(t *testing.T) {
+	p := newPair(t, 3)
+	hello, _ := p.in.Start(p.now)
+	retry, _, _ := p.toResponder(hello)
+	hello2, _, _ := p.in.Handle(retry, p.now)
+	resp, _, _ := p.toResponder(hello2)
+	auth, _, err := p.in.Handle(resp, p.now)
+	if err != nil || p.resp.HalfOpen() != 1 {
+		t.Fatal(err)
+	}
+	var a codec.AuthProof
+	_ = a.Decode(auth)
+	a.Proof[5] ^= 0x80
+	if _, keys, err := p.toResponder(a.Append(nil)); !errors.Is(err, ErrAuthFailed) || keys != nil {
+		t.Fatalf("forged proof: %v", err)
+	}
+	if p.rcfg.Stats.AuthFailures.Load() != 1 || p.resp.HalfOpen() != 0 {
+		t.Fatal("not counted or half-open kept")
+	}
+	var sum uint64
+	p.rcfg.Stats.Each(func(name string, v uint64) {
+		if name == "handshake_auth_failures" {
+			sum = v
+		}
+	})
+	if sum != 1 {
+		t.Fatal("Each does not report handshake_auth_failures")
+	}
+	// The genuine proof now finds nothing.
+	if _, _, err := p.toResponder(auth); !errors.Is(err, ErrUnexpected) {
+		t.Fatalf("genuine proof after drop: %v", err)
+	}
+}
+
+// reachResponse starts a handshake and returns the RESPONSE for it.
+func reachResponse(t testing.TB, seed uint64) (*pair, []byte) {
+	p := newPair(t, seed)
+	hello, _ := p.in.Start(p.now)
+	retry, _, _ := p.toResponder(hello)
+	hello2, _, _ := p.in.Handle(retry, p.now)
+	resp, _, err := p.toResponder(hello2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, resp
+}
+
+func TestTamperResponse(t *testing.T) {
+	_, resp := reachResponse(t, 10)
+	step := 1
+	if raceEnabled {
+		step = 7
+	}
+	for i := 0; i < len(resp); i += step {
+		p, r := reachResponse(t, 10) // identical run: same RESPONSE
+		if !bytes.Equal(r, resp) {
+			t.Fatal("non-deterministic run")
+		}
+		out, done, err := p.in.Handle(flip(r, i), p.now)
+		if err == nil || done || out != nil {
+			t.Fatalf("flipped byte %d of RESPONSE accepted", i)
+		}
+	}
+}
+
+func TestTamperAuthProof(t *testing.T) {
+	p, resp := reachResponse(t, 11)
+	auth, _, _ := p.in.Handle(resp, p.now)
+	for i := range auth {
+		q, r := reachResponse(t, 11)
+		a, _, _ := q.in.Handle(r, q.now)
+		if !bytes.Equal(a, auth) {
+			t.Fatal("non-deterministic run")
+		}
+		reply, keys, err := q.toResponder(flip(a, i))
+		if err == nil || keys != nil || reply != nil {
+			t.Fatalf("flipped byte %d of AUTH_PROOF accepted", i)
+		}
+		if q.rcfg.Stats.Established.Load() != 0 {
+			t.Fatal("established")
+		}
+	}
+}
+
+func TestTamperFinal(t *testing.T) {
+	p, resp := reachResponse(t, 12)
+	auth, _, _ := p.in.Handle(resp, p.now)
+	final, keys, err := p.toResponder(auth)
+	if err != nil || keys == nil {
+		t.Fatal(err)
+	}
+	for i := range final {
+		out, done, err := p.in.Handle(flip(final, i), p.now)
+		if err == nil || done || out != nil {
+			t.Fatalf("flipped byte %d of FINAL accepted", i)
+		}
+	}
+	if _, done, err := p.in.Handle(final, p.now); !done || err != nil {
+		t.Fatalf("genuine FINAL after forgeries: %v", err)
+	}
+	ik, _ := p.in.Keys()
+	if ik.SendSecret != keys.RecvSecret {
+		t.Fatal("keys")
+	}
+	if _, done, err := p.in.Handle(final, p.now); done || !errors.Is(err, ErrUnexpected) {
+		t.Fatal("done reported twice")
+	}
+}
+
+func TestReplay(t *testing.T) {
+	p := newPair(t, 4)
+	p.run()
+	hello := p.find(codec.HandshakeHello, 1) // the one with the cookie
+	auth := p.find(codec.HandshakeAuthProof, 0)
+	final := p.find(codec.HandshakeFinal, 0)
+	st := p.rcfg.Stats
+	// Within the timeout: the old HELLO is refused, the old AUTH_PROOF gets
+	// the cached FINAL and no keys.
+	if reply, _, err := p.toResponder(hello); !errors.Is(err, ErrReplay) || reply != nil || p.resp.HalfOpen() != 0 {
+		t.Fatalf("replayed HELLO: %v", err)
+	}
+	reply, keys, err := p.toResponder(auth)
+	if err != nil || keys != nil || !bytes.Equal(reply, final) {
+		t.Fatalf("replayed AUTH_PROOF: %v", err)
+	}
+	// After expiry: the AUTH_PROOF matches nothing; the HELLO (cookie still
+	// valid) gets a fresh RESPONSE, but that can never be completed with the
+	// old AUTH_PROOF.
+	p.now = p.now.Add(DefaultTimeout + time.Second)
+	p.resp.Expire(p.now)
+	if _, _, err := p.toResponder(auth); !errors.Is(err, ErrUnexpected) {
+		t.Fatalf("replayed AUTH_PROOF after expiry: %v", err)
+	}
+	if _, _, err := p.toResponder(hello); err != nil {
+		t.Fatal(err)
+	}
+	if _, keys, err := p.toResponder(auth); keys != nil || err == nil {
+		t.Fatal("old AUTH_PROOF completed a new half-open")
+	}
+	if st.Established.Load() != 1 {
+		t.Fatalf("%d sessions established", st.Established.Load())
+	}
+	// A duplicate HELLO while half-open gets the cached RESPONSE.
+	q := newPair(t, 5)
+	h1, _ := q.in.Start(q.now)
+	r1, _, _ := q.toResponder(h1)
+	h2, _, _ := q.in.Handle(r1, q.now)
+	resp1, _, _ := q.toResponder(h2)
+	resp2, _, err := q.toResponder(h2)
+	if err != nil || !bytes.Equal(resp1, resp2) || q.rcfg.Stats.ResponsesResent.Load() != 1 || q.resp.HalfOpen() != 1 {
+		t.Fatalf("duplicate HELLO: %v", err)
+	}
+}
+
+func TestReflection(t *testing.T) {
+	// One node: its initiator and its responder share node id and config.
+	cfg := testConfig(0x33, 20)
+	var in *Initiator
+	cfg.IsOwnEphemeral = func(pub *[32]byte) bool { return in != nil && *pub == in.Ephemeral() }
+	resp, _ := NewResponder(cfg)
+	in, _ = NewInitiator(cfg, addrR, nil)
+	hello, _ := in.Start(t0)
+	hello = append([]byte(nil), hello...)
+
+	// Own HELLO fed to own responder.
+	if reply, _, err := resp.Handle(addrR, hello, t0); !errors.Is(err, ErrReflection) || reply != nil {
+		t.Fatalf("own HELLO: %v", err)
+	}
+	// Own HELLO with a rewritten node id: caught by the ephemeral.
+	var h codec.Hello
+	_ = h.Decode(hello)
+	h.NodeID[0] ^= 0xff
+	if _, _, err := resp.Handle(addrR, h.Append(nil), t0); !errors.Is(err, ErrReflection) {
+		t.Fatalf("own ephemeral: %v", err)
+	}
+	if cfg.Stats.Reflections.Load() != 2 || resp.HalfOpen() != 0 {
+		t.Fatal("reflections not counted")
+	}
+	// Initiator output fed to itself.
+	if out, done, err := in.Handle(hello, t0); !errors.Is(err, ErrUnexpected) || done || out != nil {
+		t.Fatalf("own HELLO to initiator: %v", err)
+	}
+
+	// A RESPONSE carrying the initiator's own node id (a reflected run of
+	// the node's own responder) is dropped without failing the handshake.
+	other := newPair(t, 21)
+	_, r := reachResponse(t, 21)
+	var rm codec.Response
+	_ = rm.Decode(r)
+	rm.Echo = h.Nonce
+	rm.NodeID = cfg.NodeID
+	if _, _, err := in.Handle(rm.Append(nil), t0); !errors.Is(err, ErrReflection) || in.Err() != nil {
+		t.Fatalf("RESPONSE with own node id: %v", err)
+	}
+	rm.NodeID = nodeID(0x44)
+	rm.Eph = h.Eph
+	if _, _, err := in.Handle(rm.Append(nil), t0); !errors.Is(err, ErrReflection) || in.Err() != nil {
+		t.Fatalf("RESPONSE with own ephemeral: %v", err)
+	}
+
+	// A responder's own RESPONSE fed back to it, and an AUTH_PROOF fed to
+	// an initiator, are unexpected.
+	if _, _, err := other.resp.Handle(addrI, r, t0); !errors.Is(err, ErrUnexpected) {
+		t.Fatalf("own RESPONSE to responder: %v", err)
+	}
+	q, r2 := reachResponse(t, 22)
+	auth, _, _ := q.in.Handle(r2, q.now)
+	if _, _, err := q.in.Handle(auth, q.now); !errors.Is(err, ErrUnexpected) {
+		t.Fatalf("own AUTH_PROOF to initiator: %v", err)
+	}
+	// The responder's MAC is useless as an initiator proof (directional
+	// labels): an AUTH_PROOF carrying RESPONSE.mac is rejected.
+	var rr codec.Response
+	_ = rr.Decode(r2)
+	forged := codec.AuthProof{Echo: rr.Nonce, Proof: rr.MAC}
+	if _, keys, err := q.resp.Handle(addrI, forged.Append(nil), q.now); !errors.Is(err, ErrAuthFailed) || keys != nil {
+		t.Fatalf("responder MAC as proof: %v", err)
+	}
+}
+
+func TestNoCommonSuite(t *testing.T) {
+	p := newPair(t, 30)
+	p.rcfg.Suites = []uint8{9}
+	p.resp, _ = NewResponder(p.rcfg)
+	hello, _ := p.in.Start(p.now)
+	retry, _, _ := p.toResponder(hello)
+	hello2, _, _ := p.in.Handle(retry, p.now)
+	if reply, _, err := p.toResponder(hello2); !errors.Is(err, ErrNoCommonSuite) || reply != nil || p.resp.HalfOpen() != 0 {
+		t.Fatalf("no common suite: %v", err)
+	}
+	if p.rcfg.Stats.NoCommonSuite.Load() != 1 {
+		t.Fatal("not counted")
+	}
+	// The responder picks the first of the initiator's list it supports.
+	q := newPair(t, 31)
+	q.icfg.Suites = []uint8{4, 3, 1}
+	q.in, _ = NewInitiator(q.icfg, addrR, nil)
+	q.rcfg.Suites = []uint8{1, 3}
+	q.resp, _ = NewResponder(q.rcfg)
+	ik, rk := q.run()
+	if ik.Suite != 3 || rk.Suite != 3 {
+		t.Fatalf("suite %d", ik.Suite)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	bad := []*Config{
+		nil,
+		{Seed: []byte("short"), Suites: []uint8{1}},
+		{Seed: testSeed},
+		{Seed: testSeed, Suites: []uint8{0}},
+		{Seed: testSeed, Suites: []uint8{1, 1}},
+		{Seed: testSeed, Suites: make([]uint8, 17)},
+	}
+	for i, c := range bad {
+		if _, err := NewResponder(c); !errors.Is(err, ErrConfig) {
+			t.Errorf("config %d: %v", i, err)
+		}
+		if _, err := NewInitiator(c, addrR, nil); !errors.Is(err, ErrConfig) {
+			t.Errorf("config %d: %v", i, err)
+		}
+	}
+	in, _ := NewInitiator(testConfig(1, 1), addrR, nil)
+	if _, err := in.Start(t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Start(t0); !errors.Is(err, ErrState) {
+		t.Fatal("Start twice")
+	}
+	c := testConfig(1, 1)
+	c.NewSessionID = func() (codec.SessionID, error) { return codec.SessionID{}, nil }
+	in, _ = NewInitiator(c, addrR, nil)
+	if _, err := in.Start(t0); !errors.Is(err, ErrConfig) {
+		t.Fatalf("zero session id: %v", err)
+	}
+}
+
+func TestAppendFrame(t *testing.T) {
+	in, _ := NewInitiator(testConfig(1, 1), addrR, nil)
+	hello, _ := in.Start(t0)
+	fb, err := AppendFrame(nil, hello, 3, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fb) != MinHelloFrame {
+		t.Fatalf("HELLO frame is %d bytes, want %d", len(fb), MinHelloFrame)
+	}
+	var f codec.Frame
+	n, err := codec.Decode(fb, &f)
+	if err != nil || n != len(fb) {
+		t.Fatal(err)
+	}
+	if f.Type != codec.TypeHandshake || f.SessionID != (codec.SessionID{}) || f.Sequence != 3 ||
+		f.Timestamp != uint64(t0.UnixMilli()) || f.StreamID != 0 || len(f.Metadata) != 0 || !bytes.Equal(f.Payload, hello) {
+		t.Fatalf("frame header %+v", f.Header)
+	}
+}

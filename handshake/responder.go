@@ -1,0 +1,362 @@
+package handshake
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/sttgo/stt/codec"
+)
+
+// Responder answers handshakes for one node. It holds the cookie secret, a
+// bounded table of half-open handshakes and a bounded cache of the FINALs of
+// recently established sessions. It is safe for concurrent use; the
+// cryptography runs outside its lock.
+type Responder struct {
+	p       *params
+	cookies *Cookies
+
+	mu        sync.Mutex
+	half      map[addrNonce]*halfOpen // by (addr, HELLO nonce)
+	byResp    map[addrNonce]*halfOpen // by (addr, RESPONSE nonce)
+	recent    map[addrNonce]*recent   // by (addr, RESPONSE nonce)
+	recentH   map[addrNonce]*recent   // by (addr, HELLO nonce)
+	perIP     map[netip.Addr]int      // half-open entries per source IP
+	nextSweep time.Time
+}
+
+type addrNonce struct {
+	addr  netip.AddrPort
+	nonce [32]byte
+}
+
+type halfOpen struct {
+	addr       netip.AddrPort
+	helloNonce [32]byte
+	respNonce  [32]byte
+	helloCore  []byte
+	response   []byte // cached RESPONSE bytes
+	tr         transcript
+	prk        []byte
+	peerNode   [32]byte
+	localSID   codec.SessionID
+	remoteSID  codec.SessionID
+	suite      uint8
+	expires    time.Time
+}
+
+type recent struct {
+	addr       netip.AddrPort
+	helloNonce [32]byte
+	respNonce  [32]byte
+	auth       []byte // the AUTH_PROOF that established the session
+	final      []byte // the FINAL sent for it
+	expires    time.Time
+}
+
+// NewResponder returns a responder for cfg with a fresh cookie secret
+// read from cfg.Rand. It returns ErrConfig for an invalid cfg.
+func NewResponder(cfg *Config) (*Responder, error) {
+	p, err := cfg.params()
+	if err != nil {
+		return nil, err
+	}
+	c, err := NewCookies(p.Rand)
+	if err != nil {
+		return nil, err
+	}
+	return &Responder{
+		p: p, cookies: c,
+		half:    make(map[addrNonce]*halfOpen),
+		byResp:  make(map[addrNonce]*halfOpen),
+		recent:  make(map[addrNonce]*recent),
+		recentH: make(map[addrNonce]*recent),
+		perIP:   make(map[netip.Addr]int),
+	}, nil
+}
+
+// Stats returns the counters the responder updates.
+func (r *Responder) Stats() *Stats { return r.p.Stats }
+
+// HalfOpen returns the number of half-open handshakes held.
+func (r *Responder) HalfOpen() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.half)
+}
+
+// Handle processes one handshake payload received from addr at time now.
+// It returns the payload to send back (nil for none; it may be a cached
+// slice shared with later calls, so treat it as read-only and send or copy
+// it at once) and, when an AUTH_PROOF establishes a session, its keys.
+//
+// Before a HELLO carries a valid cookie for addr, Handle keeps no state and
+// its reply (a RETRY) is smaller than the HELLO. A non-nil error means the
+// message was dropped and counted: a codec.ErrHandshakeMsg error,
+// ErrShortHello, ErrReflection, ErrNoCommonSuite, ErrHalfOpenFull,
+// ErrReplay, ErrUnexpected, ErrBadKeyShare, or ErrAuthFailed for an
+// AUTH_PROOF that does not verify (its half-open entry is dropped too).
+func (r *Responder) Handle(addr netip.AddrPort, msg []byte, now time.Time) (reply []byte, est *Keys, err error) {
+	typ, err := codec.PeekHandshakeType(msg)
+	if err != nil {
+		r.p.Stats.Malformed.Add(1)
+		return nil, nil, err
+	}
+	switch typ {
+	case codec.HandshakeHello:
+		reply, err = r.handleHello(addr, msg, now)
+	case codec.HandshakeAuthProof:
+		reply, est, err = r.handleAuth(addr, msg, now)
+	default:
+		r.p.Stats.Unexpected.Add(1)
+		err = ErrUnexpected
+	}
+	return reply, est, err
+}
+
+func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) ([]byte, error) {
+	st := r.p.Stats
+	st.HellosIn.Add(1)
+	if len(msg) < MinHelloPayload {
+		st.ShortHellos.Add(1)
+		return nil, ErrShortHello
+	}
+	var h codec.Hello
+	var suites [codec.HandshakeMaxSuites]uint8
+	h.Suites = suites[:0]
+	if err := h.Decode(msg); err != nil {
+		st.Malformed.Add(1)
+		return nil, err
+	}
+	if h.NodeID == r.p.NodeID || (r.p.IsOwnEphemeral != nil && r.p.IsOwnEphemeral(&h.Eph)) {
+		st.Reflections.Add(1)
+		return nil, ErrReflection
+	}
+	if !h.HasCookie || !r.cookies.Valid(&h.Cookie, addr, now) {
+		retry := codec.Retry{Cookie: r.cookies.Make(addr, now), Echo: h.Nonce}
+		st.RetriesSent.Add(1)
+		return retry.Append(make([]byte, 0, 128)), nil // 120 bytes < MinHelloPayload
+	}
+	// The address is validated from here on.
+	var suite uint8
+	for _, s := range h.Suites {
+		if r.p.supports(s) {
+			suite = s
+			break
+		}
+	}
+	if suite == 0 {
+		st.NoCommonSuite.Add(1)
+		return nil, ErrNoCommonSuite
+	}
+	key := addrNonce{addr, h.Nonce}
+	core := h.AppendCore(make([]byte, 0, 320))
+	if reply, done, err := r.cached(key, core, now); done {
+		return reply, err
+	}
+
+	// Build the RESPONSE outside the lock.
+	e := &halfOpen{addr: addr, helloNonce: h.Nonce, helloCore: core, peerNode: h.NodeID,
+		remoteSID: h.SID, suite: suite, expires: now.Add(r.p.Timeout)}
+	priv, err := r.p.newEphemeral()
+	if err != nil {
+		return nil, err
+	}
+	dh, err := sharedSecret(priv, &h.Eph)
+	if err != nil {
+		st.Malformed.Add(1)
+		return nil, err
+	}
+	if err := r.p.random(e.respNonce[:]); err != nil {
+		return nil, err
+	}
+	if e.localSID, err = r.p.sessionID(); err != nil {
+		return nil, err
+	}
+	resp := codec.Response{Suite: suite, NodeID: r.p.NodeID, Nonce: e.respNonce, Echo: h.Nonce, SID: e.localSID}
+	copy(resp.Eph[:], priv.PublicKey().Bytes())
+	e.prk = extract(&r.p.pskHash, dh)
+	e.tr = newTranscript()
+	e.tr.add(core)
+	e.tr.add(resp.AppendCore(make([]byte, 0, 320)))
+	th := e.tr.sum()
+	resp.MAC = proofMAC(e.prk, labelRespProof, &th)
+	e.response = resp.Append(make([]byte, 0, 320))
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old := r.half[key]; old != nil {
+		if now.Before(old.expires) { // a concurrent duplicate won the race
+			if bytes.Equal(old.helloCore, core) {
+				st.ResponsesResent.Add(1)
+				return old.response, nil
+			}
+			st.Unexpected.Add(1)
+			return nil, ErrUnexpected
+		}
+		r.removeHalfLocked(old)
+		st.HalfOpenExpired.Add(1)
+	}
+	if err := r.roomLocked(addr, now); err != nil {
+		return nil, err
+	}
+	r.half[key] = e
+	r.byResp[addrNonce{addr, e.respNonce}] = e
+	r.perIP[addr.Addr()]++
+	st.ResponsesSent.Add(1)
+	return e.response, nil
+}
+
+// cached answers a HELLO from the tables when its nonce is known: done is
+// true when the caller must return reply, err.
+func (r *Responder) cached(key addrNonce, core []byte, now time.Time) (reply []byte, done bool, err error) {
+	st := r.p.Stats
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.half[key]; e != nil && now.Before(e.expires) {
+		if bytes.Equal(e.helloCore, core) {
+			st.ResponsesResent.Add(1)
+			return e.response, true, nil
+		}
+		st.Unexpected.Add(1)
+		return nil, true, ErrUnexpected
+	}
+	if e := r.recentH[key]; e != nil && now.Before(e.expires) {
+		st.Replays.Add(1)
+		return nil, true, ErrReplay
+	}
+	if err := r.roomLocked(key.addr, now); err != nil {
+		return nil, true, err
+	}
+	return nil, false, nil
+}
+
+func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) ([]byte, *Keys, error) {
+	st := r.p.Stats
+	var a codec.AuthProof
+	if err := a.Decode(msg); err != nil {
+		st.Malformed.Add(1)
+		return nil, nil, err
+	}
+	key := addrNonce{addr, a.Echo}
+	r.mu.Lock()
+	e := r.byResp[key]
+	if e == nil || !now.Before(e.expires) {
+		var reply []byte
+		if c := r.recent[key]; c != nil && now.Before(c.expires) && bytes.Equal(c.auth, msg) {
+			reply = c.final
+		}
+		r.mu.Unlock()
+		if reply != nil {
+			st.FinalsResent.Add(1)
+			return reply, nil, nil
+		}
+		st.Unexpected.Add(1)
+		return nil, nil, ErrUnexpected
+	}
+	// Claim the entry: whatever the proof, it leaves the half-open table.
+	r.removeHalfLocked(e)
+	r.mu.Unlock()
+
+	e.tr.add(a.AppendCore(make([]byte, 0, 64)))
+	th := e.tr.sum()
+	want := proofMAC(e.prk, labelInitProof, &th)
+	if !hmac.Equal(want[:], a.Proof[:]) {
+		st.AuthFailures.Add(1)
+		return nil, nil, ErrAuthFailed
+	}
+	f := codec.Final{Echo: e.helloNonce}
+	e.tr.add(f.AppendCore(make([]byte, 0, 64)))
+	th = e.tr.sum()
+	f.MAC = proofMAC(e.prk, labelFinal, &th)
+	i2r, r2i := trafficSecrets(e.prk, &th)
+	keys := &Keys{
+		Peer:            addr,
+		PeerNodeID:      e.peerNode,
+		LocalSessionID:  e.localSID,
+		RemoteSessionID: e.remoteSID,
+		Suite:           e.suite,
+		SendSecret:      r2i,
+		RecvSecret:      i2r,
+	}
+	c := &recent{addr: addr, helloNonce: e.helloNonce, respNonce: e.respNonce,
+		auth: append([]byte(nil), msg...), final: f.Append(make([]byte, 0, 128)), expires: now.Add(r.p.Timeout)}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.recent) >= r.p.MaxRecent {
+		r.sweepLocked(now, true)
+		for k, old := range r.recent { // still full: evict an arbitrary entry
+			if len(r.recent) < r.p.MaxRecent {
+				break
+			}
+			delete(r.recent, k)
+			delete(r.recentH, addrNonce{old.addr, old.helloNonce})
+			st.RecentEvicted.Add(1)
+		}
+	}
+	r.recent[key] = c
+	r.recentH[addrNonce{addr, e.helloNonce}] = c
+	st.Established.Add(1)
+	return c.final, keys, nil
+}
+
+// roomLocked returns ErrHalfOpenFull (counted) when the table, or the
+// share of addr's IP in it, is full even after a (rate-limited) sweep.
+func (r *Responder) roomLocked(addr netip.AddrPort, now time.Time) error {
+	ip := addr.Addr()
+	if len(r.half) >= r.p.MaxHalfOpen || r.perIP[ip] >= r.p.MaxHalfOpenPerIP {
+		r.sweepLocked(now, false)
+	}
+	if len(r.half) >= r.p.MaxHalfOpen {
+		r.p.Stats.HalfOpenFull.Add(1)
+		return ErrHalfOpenFull
+	}
+	if r.perIP[ip] >= r.p.MaxHalfOpenPerIP {
+		r.p.Stats.HalfOpenPerIPFull.Add(1)
+		return ErrHalfOpenFull
+	}
+	return nil
+}
+
+// removeHalfLocked removes e from the half-open tables.
+func (r *Responder) removeHalfLocked(e *halfOpen) {
+	delete(r.half, addrNonce{e.addr, e.helloNonce})
+	delete(r.byResp, addrNonce{e.addr, e.respNonce})
+	ip := e.addr.Addr()
+	if r.perIP[ip]--; r.perIP[ip] <= 0 {
+		delete(r.perIP, ip)
+	}
+}
+
+// Expire drops half-open entries and cached FINALs older than the
+// handshake timeout. Call it periodically (every second or so); Handle
+// also sweeps, rate-limited, when a table is full.
+func (r *Responder) Expire(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sweepLocked(now, true)
+}
+
+// sweepLocked removes expired entries. Unless force, it runs at most once
+// per Timeout/8, so a full table under attack is not rescanned per packet.
+func (r *Responder) sweepLocked(now time.Time, force bool) {
+	if !force && now.Before(r.nextSweep) {
+		return
+	}
+	r.nextSweep = now.Add(r.p.Timeout / 8)
+	for _, e := range r.half {
+		if !now.Before(e.expires) {
+			r.removeHalfLocked(e)
+			r.p.Stats.HalfOpenExpired.Add(1)
+		}
+	}
+	for k, c := range r.recent {
+		if !now.Before(c.expires) {
+			delete(r.recent, k)
+			delete(r.recentH, addrNonce{c.addr, c.helloNonce})
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package handshake
+
+import "sync/atomic"
+
+// Stats counts handshake events. All fields are updated atomically and may
+// be read at any time; one Stats may be shared by several machines.
+type Stats struct {
+	// Responder side.
+	HellosIn          atomic.Uint64 // HELLO messages received
+	RetriesSent       atomic.Uint64 // stateless RETRY answers
+	ResponsesSent     atomic.Uint64 // new half-open entries
+	ResponsesResent   atomic.Uint64 // duplicate HELLO answered from cache
+	Established       atomic.Uint64 // sessions established as responder
+	FinalsResent      atomic.Uint64 // duplicate AUTH_PROOF answered from cache
+	AuthFailures      atomic.Uint64 // invalid AUTH_PROOF (half-open dropped)
+	Malformed         atomic.Uint64 // undecodable messages
+	ShortHellos       atomic.Uint64 // HELLO below MinHelloPayload
+	Reflections       atomic.Uint64 // own node id / own ephemeral
+	NoCommonSuite     atomic.Uint64 // HELLO with no supported suite
+	HalfOpenFull      atomic.Uint64 // HELLO dropped: table full
+	HalfOpenPerIPFull atomic.Uint64 // HELLO dropped: too many half-open from its IP
+	Replays           atomic.Uint64 // HELLO nonce of an established session
+	Unexpected        atomic.Uint64 // wrong type, unknown half-open, mismatch
+	RecentEvicted     atomic.Uint64 // FINAL cache entries evicted early
+	HalfOpenExpired   atomic.Uint64 // half-open entries timed out
+
+	// Initiator side.
+	InitStarted      atomic.Uint64
+	InitRetransmits  atomic.Uint64
+	InitCompleted    atomic.Uint64
+	InitAuthFailures atomic.Uint64
+	InitTimeouts     atomic.Uint64
+}
+
+// Each calls fn with a Prometheus-style name and the current value of
+// every counter, in a fixed order.
+func (s *Stats) Each(fn func(name string, v uint64)) {
+	for _, c := range []struct {
+		n string
+		v *atomic.Uint64
+	}{
+		{"handshake_hellos_in", &s.HellosIn},
+		{"handshake_retries_sent", &s.RetriesSent},
+		{"handshake_responses_sent", &s.ResponsesSent},
+		{"handshake_responses_resent", &s.ResponsesResent},
+		{"handshake_established", &s.Established},
+		{"handshake_finals_resent", &s.FinalsResent},
+		{"handshake_auth_failures", &s.AuthFailures},
+		{"handshake_malformed", &s.Malformed},
+		{"handshake_short_hellos", &s.ShortHellos},
+		{"handshake_reflections", &s.Reflections},
+		{"handshake_no_common_suite", &s.NoCommonSuite},
+		{"handshake_half_open_full", &s.HalfOpenFull},
+		{"handshake_half_open_per_ip_full", &s.HalfOpenPerIPFull},
+		{"handshake_replays", &s.Replays},
+		{"handshake_unexpected", &s.Unexpected},
+		{"handshake_recent_evicted", &s.RecentEvicted},
+		{"handshake_half_open_expired", &s.HalfOpenExpired},
+		{"handshake_init_started", &s.InitStarted},
+		{"handshake_init_retransmits", &s.InitRetransmits},
+		{"handshake_init_completed", &s.InitCompleted},
+		{"handshake_init_auth_failures", &s.InitAuthFailures},
+		{"handshake_init_timeouts", &s.InitTimeouts},
+	} {
+		fn(c.n, c.v.Load())
+	}
+}

@@ -1,0 +1,88 @@
+package congestion
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRate(t *testing.T) {
+	// 120000 bytes over 10 ms * 1.25 = 15 MB/s.
+	if got := Rate(120000, 10*ms); got != 15_000_000 {
+		t.Fatalf("Rate = %d", got)
+	}
+	if Rate(1, 0) != Unlimited || Rate(0, ms) != 1 {
+		t.Fatal("edge rates")
+	}
+	if Rate(1<<40, time.Nanosecond) != Unlimited {
+		t.Fatal("overflow not saturated")
+	}
+}
+
+// TestPacingSpreadsWindow sends a 100-segment window as fast as the pacer
+// allows on a fake clock: the first BurstPackets go at once, the rest at
+// the pacing rate, so the window takes (100-10)/100 of srtt/1.25.
+func TestPacingSpreadsWindow(t *testing.T) {
+	const srtt = 20 * ms
+	window := 100 * DefaultMSS
+	rate := Rate(window, srtt) // 7.5 MB/s
+	p := NewPacer(DefaultMSS)
+	now := t0
+	var times []time.Duration
+	for sent := 0; sent < window; sent += DefaultMSS {
+		if d := p.Delay(now, rate); d > 0 {
+			now = now.Add(d)
+		}
+		if p.Delay(now, rate) != 0 {
+			t.Fatal("Delay not 0 after waiting Delay")
+		}
+		p.OnSent(now, DefaultMSS, rate)
+		times = append(times, now.Sub(t0))
+	}
+	burst := 0
+	for _, d := range times {
+		if d == 0 {
+			burst++
+		}
+	}
+	if burst != BurstPackets {
+		t.Fatalf("initial burst %d, want %d", burst, BurstPackets)
+	}
+	// The remaining 90 segments at 7.5 MB/s: 90*1200/7.5e6 = 14.4 ms.
+	span := times[len(times)-1]
+	if span < 14300*time.Microsecond || span > 14500*time.Microsecond {
+		t.Fatalf("window sent over %v, want ~14.4 ms (srtt/1.25 minus the burst)", span)
+	}
+	// After the burst, consecutive sends are 160 us apart (one segment at
+	// the rate), never closer than 159 us.
+	for i := BurstPackets + 1; i < len(times); i++ {
+		if gap := times[i] - times[i-1]; gap < 159*time.Microsecond || gap > 161*time.Microsecond {
+			t.Fatalf("gap %d = %v", i, gap)
+		}
+	}
+}
+
+func TestPacerBurstRefillsAndCaps(t *testing.T) {
+	p := NewPacer(DefaultMSS)
+	rate := uint64(1_200_000) // one segment per ms
+	for i := 0; i < BurstPackets; i++ {
+		p.OnSent(t0, DefaultMSS, rate)
+	}
+	if d := p.Delay(t0, rate); d != ms {
+		t.Fatalf("empty bucket delay %v, want 1ms", d)
+	}
+	// An idle second refills only up to the burst.
+	if b := p.Budget(t0.Add(time.Second), rate); b != BurstPackets*DefaultMSS {
+		t.Fatalf("budget after idle %d", b)
+	}
+	// A probe overdraws the bucket; the deficit delays the next send.
+	p.OnSent(t0.Add(time.Second), 12*DefaultMSS, rate)
+	if d := p.Delay(t0.Add(time.Second), rate); d != 3*ms {
+		t.Fatalf("deficit delay %v, want 3ms", d)
+	}
+	if p.Delay(t0, Unlimited) != 0 {
+		t.Fatal("unlimited rate delayed")
+	}
+	if NewPacer(0).NextSend(t0, rate) != t0 {
+		t.Fatal("fresh pacer not ready")
+	}
+}

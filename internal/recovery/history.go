@@ -1,0 +1,99 @@
+package recovery
+
+import "time"
+
+// SentFrame describes one sent frame as the [Sender] tracks it.
+type SentFrame struct {
+	// Seq is the frame's sequence number.
+	Seq uint64
+	// Time is when the frame was sent.
+	Time time.Time
+	// Size is the frame's size in bytes as counted by congestion control.
+	Size int
+	// Handle is opaque to this package: the stream layer uses it to find
+	// what data the frame carried (to free it on ACK or requeue it on loss).
+	Handle uint64
+	// AckEliciting is set if the frame asks the peer for an ACK (anything
+	// but a pure ACK/padding frame).
+	AckEliciting bool
+	// InFlight is set if the frame counts toward bytes in flight (every
+	// ack-eliciting frame, plus padding-only probes).
+	InFlight bool
+}
+
+const (
+	stateOutstanding uint8 = iota
+	stateAcked
+	stateLost
+)
+
+type entry struct {
+	SentFrame
+	state uint8
+}
+
+// history is a deque of sent frames in sequence order, backed by a ring
+// whose length is a power of two. Acknowledged and lost frames stay as
+// tombstones until they reach the front, so the ring stays sorted and
+// searchable. It grows by doubling up to max entries and never shrinks.
+type history struct {
+	buf  []entry
+	head int
+	n    int
+	max  int
+}
+
+func (h *history) at(i int) *entry { return &h.buf[(h.head+i)&(len(h.buf)-1)] }
+
+func (h *history) full() bool { return h.n >= h.max }
+
+func (h *history) push(f SentFrame) bool {
+	if h.n >= h.max {
+		return false
+	}
+	if h.n == len(h.buf) {
+		h.grow()
+	}
+	*h.at(h.n) = entry{SentFrame: f}
+	h.n++
+	return true
+}
+
+func (h *history) grow() {
+	size := 2 * len(h.buf)
+	if size == 0 {
+		size = 64
+	}
+	nb := make([]entry, size)
+	for i := 0; i < h.n; i++ {
+		nb[i] = *h.at(i)
+	}
+	h.buf = nb
+	h.head = 0
+}
+
+// popRemoved drops tombstones at the front.
+func (h *history) popRemoved() {
+	for h.n > 0 {
+		e := h.at(0)
+		if e.state == stateOutstanding {
+			return
+		}
+		h.head = (h.head + 1) & (len(h.buf) - 1)
+		h.n--
+	}
+}
+
+// search returns the index of the first entry with Seq >= seq (n if none).
+func (h *history) search(seq uint64) int {
+	lo, hi := 0, h.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if h.at(m).Seq < seq {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}

@@ -1,0 +1,249 @@
+package recovery
+
+import "time"
+
+// Loss detection constants of RFC 9002 (section 6.1 and appendix A.2).
+const (
+	// PacketThreshold is kPacketThreshold: a frame is lost once a frame
+	// sent this many sequences later is acknowledged.
+	PacketThreshold = 3
+	// TimeThresholdNum and TimeThresholdDen give kTimeThreshold = 9/8: a
+	// frame is lost once it is older than 9/8 * max(smoothed, latest RTT)
+	// and a later frame was acknowledged.
+	TimeThresholdNum = 9
+	TimeThresholdDen = 8
+	// PersistentCongestionThreshold is kPersistentCongestionThreshold.
+	PersistentCongestionThreshold = 3
+	// MaxPTOBackoff caps the PTO exponent: the timeout doubles at most
+	// this many times (2^16 * 100 ms is far beyond any idle timeout).
+	MaxPTOBackoff = 16
+	// DefaultMaxTracked bounds the sent history: 16384 frames of 1200
+	// bytes is 19.6 MB in flight, above congestion's default max window.
+	DefaultMaxTracked = 16384
+	// ProbeFrames is how many probe frames a PTO asks for (RFC 9002 6.2.4
+	// allows up to two).
+	ProbeFrames = 2
+)
+
+// Config configures a [Sender]. Zero fields take the defaults.
+type Config struct {
+	// InitialRTT is the RTT assumed before the first sample
+	// (DefaultInitialRTT).
+	InitialRTT time.Duration
+	// MaxAckDelay is the peer's max ACK delay (DefaultMaxAckDelay).
+	MaxAckDelay time.Duration
+	// MaxTracked bounds the sent history (DefaultMaxTracked).
+	MaxTracked int
+}
+
+// AckResult receives what one [Sender.OnAck] or [Sender.OnTimeout] call
+// found. The caller owns it and passes the same value every time: the
+// Sender truncates Acked and Lost and appends to them, so once their
+// capacity covers the largest batch no call allocates.
+type AckResult struct {
+	// Acked lists the newly acknowledged frames in ascending sequence.
+	Acked []SentFrame
+	// Lost lists the frames declared lost in ascending sequence. Their
+	// data, if still wanted, must be resent in new frames.
+	Lost []SentFrame
+	// PriorInFlight is the bytes in flight before this call.
+	PriorInFlight int
+	// RTTSampled is set if the call took an RTT sample.
+	RTTSampled bool
+	// PersistentCongestion is set if the lost frames establish persistent
+	// congestion (RFC 9002 7.6); congestion control collapses its window.
+	PersistentCongestion bool
+	// Probes is the number of probe frames the caller should send now,
+	// bypassing the congestion window (set by a PTO in OnTimeout). New
+	// data is best; otherwise resend unacknowledged data.
+	Probes int
+}
+
+func (r *AckResult) reset(inFlight int) {
+	r.Acked = r.Acked[:0]
+	r.Lost = r.Lost[:0]
+	r.PriorInFlight = inFlight
+	r.RTTSampled = false
+	r.PersistentCongestion = false
+	r.Probes = 0
+}
+
+// Sender tracks sent frames and runs loss detection (RFC 9002 section 6)
+// for one direction of a session. Not safe for concurrent use.
+type Sender struct {
+	rtt  RTTStats
+	hist history
+
+	largestSent  uint64
+	anySent      bool
+	lastSentTime time.Time
+	largestAcked uint64
+	anyAcked     bool
+
+	bytesInFlight      int
+	ackElicitingFlight int // ack-eliciting frames outstanding
+	lastAckElicitingAt time.Time
+	lossTime           time.Time
+	ptoCount           int
+	firstSampleAt      time.Time
+}
+
+// NewSender returns a Sender configured by cfg.
+func NewSender(cfg Config) *Sender {
+	s := &Sender{}
+	s.rtt.init(cfg.InitialRTT, cfg.MaxAckDelay)
+	s.hist.max = cfg.MaxTracked
+	if s.hist.max <= 0 {
+		s.hist.max = DefaultMaxTracked
+	}
+	return s
+}
+
+// RTT returns the sender's RTT estimator; congestion control reads it.
+func (s *Sender) RTT() *RTTStats { return &s.rtt }
+
+// BytesInFlight returns the bytes of outstanding in-flight frames.
+func (s *Sender) BytesInFlight() int { return s.bytesInFlight }
+
+// Outstanding returns the number of tracked frames, tombstones included.
+func (s *Sender) Outstanding() int { return s.hist.n }
+
+// CanTrack reports whether one more frame fits in the history.
+func (s *Sender) CanTrack() bool { return !s.hist.full() || s.hist.front() }
+
+// LargestSent returns the largest sequence sent and whether any was.
+func (s *Sender) LargestSent() (uint64, bool) { return s.largestSent, s.anySent }
+
+// LargestAcked returns the largest sequence acknowledged and whether any
+// was.
+func (s *Sender) LargestAcked() (uint64, bool) { return s.largestAcked, s.anyAcked }
+
+// OnSent records a sent frame. Every frame the session sends must be
+// recorded, in sequence order, ACK-only frames included (with
+// AckEliciting and InFlight false: those only advance the largest sent
+// sequence and are never reported as acknowledged or lost). It returns [ErrSeqOrder] if f.Seq is
+// not above every earlier sequence and [ErrHistoryFull] if the history
+// holds Config.MaxTracked frames; on error nothing is recorded. A send
+// time before the previous one is raised to it (times must not go
+// backwards). It does not allocate once the history reached its size.
+func (s *Sender) OnSent(f SentFrame) error {
+	if s.anySent && f.Seq <= s.largestSent {
+		return ErrSeqOrder
+	}
+	if f.Time.Before(s.lastSentTime) {
+		f.Time = s.lastSentTime
+	}
+	if f.AckEliciting {
+		f.InFlight = true
+	}
+	if !f.InFlight {
+		// A pure ACK: nothing to retransmit and nothing to count, and the
+		// peer may never acknowledge it, so it is not kept in the history
+		// (it would fill it on a receive-only session). Its sequence is
+		// still recorded, so an ACK naming it is valid and ignored.
+		s.largestSent = f.Seq
+		s.anySent = true
+		s.lastSentTime = f.Time
+		return nil
+	}
+	if !s.hist.push(f) {
+		s.hist.popRemoved()
+		if !s.hist.push(f) {
+			return ErrHistoryFull
+		}
+	}
+	s.largestSent = f.Seq
+	s.anySent = true
+	s.lastSentTime = f.Time
+	if f.InFlight {
+		s.bytesInFlight += f.Size
+	}
+	if f.AckEliciting {
+		s.ackElicitingFlight++
+		s.lastAckElicitingAt = f.Time
+	}
+	return nil
+}
+
+// OnAck processes an ACK received at now and fills res (see [AckResult]).
+// It returns [ErrAckMalformed] for malformed ranges and [ErrAckInvalid] if
+// the ACK names a sequence never sent; both leave the state unchanged and
+// the session must close with a PROTOCOL error. Ranges may name sequences
+// already acknowledged or declared lost; those are ignored.
+func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	largest := a.Ranges[0].Largest
+	if !s.anySent || largest > s.largestSent {
+		return ErrAckInvalid
+	}
+	res.reset(s.bytesInFlight)
+	var (
+		largestNewly  bool
+		largestSentAt time.Time
+		anyEliciting  bool
+	)
+	// Walk the ranges lowest first so res.Acked is ascending.
+	for i := len(a.Ranges) - 1; i >= 0; i-- {
+		r := a.Ranges[i]
+		for j := s.hist.search(r.Smallest); j < s.hist.n; j++ {
+			e := s.hist.at(j)
+			if e.Seq > r.Largest {
+				break
+			}
+			if e.state != stateOutstanding {
+				continue
+			}
+			e.state = stateAcked
+			s.remove(&e.SentFrame)
+			res.Acked = append(res.Acked, e.SentFrame)
+			if e.AckEliciting {
+				anyEliciting = true
+			}
+			if e.Seq == largest {
+				largestNewly = true
+				largestSentAt = e.Time
+			}
+		}
+	}
+	if !s.anyAcked || largest > s.largestAcked {
+		s.largestAcked = largest
+		s.anyAcked = true
+	}
+	if len(res.Acked) == 0 {
+		s.hist.popRemoved()
+		return nil
+	}
+	// RFC 9002 5.1: sample only if the largest acknowledged is newly
+	// acknowledged and at least one newly acknowledged frame was
+	// ack-eliciting.
+	if largestNewly && anyEliciting {
+		before := s.rtt.samples
+		s.rtt.Update(now.Sub(largestSentAt), a.Delay)
+		if s.rtt.samples != before {
+			res.RTTSampled = true
+			if s.firstSampleAt.IsZero() {
+				s.firstSampleAt = now
+			}
+		}
+	}
+	s.detectLost(now, res)
+	s.ptoCount = 0
+	s.hist.popRemoved()
+	return nil
+}
+
+// remove takes an outstanding frame out of the in-flight accounting.
+func (s *Sender) remove(f *SentFrame) {
+	if f.InFlight {
+		s.bytesInFlight -= f.Size
+	}
+	if f.AckEliciting {
+		s.ackElicitingFlight--
+	}
+}
+
+func (h *history) front() bool {
+	return h.n > 0 && h.at(0).state != stateOutstanding
+}

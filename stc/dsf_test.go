@@ -190,14 +190,52 @@ func FuzzFoldImpls(f *testing.F) {
 	})
 }
 
+// maxFuzzUnfoldInput bounds the raw FuzzUnfold plaintext. The fuzzing
+// engine minimises every input that finds new coverage with O(n^2) tries
+// of the whole fuzz body (internal/fuzz minimizeBytes, up to
+// -fuzzminimizetime, 60 s by default, during which no execs are reported):
+// with raw plaintexts of up to 20000 bytes a run spent its time minimising
+// (about 550 execs, then none). Longer plaintexts are generated from a short
+// one instead (expandFuzzPlain).
+const maxFuzzUnfoldInput = 256
+
+// maxFuzzUnfoldLen is the longest plaintext FuzzUnfold builds: more than two
+// 8192-byte sub-chunks.
+const maxFuzzUnfoldLen = 20000
+
+// expandFuzzPlain writes the n-byte plaintext derived from the non-empty
+// seed b to dst[:n] and returns it: byte i is b[i mod len(b)] plus the
+// index of its repetition, so that the content is not periodic.
+func expandFuzzPlain(dst, b []byte, n int) []byte {
+	dst = dst[:n]
+	for i := range dst {
+		dst[i] = b[i%len(b)] + byte(i/len(b))
+	}
+	return dst
+}
+
 // FuzzUnfold checks that every implementation's unfold inverts the fold
-// and matches the reference unfold.
+// and matches the reference unfold. data (at most maxFuzzUnfoldInput bytes
+// are used) is the plaintext itself when hashSeed>>16 is 0, otherwise the
+// seed of a plaintext of 1 + (hashSeed>>16 - 1) % maxFuzzUnfoldLen bytes
+// (expandFuzzPlain); hashSeed%4 selects the peer's key map.
 func FuzzUnfold(f *testing.F) {
 	f.Add([]byte("hello"), []byte("key"), uint32(0))
-	f.Add(bytes.Repeat([]byte{1, 2, 3}, 3000), []byte("k"), uint32(3))
+	f.Add([]byte{1, 2, 3}, []byte("k"), uint32(3|9000<<16))
+	f.Add([]byte("x"), []byte("kk"), uint32(1|SubChunkSize<<16))
+	f.Add([]byte("sub"), []byte("chunk"), uint32(2|(SubChunkSize+1)<<16))
+	f.Add([]byte{0xff, 0, 0x80}, []byte{}, uint32(maxFuzzUnfoldLen<<16))
+	f.Add(bytes.Repeat([]byte{7, 0xfe}, maxFuzzUnfoldInput/2), []byte("long"), uint32(1))
+	plain := make([]byte, maxFuzzUnfoldLen)
 	f.Fuzz(func(t *testing.T, data, keySeed []byte, hashSeed uint32) {
-		if len(data) == 0 || len(data) > 20000 {
+		// Cut, not skipped: a skip branch would be new coverage whose
+		// minimisation has to keep every byte.
+		data = data[:min(len(data), maxFuzzUnfoldInput)]
+		if len(data) == 0 {
 			return
+		}
+		if ext := int(hashSeed >> 16); ext > 0 {
+			data = expandFuzzPlain(plain, data, 1+(ext-1)%maxFuzzUnfoldLen)
 		}
 		var k32 [32]byte
 		copy(k32[:], fuzzKey(keySeed))

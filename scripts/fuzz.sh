@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz.sh runs every native Go fuzz target in the module for $FUZZTIME each,
-# one worker per target.
+# one worker per target, minimizing each new input for at most 5 s.
 #
 # A target fails on a real finding: a new crasher file under
 # testdata/fuzz/<target>/, or any failure other than the bare
@@ -19,7 +19,7 @@ for pkg in $($GO list ./...); do
 		corpus="$dir/testdata/fuzz/$target"
 		before=$(ls "$corpus" 2>/dev/null | sort)
 		echo "== $pkg $target ($FUZZTIME)"
-		out=$($GO test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -parallel 1 "$pkg" 2>&1)
+		out=$($GO test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 5s -parallel 1 "$pkg" 2>&1)
 		status=$?
 		echo "$out" | tail -3
 		after=$(ls "$corpus" 2>/dev/null | sort)

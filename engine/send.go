@@ -1,0 +1,313 @@
+package engine
+
+import (
+	"net/netip"
+
+	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/engine/bufpool"
+	"github.com/sttgo/stt/engine/conn"
+)
+
+// A shard's output is a set of trains: one pool buffer per (peer, routing
+// key) holding consecutive datagrams, back to back. The routing key is the
+// session id, or "handshake" for HANDSHAKE frames, because the receiving
+// engine routes a whole datagram by its first frame: frames of different
+// sessions (or a handshake and a session frame) never share a datagram.
+// Frames with the same key are appended to the train's last datagram while it stays within the MTU;
+// otherwise a new datagram starts right after it in the same buffer. At
+// flush, each datagram becomes one Message; with GSO, a run of equal-size
+// datagrams (plus at most one shorter final one) that are contiguous in the
+// buffer becomes one Message with SegSize set, without copying.
+
+// trainKey says which frames may share a datagram.
+type trainKey struct {
+	to  netip.AddrPort
+	sid codec.SessionID
+	hs  bool // HANDSHAKE frames (routed by address): sid is ignored
+}
+
+func keyOf(to netip.AddrPort, h *codec.Header) trainKey {
+	if h.Type == codec.TypeHandshake {
+		return trainKey{to: to, hs: true}
+	}
+	return trainKey{to: to, sid: h.SessionID}
+}
+
+// train is the output buffer for one trainKey.
+type train struct {
+	buf   *bufpool.Buf
+	key   trainKey
+	slot  int32 // index in outQueue.table
+	first int32 // first datagram (index in outQueue.dgs)
+	last  int32 // last datagram, the one still open for frames
+}
+
+// dgram is one datagram inside a train's buffer.
+type dgram struct {
+	off, n int32
+	next   int32 // next datagram of the same train, -1 at the end
+}
+
+// outQueue is a shard's pending output. Shard goroutine only.
+type outQueue struct {
+	trains []train        // cap BatchSize
+	dgs    []dgram        // cap 8*BatchSize
+	msgs   []conn.Message // len 8*BatchSize, reused by every flush
+	table  []int32        // key hash -> train index+1 (0: none); power-of-two length
+	mtu    int
+	limit  int  // bytes usable in one train buffer
+	gso    bool // the conn had GSO at New
+}
+
+func (q *outQueue) init(e *Engine, batch int) {
+	q.trains = make([]train, 0, batch)
+	q.dgs = make([]dgram, 0, 8*batch)
+	q.msgs = make([]conn.Message, 8*batch)
+	q.table = make([]int32, roundPow2(4*batch))
+	q.mtu = e.cfg.MTU
+	q.limit = e.cfg.BufferSize
+	if e.caps.GSO {
+		q.limit = min(q.limit, maxGSOBytes)
+		q.gso = true
+	}
+}
+
+func roundPow2(n int) int {
+	c := 1
+	for c < n {
+		c <<= 1
+	}
+	return c
+}
+
+// lookup returns the train for k (nil if none) and k's table slot: the
+// slot holding k's train, or the empty slot where k's train goes. The table
+// is open-addressed with linear probing; it has at least four slots per
+// train, so an empty slot always exists and probes stay short.
+func (q *outQueue) lookup(s *Shard, k *trainKey) (*train, int32) {
+	h := s.e.hashAddr(k.to) ^ mix64(k.sid.Uint64())
+	mask := uint64(len(q.table) - 1)
+	for i := uint64(0); ; i++ {
+		slot := int32((h + i) & mask)
+		ti := q.table[slot] - 1
+		if ti < 0 {
+			return nil, slot
+		}
+		if q.trains[ti].key == *k {
+			return &q.trains[ti], slot
+		}
+	}
+}
+
+// space returns n bytes of t's buffer for a frame: at the end of the open
+// datagram if it stays within the MTU, else as a new datagram after it.
+// It returns nil if the buffer or the datagram table is full.
+func (q *outQueue) space(t *train, n int) []byte {
+	d := &q.dgs[t.last]
+	end := int(d.off + d.n)
+	limit := min(q.limit, t.buf.Size())
+	if int(d.n)+n <= q.mtu && end+n <= limit {
+		d.n += int32(n)
+		return t.buf.Data()[end : end+n]
+	}
+	if end+n > limit || len(q.dgs) == cap(q.dgs) {
+		return nil
+	}
+	q.dgs = append(q.dgs, dgram{off: int32(end), n: int32(n), next: -1})
+	d.next = int32(len(q.dgs) - 1)
+	t.last = d.next
+	return t.buf.Data()[end : end+n]
+}
+
+// newTrain starts a train for k in b, whose first n bytes already hold a
+// datagram (n may be 0: empty train). The caller checked there is room in
+// trains and dgs.
+func (q *outQueue) newTrain(b *bufpool.Buf, k *trainKey, slot int32, n int) *train {
+	q.dgs = append(q.dgs, dgram{off: 0, n: int32(n), next: -1})
+	di := int32(len(q.dgs) - 1)
+	q.trains = append(q.trains, train{buf: b, key: *k, slot: slot, first: di, last: di})
+	q.table[slot] = int32(len(q.trains))
+	return &q.trains[len(q.trains)-1]
+}
+
+// full reports whether a new train cannot be started without a flush.
+func (q *outQueue) full() bool {
+	return len(q.trains) == cap(q.trains) || len(q.dgs) == cap(q.dgs)
+}
+
+// Send queues f for peer to. It encodes f directly into the shard's output
+// (coalesced up to the MTU with earlier frames to the same peer and session,
+// see the package documentation on routing); the shard
+// sends it with its next WriteBatch, after the current Handler call. f is
+// not retained. Shard goroutine only (from inside HandleBatch). Errors:
+// [ErrFrameTooLarge] if f's encoding exceeds the MTU, [ErrBackpressure] if no
+// pool buffer is free even after flushing the queued output. It does not
+// allocate.
+func (s *Shard) Send(to netip.AddrPort, f *codec.Frame) error {
+	n := f.EncodedLen()
+	if n > s.e.cfg.MTU {
+		return ErrFrameTooLarge
+	}
+	k := keyOf(to, &f.Header)
+	dst, err := s.out.reserve(s, &k, n)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Encode(dst); err != nil {
+		// Unreachable: n <= MTU <= 65507 bytes, dst has n bytes. Keep the
+		// reserved bytes valid anyway: they were counted as a frame.
+		return err
+	}
+	return nil
+}
+
+// reserve returns n bytes of output space for a frame with key k.
+func (q *outQueue) reserve(s *Shard, k *trainKey, n int) ([]byte, error) {
+	t, slot := q.lookup(s, k)
+	if t != nil {
+		if dst := q.space(t, n); dst != nil {
+			s.stats.add(cTxFrames, 1)
+			return dst, nil
+		}
+	}
+	if q.full() {
+		q.flush(s)
+	}
+	b := s.e.pool.Get()
+	if b == nil {
+		q.flush(s) // releases the output buffers
+		if b = s.e.pool.Get(); b == nil {
+			s.stats.add(cSendBackpressure, 1)
+			return nil, ErrBackpressure
+		}
+	}
+	q.newTrain(b, k, slot, n)
+	s.stats.add(cTxFrames, 1)
+	return b.Data()[:n], nil
+}
+
+// reqKey returns the train key of the frame Engine.Send encoded into b
+// (valid by construction: magic, length varint, then the header).
+func reqKey(b *bufpool.Buf) trainKey {
+	p := b.Bytes()
+	_, n, _ := codec.ReadVarint(p[2:])
+	h := p[2+n:]
+	if h[0] == codec.TypeHandshake {
+		return trainKey{to: b.Addr, hs: true}
+	}
+	k := trainKey{to: b.Addr}
+	copy(k.sid[:], h[2:10])
+	return k
+}
+
+// adopt queues the encoded frame in b (a send-pool buffer whose Addr is
+// the peer; the caller's reference passes to the queue). The frame is copied into an
+// existing train for k if there is room; otherwise, with GSO, into a new
+// train from the main pool (large, so that later frames can join it); else
+// b itself becomes the new train, without a copy.
+func (q *outQueue) adopt(s *Shard, b *bufpool.Buf) {
+	n := b.Len()
+	s.stats.add(cTxFrames, 1)
+	key := reqKey(b)
+	k := &key
+	t, slot := q.lookup(s, k)
+	if t != nil {
+		if dst := q.space(t, n); dst != nil {
+			copy(dst, b.Bytes())
+			b.Release()
+			return
+		}
+	}
+	if q.full() {
+		q.flush(s)
+	}
+	if q.gso {
+		if big := s.e.pool.Get(); big != nil {
+			copy(big.Data(), b.Bytes())
+			b.Release()
+			b = big
+		}
+	}
+	q.newTrain(b, k, slot, n)
+}
+
+// flush sends every queued datagram with one WriteBatch and releases the
+// output buffers. With GSO, equal-size contiguous datagrams of one train
+// travel as one Message.
+func (q *outQueue) flush(s *Shard) {
+	if len(q.trains) == 0 {
+		return
+	}
+	caps := s.e.c.Caps()
+	maxSeg := caps.MaxSegments
+	if !caps.GSO || maxSeg < 2 {
+		maxSeg = 1
+	}
+	msgs := q.msgs[:0]
+	var bytes, gso uint64
+	for ti := range q.trains {
+		t := &q.trains[ti]
+		data := t.buf.Data()
+		for di := t.first; di >= 0; {
+			d := q.dgs[di]
+			if d.n == 0 { // empty train
+				break
+			}
+			seg, start, end, cnt := d.n, d.off, d.off+d.n, 1
+			di = d.next
+			for di >= 0 && cnt < maxSeg {
+				nd := q.dgs[di]
+				if nd.n > seg {
+					break
+				}
+				end += nd.n
+				cnt++
+				di = nd.next
+				if nd.n < seg { // a shorter segment must be the last one
+					break
+				}
+			}
+			m := conn.Message{Buf: data[start:end], N: int(end - start), Addr: t.key.to}
+			if cnt > 1 {
+				m.SegSize = int(seg)
+				gso++
+			}
+			bytes += uint64(m.N)
+			msgs = append(msgs, m)
+		}
+	}
+	dgrams := uint64(len(q.dgs))
+	sent, err := s.e.c.WriteBatch(msgs)
+	s.stats.add(cTxBatches, 1)
+	s.stats.add(cTxMessages, uint64(len(msgs)))
+	s.stats.add(cTxGSOMessages, gso)
+	if err != nil {
+		s.stats.add(cTxErrors, 1)
+		lost := uint64(0)
+		for _, m := range msgs[sent:] {
+			lost++
+			if m.SegSize > 0 {
+				lost += uint64((m.N+m.SegSize-1)/m.SegSize) - 1
+			}
+			bytes -= uint64(m.N)
+		}
+		s.stats.add(cTxDropped, lost)
+		dgrams -= lost
+	}
+	s.stats.add(cTxDatagrams, dgrams)
+	s.stats.add(cTxBytes, bytes)
+	clear(msgs)
+	q.reset()
+}
+
+// reset releases the output buffers and empties the queue.
+func (q *outQueue) reset() {
+	for i := range q.trains {
+		t := &q.trains[i]
+		q.table[t.slot] = 0
+		t.buf.Release()
+		*t = train{}
+	}
+	q.trains = q.trains[:0]
+	q.dgs = q.dgs[:0]
+}

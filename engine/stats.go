@@ -1,0 +1,104 @@
+package engine
+
+import "sync/atomic"
+
+// Stats is a snapshot of the engine's counters, summed over the receive
+// loop, the shards and Engine.Send. Counters only grow; the two pool
+// gauges at the end go up and down.
+type Stats struct {
+	// Receive side.
+	RxBatches    uint64 // ReadBatch calls that returned datagrams
+	RxMessages   uint64 // Messages returned by ReadBatch (RxMessages/RxBatches = batch fill)
+	RxDatagrams  uint64 // datagrams after splitting GRO super-datagrams
+	RxBytes      uint64 // UDP payload bytes received
+	RxGRO        uint64 // Messages that were GRO super-datagrams
+	RxErrors     uint64 // ReadBatch errors other than the close
+	RxPoolWaits  uint64 // times the receive loop found the pool empty
+	FramesIn     uint64 // frames delivered to the Handler
+	HandlerCalls uint64 // Handler calls
+
+	// Drops of received datagrams or frames.
+	DropBadMagic  uint64 // first frame did not start with "ST"
+	DropTruncated uint64 // first frame shorter than announced (or empty datagram)
+	DropTooLarge  uint64 // first frame body above MaxFrameBody
+	DropMalformed uint64 // first frame malformed otherwise
+	DropRingFull  uint64 // the owning shard's ring was full
+	DropBadFrame  uint64 // a later frame of a routed datagram did not decode (rest of datagram dropped)
+
+	// Send side.
+	TxFrames         uint64 // frames queued for sending
+	TxDatagrams      uint64 // datagrams handed to WriteBatch (GSO segments counted each)
+	TxBytes          uint64 // UDP payload bytes handed to WriteBatch
+	TxMessages       uint64 // Messages handed to WriteBatch
+	TxGSOMessages    uint64 // of those, Messages carrying several GSO segments
+	TxBatches        uint64 // WriteBatch calls (TxMessages/TxBatches = batch fill)
+	TxErrors         uint64 // WriteBatch calls that returned an error
+	TxDropped        uint64 // datagrams not sent because WriteBatch failed
+	SendBackpressure uint64 // Send/Shard.Send refused: pool or send ring full
+
+	// Gauges (not counters): free buffers when the snapshot was taken.
+	PoolFree     uint64 // main pool (receive and output buffers)
+	SendPoolFree uint64 // Engine.Send's pool
+}
+
+type counter int
+
+const (
+	cRxBatches counter = iota
+	cRxMessages
+	cRxDatagrams
+	cRxBytes
+	cRxGRO
+	cRxErrors
+	cRxPoolWaits
+	cFramesIn
+	cHandlerCall
+	cDropBadMagic
+	cDropTruncated
+	cDropTooLarge
+	cDropMalformed
+	cDropRingFull
+	cDropBadFrame
+	cTxFrames
+	cTxDatagrams
+	cTxBytes
+	cTxMessages
+	cTxGSOMessages
+	cTxBatches
+	cTxErrors
+	cTxDropped
+	cSendBackpressure
+	numCounters
+)
+
+// counters is one goroutine's set of counters, padded so that two owners
+// never share a cache line. Single writer, any readers.
+type counters struct {
+	_ [64]byte
+	c [numCounters]atomic.Uint64
+	_ [64]byte
+}
+
+func (c *counters) add(i counter, n uint64) { c.c[i].Add(n) }
+
+// totals is a sum of counters.
+type totals [numCounters]uint64
+
+func (c *counters) addTo(s *totals) {
+	for i := range c.c {
+		s[i] += c.c[i].Load()
+	}
+}
+
+func (a *totals) stats() Stats {
+	return Stats{
+		RxBatches: a[cRxBatches], RxMessages: a[cRxMessages], RxDatagrams: a[cRxDatagrams],
+		RxBytes: a[cRxBytes], RxGRO: a[cRxGRO], RxErrors: a[cRxErrors], RxPoolWaits: a[cRxPoolWaits],
+		FramesIn: a[cFramesIn], HandlerCalls: a[cHandlerCall],
+		DropBadMagic: a[cDropBadMagic], DropTruncated: a[cDropTruncated], DropTooLarge: a[cDropTooLarge],
+		DropMalformed: a[cDropMalformed], DropRingFull: a[cDropRingFull], DropBadFrame: a[cDropBadFrame],
+		TxFrames: a[cTxFrames], TxDatagrams: a[cTxDatagrams], TxBytes: a[cTxBytes],
+		TxMessages: a[cTxMessages], TxGSOMessages: a[cTxGSOMessages], TxBatches: a[cTxBatches],
+		TxErrors: a[cTxErrors], TxDropped: a[cTxDropped], SendBackpressure: a[cSendBackpressure],
+	}
+}

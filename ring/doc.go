@@ -1,0 +1,24 @@
+// Package ring provides bounded lock-free rings of handles (small values,
+// typically pointers to pooled packet buffers) and a wake-up primitive for
+// consumers that sleep while their ring is empty.
+//
+// [SPSC] has one producer and one consumer; [MPSC] has any number of
+// producers and one consumer. Both hold at most Cap() items, where the
+// capacity given to the constructor is rounded up to a power of two; a full
+// ring refuses a push (returns false or a short count) instead of growing,
+// so the ring is a point of backpressure. Pushing and popping never
+// allocate. A popped slot is cleared to the zero value so that the ring does
+// not keep pointers alive for the garbage collector.
+//
+// Invariants: indices are free-running uint64 counters (they never wrap in
+// practice); slot i of a ring with capacity c holds position p when
+// p mod c == i; the consumer reads a slot only after the producer published
+// it, and a producer writes a slot only after the consumer released it, each
+// through an atomic store/load pair, which gives the happens-before edges
+// the race detector checks.
+//
+// [Signal] lets the consumer sleep without spinning and without losing a
+// wake-up: the consumer announces that it is about to sleep, re-checks the
+// ring, and only then blocks; producers pay for a channel send only while a
+// consumer has announced sleep.
+package ring

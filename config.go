@@ -1,0 +1,43 @@
+package stt
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/sttgo/stt/engine/conn"
+)
+
+// Config configures a Node. Only Seed is required; zero fields take defaults.
+type Config struct {
+	// ListenAddr is the UDP address to bind (default "127.0.0.1:0").
+	ListenAddr string
+	// Seed is the pre-shared seed, at least 16 bytes; nodes with different
+	// seeds cannot establish sessions. It is not retained after Listen
+	// copies it.
+	Seed []byte
+	// Suites lists the cipher suites offered and accepted, parsed by
+	// suite.ParseName: "aead" (default), "stc", or explicit names.
+	Suites string
+	// Shards, BatchSize and MTU size the engine (see engine.Config).
+	Shards, BatchSize, MTU int
+	// HandshakeTimeout bounds one handshake attempt (default 10 s); Dial
+	// retries once after a first timeout.
+	HandshakeTimeout time.Duration
+	// KeepAlive (default 15 s): a PING is sent on a session that sent
+	// nothing for this long. IdleTimeout (default 60 s): a session that
+	// received nothing authenticated for this long closes with
+	// IDLE_TIMEOUT.
+	KeepAlive, IdleTimeout time.Duration
+	// RekeyAfterFrames (default 2^20), RekeyAfterBytes (default 1 GiB) and
+	// RekeyAfterTime (default 10 min) trigger automatic key rotation.
+	RekeyAfterFrames, RekeyAfterBytes uint64
+	RekeyAfterTime                    time.Duration
+	// MaxSessions (default 65536) and MaxHalfOpen (default 1024) bound the
+	// session table and the responders' half-open handshakes.
+	MaxSessions, MaxHalfOpen int
+	// Logger receives lifecycle events (default slog.Default()).
+	Logger *slog.Logger
+	// Conn, if set, is used instead of a UDP socket (tests use conntest);
+	// the Node takes ownership and closes it.
+	Conn conn.Batch
+}

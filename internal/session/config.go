@@ -1,0 +1,109 @@
+package session
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultKeepAlive        = 15 * time.Second
+	DefaultIdleTimeout      = 60 * time.Second
+	DefaultRekeyAfterFrames = 1 << 20
+	DefaultRekeyAfterBytes  = 1 << 30
+	DefaultRekeyAfterTime   = 10 * time.Minute
+	DefaultKeyGrace         = 3 * time.Second
+	DefaultCloseDrain       = 1 * time.Second
+	DefaultRecvQueue        = 256
+	DefaultMaxSessions      = 65536
+	DefaultAcceptQueue      = 128
+	DefaultCommandRing      = 1024
+	DefaultSendBuffers      = 4096
+)
+
+// ErrConfig is wrapped by NewNode for an invalid Config.
+var ErrConfig = errors.New("stt: invalid config")
+
+// Config holds the session-layer settings. Zero fields take the defaults
+// above.
+type Config struct {
+	// Seed is the pre-shared seed (at least handshake.MinSeedLen bytes).
+	Seed []byte
+	// NodeID is this node's persistent random id.
+	NodeID [32]byte
+	// Suites lists the offered/accepted cipher suites in preference order.
+	Suites []uint8
+	// HandshakeTimeout is the total handshake timeout (handshake default).
+	HandshakeTimeout time.Duration
+	// KeepAlive: a PING is sent when nothing was sent for this long.
+	KeepAlive time.Duration
+	// IdleTimeout: the session closes (IDLE_TIMEOUT) when nothing
+	// authenticated was received for this long.
+	IdleTimeout time.Duration
+	// RekeyAfterFrames, RekeyAfterBytes and RekeyAfterTime trigger an
+	// automatic key rotation of the send direction.
+	RekeyAfterFrames, RekeyAfterBytes uint64
+	RekeyAfterTime                    time.Duration
+	// KeyGrace is how long the previous receive key phase is kept after
+	// the peer switched phase.
+	KeyGrace time.Duration
+	// CloseDrain is how long a locally closed session stays in Closing.
+	CloseDrain time.Duration
+	// MaxSessions bounds the sessions of the node (split evenly over the
+	// shards); MaxHalfOpen bounds the responders' half-open tables (split
+	// too).
+	MaxSessions, MaxHalfOpen int
+	// RecvQueue is the per-session receive queue length in datagrams.
+	RecvQueue int
+	// AcceptQueue bounds the established inbound sessions not yet accepted.
+	AcceptQueue int
+	// SendBuffers bounds the application datagrams in flight from
+	// application goroutines to the shards (ErrBackpressure beyond).
+	SendBuffers int
+	// MTU is the engine's MTU: the largest frame sealed.
+	MTU int
+	// Now is the clock (default time.Now); tests inject a fake one.
+	Now func() time.Time
+	// Logger receives lifecycle events (never per-packet ones).
+	Logger *slog.Logger
+	// NewOwner, if set, is called on the shard goroutine when a session is
+	// established, before it is published; its result is stored in
+	// Session.Owner (the public layer's wrapper).
+	NewOwner func(s *Session) any
+}
+
+func (c *Config) fill() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defi := func(d *int, v int) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.KeepAlive, DefaultKeepAlive)
+	def(&c.IdleTimeout, DefaultIdleTimeout)
+	def(&c.RekeyAfterTime, DefaultRekeyAfterTime)
+	def(&c.KeyGrace, DefaultKeyGrace)
+	def(&c.CloseDrain, DefaultCloseDrain)
+	if c.RekeyAfterFrames == 0 {
+		c.RekeyAfterFrames = DefaultRekeyAfterFrames
+	}
+	if c.RekeyAfterBytes == 0 {
+		c.RekeyAfterBytes = DefaultRekeyAfterBytes
+	}
+	defi(&c.MaxSessions, DefaultMaxSessions)
+	defi(&c.RecvQueue, DefaultRecvQueue)
+	defi(&c.AcceptQueue, DefaultAcceptQueue)
+	defi(&c.SendBuffers, DefaultSendBuffers)
+	defi(&c.MTU, 1200)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}

@@ -1,0 +1,245 @@
+package session
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/suite"
+)
+
+// receive handles one frame from the engine.
+func (sh *shardState) receive(f *codec.Frame, from netip.AddrPort, now time.Time) {
+	if f.Type == codec.TypeHandshake {
+		if f.SessionID != (codec.SessionID{}) {
+			sh.n.stats.DropHandshake.Add(1)
+			return
+		}
+		sh.handshakeFrame(from, f.Payload, now)
+		return
+	}
+	s := sh.sessions[f.SessionID]
+	if s == nil {
+		sh.n.stats.DropUnknownSession.Add(1)
+		return
+	}
+	st := s.State()
+	if st != Established && st != Closing {
+		sh.n.stats.DropNotOpen.Add(1)
+		return
+	}
+	pt, err := s.opener.Open(sh.openBuf, f)
+	if err != nil {
+		s.countDrop(err)
+		if s.opener.IntegrityLimitReached() {
+			sh.closeLocal(s, codec.CodeCrypto, "integrity limit reached", now, false)
+		}
+		return
+	}
+	// Authenticated from here on.
+	s.stats.FramesIn.Add(1)
+	s.stats.BytesIn.Add(uint64(codec.HeaderLen + len(f.Metadata) + len(f.Payload)))
+	s.lastRecv = now
+	if from != *s.peer.Load() {
+		// Address migration, only after authentication (allocates once).
+		p := new(netip.AddrPort) // not &from: that would move every call's from to the heap
+		*p = from
+		s.peer.Store(p)
+		s.stats.Migrations.Add(1)
+	}
+	if st == Closing {
+		if f.Type == codec.TypeControl {
+			var m codec.Control
+			if _, err := codec.DecodeControl(pt, &m); err == nil && m.Subtype == codec.ControlSessionClose {
+				sh.remove(s, Closed, s.err)
+				return
+			}
+		}
+		if now.Sub(s.lastCloseResend) >= 50*time.Millisecond {
+			sh.sendClose(s, now) // our SESSION_CLOSE may have been lost
+		}
+		return
+	}
+	sh.afterOpen(s, now)
+	switch t := f.Type; {
+	case t == codec.TypeData:
+		if s.q.push(f.StreamID, pt) {
+			s.stats.DatagramsIn.Add(1)
+		} else {
+			s.stats.DropQueueFull.Add(1)
+		}
+	case t == codec.TypeControl:
+		sh.control(s, pt, now)
+	case t == codec.TypeStream:
+		// TODO(issue 6): streams. Authenticated STREAM frames are counted
+		// and dropped until the stream layer exists.
+		s.stats.DropStream.Add(1)
+	case t >= codec.TypeCustomMin:
+		if h := sh.n.handlers[t].Load(); h != nil {
+			s.stats.CustomIn.Add(1)
+			(*h)(s, f.StreamID, pt)
+		} else {
+			s.stats.DropNoHandler.Add(1)
+		}
+	default:
+		s.stats.DropType.Add(1)
+	}
+}
+
+func (s *Session) countDrop(err error) {
+	st := &s.stats
+	switch err {
+	case suite.ErrReplay:
+		st.DropReplay.Add(1)
+	case suite.ErrTooOld:
+		st.DropTooOld.Add(1)
+	case suite.ErrPlaintext:
+		st.DropPlaintext.Add(1)
+	case suite.ErrBadMetadata:
+		st.DropBadMetadata.Add(1)
+	case suite.ErrReservedFlag:
+		st.DropReservedFlag.Add(1)
+	case suite.ErrUnknownPhase:
+		st.DropUnknownPhase.Add(1)
+	default: // ErrAuth, ErrShortBuffer (cannot happen: openBuf holds any body)
+		st.DropAuth.Add(1)
+	}
+}
+
+// afterOpen follows the peer's key phase: when the Opener promoted a new
+// phase, start the grace timer for the previous one, move our own send
+// direction to the same phase if it is behind, and acknowledge with
+// KEY_ROTATION(peer phase).
+func (sh *shardState) afterOpen(s *Session, now time.Time) {
+	rp := s.opener.Phase()
+	if rp == s.recvPhase {
+		return
+	}
+	s.recvPhase = rp
+	s.graceUntil = now.Add(sh.n.cfg.KeyGrace)
+	for s.sealer.Phase() < rp {
+		if _, err := s.sealer.Rotate(); err != nil {
+			sh.closeLocal(s, codec.CodeInternal, "key rotation failed", now, false)
+			return
+		}
+		s.stats.KeyRotations.Add(1)
+		s.phaseStart, s.phaseFrames, s.phaseBytes = now, 0, 0
+	}
+	sh.sendKeyRotation(s, now)
+	sh.armEstablished(s)
+}
+
+// krRepeat is the least interval between KEY_ROTATION messages sent as a
+// nudge (a rotation blocked on a lost acknowledgment) or as the answer to one.
+const krRepeat = time.Second
+
+// sendKeyRotation sends KEY_ROTATION(opener phase): "I have authenticated
+// your frames of this phase", sealed in our current send phase.
+func (sh *shardState) sendKeyRotation(s *Session, now time.Time) {
+	s.lastKRSent = now
+	sh.sendControl(s, codec.AppendKeyRotation(sh.ctlBuf[:0], s.opener.Phase()), now)
+}
+
+// tryRotate rotates the send keys if wanted and allowed: the peer must have
+// acknowledged our current phase (KEY_ROTATION carrying it) and we must have
+// authenticated the peer's current phase, so that neither Opener is ever
+// more than one phase behind.
+func (sh *shardState) tryRotate(s *Session, now time.Time) {
+	if !s.rotateWanted || s.State() != Established {
+		return
+	}
+	p := s.sealer.Phase()
+	if s.peerConfirmed < p || s.opener.Phase() < p {
+		sh.armEstablished(s) // retried on the acknowledgment; nudge timer
+		return
+	}
+	if _, err := s.sealer.Rotate(); err != nil {
+		sh.closeLocal(s, codec.CodeInternal, "key rotation failed", now, false)
+		return
+	}
+	s.rotateWanted = false
+	s.stats.KeyRotations.Add(1)
+	s.phaseStart, s.phaseFrames, s.phaseBytes = now, 0, 0
+	// Announce the new phase (header flag) and acknowledge the peer's.
+	sh.sendKeyRotation(s, now)
+	sh.armEstablished(s)
+}
+
+func (sh *shardState) control(s *Session, b []byte, now time.Time) {
+	for len(b) > 0 {
+		var m codec.Control
+		n, err := codec.DecodeControl(b, &m)
+		if err != nil {
+			s.stats.DropBadControl.Add(1)
+			return
+		}
+		b = b[n:]
+		switch m.Subtype {
+		case codec.ControlPing:
+			sh.sendControl(s, codec.AppendPong(sh.ctlBuf[:0], m.ID), now)
+		case codec.ControlPong:
+			s.stats.PongsIn.Add(1)
+		case codec.ControlKeyRotation:
+			if m.KeyPhase > s.sealer.Phase() {
+				s.stats.DropBadControl.Add(1) // acknowledges a phase we never sent
+				continue
+			}
+			if m.KeyPhase > s.peerConfirmed {
+				s.peerConfirmed = m.KeyPhase
+				sh.tryRotate(s, now)
+			} else if now.Sub(s.lastKRSent) >= krRepeat {
+				// Nothing new: the peer is nudging because our
+				// acknowledgment was lost. Repeat it (rate-limited; our
+				// answer always carries news for a nudging peer, so this
+				// never ping-pongs).
+				sh.sendKeyRotation(s, now)
+			}
+		case codec.ControlSessionClose:
+			err := &CloseError{Code: m.Code, Reason: string(m.Reason), Remote: true}
+			sh.remove(s, Closed, err)
+			return
+		default:
+			// ERROR and the stream-layer messages (issue 6) are ignored.
+		}
+		if s.State() != Established {
+			return
+		}
+	}
+}
+
+func (sh *shardState) sendControl(s *Session, b []byte, now time.Time) {
+	sh.sealSend(s, codec.TypeControl, 0, b, now)
+}
+
+// sealSend seals payload into one frame and queues it to the peer. It does
+// not allocate. The sealed bytes are decoded back into a codec.Frame (which
+// aliases them) because engine.Shard.Send takes a Frame and encodes it:
+// one extra copy per frame.
+// TODO: an engine.Shard.SendEncoded(to, bytes) would save that copy.
+func (sh *shardState) sealSend(s *Session, t uint8, stream uint32, payload []byte, now time.Time) {
+	h := codec.Header{Type: t, SessionID: s.keys.RemoteSessionID, StreamID: stream, Timestamp: uint64(now.UnixMilli())}
+	n, err := s.sealer.Seal(sh.sealBuf, &h, payload)
+	if err != nil {
+		if err == suite.ErrSequenceExhausted && t != codec.TypeControl {
+			sh.closeLocal(s, codec.CodeCrypto, "sequence numbers exhausted", now, false)
+		}
+		return
+	}
+	if _, err := codec.Decode(sh.sealBuf[:n], &sh.frame); err != nil {
+		return
+	}
+	_ = sh.out.Send(*s.peer.Load(), &sh.frame) // backpressure: the datagram is lost, like on the wire
+	sh.frame = codec.Frame{}
+	s.stats.FramesOut.Add(1)
+	s.stats.BytesOut.Add(uint64(n))
+	s.lastSend = now
+	s.phaseFrames++
+	s.phaseBytes += uint64(n)
+	cfg := &sh.n.cfg
+	if s.phaseFrames >= cfg.RekeyAfterFrames || s.phaseBytes >= cfg.RekeyAfterBytes || s.sealer.NeedsRotation() {
+		if !s.rotateWanted {
+			s.rotateWanted = true
+			sh.tryRotate(s, now)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sttgo/stt/codec"
@@ -16,7 +17,7 @@ import (
 // runEngineDatagram is mode "engine": the same blast as raw and conn,
 // through the stt engine's data plane (no encryption). Each flow is a
 // sender engine (its own socket, one shard) whose goroutine calls
-// Engine.Send with Size-byte DATA frames; the sender's MTU is Size, so no
+// Shard.Send (from a Pumper) with Size-byte DATA frames; the sender's MTU is Size, so no
 // frames are coalesced and every frame is exactly one datagram. The
 // receiver is one engine (one shard per flow, up to GOMAXPROCS) whose
 // handler counts frames. A datagram is counted as received only once it
@@ -59,11 +60,6 @@ func (h *engineCounter) HandleBatch(_ *engine.Shard, batch []engine.Inbound) {
 	}
 	h.c.add(len(batch), b)
 }
-
-// discardFrames is the senders' Handler: they receive nothing.
-type discardFrames struct{}
-
-func (discardFrames) HandleBatch(*engine.Shard, []engine.Inbound) {}
 
 type engineReceiver struct {
 	e    *engine.Engine
@@ -121,11 +117,48 @@ func (r *engineReceiver) Run(c *counter) error {
 	return nil
 }
 
+// pumpSender is a sender engine's Handler: its Pump, called on the shard
+// goroutine, encodes DATA frames straight into the shard's output with
+// Shard.Send (the path the session layer uses), so the blast measures the
+// data plane rather than a cross-goroutine hand-off. Engine.Send, the path
+// for application goroutines, costs one extra copy and ring hop per frame
+// (see BenchmarkEngineSend in package engine).
+type pumpSender struct {
+	to      netip.AddrPort
+	f       codec.Frame
+	stop    atomic.Bool   // set by Run: stop pumping
+	stopped atomic.Bool   // set by Pump once it saw stop: queued is final
+	queued  atomic.Uint64 // frames handed to Shard.Send
+}
+
+// HandleBatch discards: a sender receives nothing.
+func (p *pumpSender) HandleBatch(*engine.Shard, []engine.Inbound) {}
+
+// Pump queues up to one batch of frames per call until stopped.
+func (p *pumpSender) Pump(s *engine.Shard) bool {
+	if p.stop.Load() {
+		p.stopped.Store(true)
+		return false
+	}
+	n := 0
+	for ; n < pumpBatch; n++ {
+		p.f.Sequence++
+		if s.Send(p.to, &p.f) != nil {
+			p.f.Sequence--
+			break // output full: the shard flushes, then pumps again
+		}
+	}
+	p.queued.Add(uint64(n))
+	return true
+}
+
+// pumpBatch is how many frames one Pump call queues at most.
+const pumpBatch = 64
+
 type engineSender struct {
-	e       *engine.Engine
-	gso     bool
-	payload int
-	flow    uint64
+	e   *engine.Engine
+	p   *pumpSender
+	gso bool
 }
 
 func newEngineSender(cfg datagramConfig, local netip.Addr) (blastSender, error) {
@@ -145,63 +178,56 @@ func newEngineSender(cfg datagramConfig, local netip.Addr) (blastSender, error) 
 		c.Close()
 		return nil, err
 	}
+	p := &pumpSender{f: codec.Frame{Header: codec.Header{Type: codec.TypeData}, Payload: make([]byte, payload)}}
+	// The flow's session id is its local port: distinct per flow, so flows
+	// spread over the receiver's shards.
+	flow := uint64(c.LocalAddr().Port())
+	for i := range 8 {
+		p.f.SessionID[i] = byte(flow >> (8 * (7 - i)))
+	}
 	e, err := engine.New(c, engine.Config{
-		Shards:       1,
-		BatchSize:    cfg.Batch,
-		MTU:          cfg.Size,
-		SendRingSize: 4096,
-		Logger:       quietLogger(),
-	}, discardFrames{})
+		Shards:    1,
+		BatchSize: cfg.Batch,
+		MTU:       cfg.Size,
+		Logger:    quietLogger(),
+	}, p)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	if err := e.Start(); err != nil {
-		e.Close()
-		return nil, err
-	}
-	// The flow's session id is its local port: distinct per flow, so flows
-	// spread over the receiver's shards.
-	return &engineSender{e: e, gso: gso, payload: payload, flow: uint64(c.LocalAddr().Port())}, nil
+	return &engineSender{e: e, p: p, gso: gso}, nil
 }
 
 func (s *engineSender) GSO() bool    { return s.gso }
 func (s *engineSender) Close() error { return s.e.Close() }
 
-// Run sends one DATA frame per datagram until deadline (SendWait sleeps
-// while the shard is behind), waits (bounded) for the shard to flush what
-// it queued, and closes the sender engine. It adds the engine's
-// sent-datagram count to c every few thousand frames and at the end.
+// Run starts the sender engine, whose shard pumps frames to dst until
+// deadline, then stops the pump, waits (bounded) for the shard to flush what
+// it queued, and closes the engine. It adds the engine's sent-datagram count
+// to c every 100 ms and at the end.
 func (s *engineSender) Run(dst netip.AddrPort, deadline time.Time, c *counter) error {
-	f := codec.Frame{Header: codec.Header{Type: codec.TypeData}, Payload: make([]byte, s.payload)}
-	for i := range 8 {
-		f.SessionID[i] = byte(s.flow >> (8 * (7 - i)))
-	}
+	s.p.to = dst
 	var reported engine.Stats
 	report := func() {
 		st := s.e.Stats()
 		c.add(int(st.TxDatagrams-reported.TxDatagrams), int(st.TxBytes-reported.TxBytes))
 		reported = st
 	}
-	queued := uint64(0)
-	for n := 0; ; n++ {
-		if n&1023 == 0 {
-			if time.Now().After(deadline) {
-				break
-			}
-			if n&8191 == 0 {
-				report()
-			}
-		}
-		f.Sequence++
-		// SendWait sleeps while the shard is behind (pool or ring full).
-		if err := s.e.SendWait(dst, &f, nil); err != nil {
-			return err
-		}
-		queued++
+	if err := s.e.Start(); err != nil {
+		return err
 	}
-	// Let the shard flush what is queued (bounded).
+	s.e.Wake(0)
+	for time.Now().Before(deadline) {
+		time.Sleep(min(100*time.Millisecond, time.Until(deadline)+time.Millisecond))
+		report()
+	}
+	s.p.stop.Store(true)
+	s.e.Wake(0)
 	end := time.Now().Add(drainMax)
+	for !s.p.stopped.Load() && time.Now().Before(end) {
+		time.Sleep(time.Millisecond)
+	}
+	queued := s.p.queued.Load()
 	for time.Now().Before(end) {
 		st := s.e.Stats()
 		if st.TxDatagrams+st.TxDropped >= queued {

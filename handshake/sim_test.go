@@ -328,7 +328,7 @@ func TestRetransmitBackoffAndTimeout(t *testing.T) {
 	hello, _ := in.Start(t0)
 	hello = append([]byte(nil), hello...)
 	var at []time.Duration
-	now := t0
+	var now time.Time
 	for {
 		now = in.NextTimeout()
 		out, err := in.OnTimer(now)

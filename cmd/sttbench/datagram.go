@@ -48,6 +48,9 @@ type datagramConfig struct {
 	Role string
 	// Peer is the receiver's ip:port for Role "send".
 	Peer string
+	// Suite, if set, adds one "session-<suite>" mode per comma-separated
+	// name: stt sessions with that cipher suite (see runSessionDatagram).
+	Suite string
 	// Port is the receiver's port (0: ephemeral) for Role "both" or "recv".
 	Port int
 	// Progress, when non-nil, is called about once per second from a
@@ -191,6 +194,7 @@ func parseDatagramFlags(args []string, stderr io.Writer) (datagramConfig, bool, 
 	fs.IntVar(&cfg.Port, "port", 0, "receiver port (0: ephemeral)")
 	fs.StringVar(&cfg.Role, "role", "both", "both | send | recv (send/recv: two processes, see -peer)")
 	fs.StringVar(&cfg.Peer, "peer", "", "receiver ip:port for -role send")
+	fs.StringVar(&cfg.Suite, "suite", "", "also run stt sessions with these suites (comma-separated: aead, stc, or suite names)")
 	jsonOut := fs.Bool("json", false, "print one JSON document instead of a table")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the runs to this file")
 	if err := fs.Parse(args); err != nil {
@@ -252,6 +256,12 @@ func validateDatagram(cfg *datagramConfig) error {
 	if cfg.Mode == "all" && cfg.Role != "both" {
 		return bad("-mode all needs -role both")
 	}
+	if _, err := sessionModes(cfg.Suite); err != nil {
+		return err
+	}
+	if cfg.Suite != "" && cfg.Role != "both" {
+		return bad("-suite needs -role both")
+	}
 	return nil
 }
 
@@ -303,6 +313,8 @@ func runDatagramModes(cfg datagramConfig, w io.Writer, progress bool) (datagramR
 	if cfg.Mode == "all" {
 		modes = []string{"raw", "conn", "engine"}
 	}
+	sm, _ := sessionModes(cfg.Suite) // validated
+	modes = append(modes, sm...)
 	for _, m := range modes {
 		c := cfg
 		c.Mode = m

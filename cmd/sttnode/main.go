@@ -1,0 +1,33 @@
+// Command sttnode runs one stt node. With no arguments it listens on
+// 127.0.0.1:0 with a seed kept in its state directory and echoes every
+// datagram it receives; with -peer it also dials a node and exchanges
+// "hello N" datagrams with it.
+//
+//	sttnode                                  # terminal 1: listener
+//	sttnode -peer 127.0.0.1:PORT -count 3    # terminal 2, same state dir
+//
+// The seed is generated (32 random bytes) on first run and stored in
+// $STT_STATE_DIR, else $XDG_STATE_HOME/sttnode, else ~/.local/state/sttnode
+// (directory 0700, file "seed" 0600, written atomically); -seed-file and
+// -state-dir override it. Both nodes must hold the same seed. The node id is
+// random per process, so two processes may share a state directory.
+//
+// SIGINT and SIGTERM close the node (SESSION_CLOSE to every session) and
+// exit 0. -metrics ADDR serves Prometheus text at /metrics and
+// net/http/pprof at /debug/pprof/ (off by default). No config file is read:
+// flags only.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sttgo/stt"
+	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/handshake"
+)
+
+// options are sttnode's parsed flags.
+type options struct {
+	listen, peer, seedFile, stateDir, suites, metrics, logLevel string
+	interval                                                    time.Duration
+	count                                                       int
+	dialTimeout                                                 time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("sttnode", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "UDP address to listen on")
+	fs.StringVar(&o.peer, "peer", "", "dial this node (host:port) and exchange datagrams with it")
+	fs.StringVar(&o.seedFile, "seed-file", "", "seed file (default: <state-dir>/seed; created with 32 random bytes if missing)")
+	fs.StringVar(&o.stateDir, "state-dir", "", "state directory (default: $STT_STATE_DIR, $XDG_STATE_HOME/sttnode or ~/.local/state/sttnode)")
+	fs.StringVar(&o.suites, "suite", "aead", "cipher suites offered and accepted: aead, stc, or explicit names (see suite.ParseName)")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus /metrics and /debug/pprof/ on this local address (off if empty)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.DurationVar(&o.interval, "interval", time.Second, "with -peer: time between datagrams")
+	fs.IntVar(&o.count, "count", 0, "with -peer: exit 0 after this many echoed datagrams (0 = forever)")
+	fs.DurationVar(&o.dialTimeout, "dial-timeout", 30*time.Second, "with -peer: bound on the handshake")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() != 0 {
+		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.interval <= 0 || o.count < 0 {
+		return o, errors.New("-interval must be positive and -count non-negative")
+	}
+	return o, nil
+}
+
+// run is sttnode's main: it returns the exit status (0 after a signal or
+// after -count echoes, 1 on errors, 2 on usage errors).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "sttnode:", err)
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		fmt.Fprintln(stderr, "sttnode: -log-level:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := serve(ctx, o, stdout, log); err != nil {
+		fmt.Fprintln(stderr, "sttnode:", err)
+		return 1
+	}
+	return 0
+}
+
+// seedPath resolves -seed-file / -state-dir to the seed file's path.
+func seedPath(o options) (string, error) {
+	if o.seedFile != "" {
+		return o.seedFile, nil
+	}
+	dir := o.stateDir
+	if dir == "" {
+		d, err := defaultStateDir(os.Getenv, os.UserHomeDir)
+		if err != nil {
+			return "", err
+		}
+		dir = d
+	}
+	return filepath.Join(dir, seedFileName), nil
+}
+
+func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) error {
+	path, err := seedPath(o)
+	if err != nil {
+		return err
+	}
+	seed, created, err := loadOrCreateSeed(path)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("generated a new seed", "path", path)
+	}
+	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log})
+	clear(seed)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	id := node.NodeID()
+	fmt.Fprintf(stdout, "sttnode listening on %v\nnode id %s\nseed file %s\n", node.Addr(), hex.EncodeToString(id[:8]), path)
+	if o.metrics != "" {
+		ms, err := startMetrics(o.metrics, node, log)
+		if err != nil {
+			return err
+		}
+		defer ms.Close()
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", ms.Addr())
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel() // runs before wg.Wait
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		acceptLoop(ctx, node, log, &wg)
+	}()
+
+	if o.peer != "" {
+		err := dialPeer(ctx, o, node, stdout, log)
+		if err != nil || o.count > 0 {
+			return err
+		}
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	return node.Close()
+}
+
+// acceptLoop accepts sessions until ctx ends and echoes each on its own
+// goroutine (tracked by wg).
+func acceptLoop(ctx context.Context, node *stt.Node, log *slog.Logger, wg *sync.WaitGroup) {
+	for {
+		s, err := node.Accept(ctx)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, stt.ErrClosed) {
+				log.Error("accept", "err", err)
+			}
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			echo(ctx, s, log)
+		}()
+	}
+}
+
+// echo sends every datagram received on s back on the same stream.
+func echo(ctx context.Context, s *stt.Session, log *slog.Logger) {
+	peer := s.RemoteAddr()
+	log.Info("session open", "peer", peer, "suite", s.Suite())
+	buf := make([]byte, 64<<10)
+	for {
+		n, stream, err := s.ReceiveDatagram(ctx, buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			log.Info("session closed", "peer", peer, "reason", err)
+			return
+		}
+		if n > len(buf) {
+			n = len(buf)
+		}
+		if err := s.SendDatagram(stream, buf[:n]); err != nil && !errors.Is(err, stt.ErrBackpressure) {
+			log.Info("session closed", "peer", peer, "reason", err)
+			return
+		}
+	}
+}
+
+// dialPeer dials o.peer and sends "hello N from ADDR" every o.interval,
+// printing every echo, until o.count echoes arrived (0: until ctx ends).
+func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, log *slog.Logger) error {
+	peer, err := netip.ParseAddrPort(o.peer)
+	if err != nil {
+		return fmt.Errorf("-peer: %w", err)
+	}
+	dctx, dcancel := context.WithTimeout(ctx, o.dialTimeout)
+	s, err := node.Dial(dctx, peer)
+	dcancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, handshake.ErrAuthFailed) {
+			return fmt.Errorf("handshake with %v failed: wrong seed (the peer does not hold this node's seed): %w", peer, err)
+		}
+		return err
+	}
+	log.Info("session open", "peer", peer, "suite", s.Suite())
+	fmt.Fprintf(stdout, "connected to %v (suite %s)\n", peer, s.Suite())
+
+	got := make(chan string, 16)
+	rctx, rcancel := context.WithCancel(ctx)
+	defer rcancel()
+	go func() {
+		defer close(got)
+		buf := make([]byte, 64<<10)
+		for {
+			n, _, err := s.ReceiveDatagram(rctx, buf)
+			if err != nil {
+				return
+			}
+			select {
+			case got <- string(buf[:min(n, len(buf))]):
+			case <-rctx.Done():
+				return
+			}
+		}
+	}()
+
+	tick := time.NewTicker(o.interval)
+	defer tick.Stop()
+	self := node.Addr()
+	sent, echoed := 0, 0
+	send := func() error {
+		sent++
+		msg := fmt.Sprintf("hello %d from %v", sent, self)
+		if err := s.SendDatagram(1, []byte(msg)); err != nil && !errors.Is(err, stt.ErrBackpressure) {
+			return err
+		}
+		return nil
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			s.Close(codec.CodeNoError, "bye")
+			return nil
+		case <-tick.C:
+			if err := send(); err != nil {
+				return err
+			}
+		case m, ok := <-got:
+			if !ok {
+				if err := s.Err(); err != nil {
+					return fmt.Errorf("session with %v ended: %w", peer, err)
+				}
+				return fmt.Errorf("session with %v ended", peer)
+			}
+			echoed++
+			fmt.Fprintf(stdout, "echo from %v: %s\n", peer, strings.TrimSpace(m))
+			if o.count > 0 && echoed >= o.count {
+				s.Close(codec.CodeNoError, "done")
+				return nil
+			}
+		}
+	}
+}

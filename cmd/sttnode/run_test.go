@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRunUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-interval", "0s"}, {"-count", "-1"}, {"-log-level", "loud"}} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, &out, &errb); code != 2 {
+			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, errb.String())
+		}
+	}
+}
+
+func TestRunBadSeedAndSuite(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	// The state directory path is a file: no seed can be created there.
+	if code := run(context.Background(), []string{"-seed-file", dir}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "seed") {
+		t.Errorf("directory as seed file: code %d, stderr %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"-state-dir", dir, "-suite", "rot13"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "Suites") {
+		t.Errorf("unknown suite: code %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestRunCanceled runs a listener in process and stops it through its
+// context, as SIGINT/SIGTERM do.
+func TestRunCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"-state-dir", t.TempDir()}, &out, &errb) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "sttnode listening on 127.0.0.1:") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no listening line; stderr %s", errb.String())
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run exited early: %d, stderr %s", code, errb.String())
+		default:
+		}
+		waitABit()
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("run after cancel = %d, stderr %s", code, errb.String())
+	}
+}

@@ -387,26 +387,7 @@ func compileStreamPlan(key []byte, km *KeyMap, t int) *Plan {
 		}
 	}
 	if st0 == StrategyPermutation {
-		p.src = make([]uint16, cube)
-		p.inv = make([]uint16, cube)
-		// PERMUTE depends on its seed only mod t: t distinct permutations.
-		perms := make([]uint16, tt)
-		for sigma := range t {
-			columnPerm(perms[sigma*t:(sigma+1)*t], uint64(sigma))
-		}
-		for j0 := range t {
-			j := (j0 + r1) % t
-			for l := range t {
-				sigma := int((k0 + uint64(j0*l)) % uint64(t))
-				for a, pa := range perms[sigma*t : (sigma+1)*t] {
-					f := a*tt + j*t + l
-					s := int(pa)*tt + j0*t + l
-					p.src[f] = uint16(s)
-					p.inv[s] = uint16(f)
-					p.offInv[s] = p.off[f]
-				}
-			}
-		}
+		p.buildColumnPermTables(k0, r1, !add0 && !add1)
 		return p
 	}
 	// Runs: output plane I comes from input plane I-r0; within it, output
@@ -438,4 +419,82 @@ func compileStreamPlan(key []byte, km *KeyMap, t int) *Plan {
 		copy(p.offInv[r.src:r.src+r.n], p.off[r.dst:r.dst+r.n])
 	}
 	return p
+}
+
+// buildColumnPermTables fills p.src, p.inv and p.offInv (p.off must be
+// complete; offZero says it is all zero, so p.offInv stays zero too) for a
+// stream plan whose step 0 is the column permutation with key value k0 and
+// whose step 1 rolls rows by r1 (0 when it does not roll).
+//
+// Column (j0, l) of the input is permuted by PERMUTE with seed
+// k0 + j0*l, which depends on the seed only mod t: sigma(j0, l) =
+// (k0 + j0*l) mod t picks one of t permutations, each computed once. Output
+// (a, j, l) with j = (j0 + r1) mod t then reads input (perm_sigma[a], j0, l),
+// and input (b, j0, l) goes to (perm_sigma^-1[b], j, l). Both tables are
+// written row by row (l innermost, contiguous), from lookup rows
+// fwd[a][sigma] = perm_sigma[a]*t^2 and bwd[b][sigma] = perm_sigma^-1[b]*t^2
+// held on the stack (rows padded to 64 so that the inner loops need no
+// bounds checks). It allocates only the two index tables.
+func (p *Plan) buildColumnPermTables(k0 uint64, r1 int, offZero bool) {
+	t, tt, cube := p.t, p.t*p.t, p.cube
+	src, inv := make([]uint16, cube), make([]uint16, cube)
+	var fwd, bwd [MaxPlanSide][64]uint16
+	var perm [MaxPlanSide]uint16
+	for sigma := range t {
+		columnPerm(perm[:t], uint64(sigma))
+		for a, pa := range perm[:t] {
+			fwd[a][sigma] = uint16(int(pa) * tt)
+			bwd[pa][sigma] = uint16(a * tt)
+		}
+	}
+	var sig [MaxPlanSide]uint8
+	off := p.off
+	k := int(k0 % uint64(t))
+	for j0 := range t {
+		// sig[l] = (k0 + j0*l) mod t, stepped without division.
+		s := k
+		for l := range t {
+			sig[l] = uint8(s)
+			if s += j0; s >= t {
+				s -= t
+			}
+		}
+		j := j0 + r1
+		if j >= t {
+			j -= t
+		}
+		sg := sig[:t]
+		for a := range t {
+			row := &fwd[a]
+			dst := src[a*tt+j*t : a*tt+j*t+t]
+			sg := sg[:len(dst)]
+			v := uint16(j0 * t)
+			for l := range dst {
+				dst[l] = row[sg[l]&63] + v
+				v++
+			}
+		}
+		for b := range t {
+			row := &bwd[b]
+			dst := inv[b*tt+j0*t : b*tt+j0*t+t]
+			sg := sg[:len(dst)]
+			v := uint16(j * t)
+			if offZero {
+				for l := range dst {
+					dst[l] = row[sg[l]&63] + v
+					v++
+				}
+				continue
+			}
+			offInv := p.offInv[b*tt+j0*t : b*tt+j0*t+t]
+			offInv = offInv[:len(dst)]
+			for l := range dst {
+				f := row[sg[l]&63] + v
+				dst[l] = f
+				offInv[l] = off[f]
+				v++
+			}
+		}
+	}
+	p.src, p.inv = src, inv
 }

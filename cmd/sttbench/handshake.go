@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -115,30 +114,7 @@ func handshakeCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stop, err := startCPUProfile(cpuProfile)
-	if err != nil {
-		return err
-	}
-	progress := !jsonOut && isTerminal(stdout)
-	rep, err := runHandshakes(cfg, func(s string) {
-		if progress {
-			fmt.Fprintf(stdout, "\r%-60s", s)
-		}
-	})
-	if progress {
-		fmt.Fprintf(stdout, "\r%60s\r", "")
-	}
-	stop()
-	if err != nil {
-		return err
-	}
-	if jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	writeHandshakeTable(stdout, rep)
-	return nil
+	return runReport(stdout, jsonOut, func(status func(string)) (handshakeReport, error) { return runHandshakes(cfg, status) }, writeHandshakeTable)
 }
 
 // runHandshakes runs cfg.Mode's benchmarks in order.

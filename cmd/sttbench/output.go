@@ -111,3 +111,34 @@ func (p *progressLine) done() {
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, "\r%60s\r", "")
 }
+
+// runReport runs a benchmark whose run function reports progress through
+// status (shown as a one-line status on a terminal, not in -json mode),
+// under the optional CPU profile, then prints its report as indented JSON or
+// with table.
+func runReport[R any](stdout io.Writer, jsonOut bool, run func(status func(string)) (R, error), table func(io.Writer, R)) error {
+	stop, err := startCPUProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
+	progress := !jsonOut && isTerminal(stdout)
+	rep, err := run(func(s string) {
+		if progress {
+			fmt.Fprintf(stdout, "\r%-60s", s)
+		}
+	})
+	if progress {
+		fmt.Fprintf(stdout, "\r%60s\r", "")
+	}
+	stop()
+	if err != nil {
+		return err
+	}
+	if jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	table(stdout, rep)
+	return nil
+}

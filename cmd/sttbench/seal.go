@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -111,30 +110,7 @@ func sealCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stop, err := startCPUProfile(cpuProfile)
-	if err != nil {
-		return err
-	}
-	progress := !jsonOut && isTerminal(stdout)
-	rep, err := runSeal(cfg, func(s string) {
-		if progress {
-			fmt.Fprintf(stdout, "\r%-60s", s)
-		}
-	})
-	if progress {
-		fmt.Fprintf(stdout, "\r%60s\r", "")
-	}
-	stop()
-	if err != nil {
-		return err
-	}
-	if jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	writeSealTable(stdout, rep)
-	return nil
+	return runReport(stdout, jsonOut, func(status func(string)) (sealReport, error) { return runSeal(cfg, status) }, writeSealTable)
 }
 
 // runSeal measures seal and open for every suite of cfg; status, if not

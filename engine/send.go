@@ -144,21 +144,28 @@ func (q *outQueue) full() bool {
 // pool buffer is free even after flushing the queued output. It does not
 // allocate.
 func (s *Shard) Send(to netip.AddrPort, f *codec.Frame) error {
-	n := f.EncodedLen()
-	if n > s.e.cfg.MTU {
-		return ErrFrameTooLarge
-	}
-	k := keyOf(to, &f.Header)
-	dst, err := s.out.reserve(s, &k, n)
+	dst, err := s.Reserve(to, &f.Header, f.EncodedLen())
 	if err != nil {
 		return err
 	}
-	if _, err := f.Encode(dst); err != nil {
-		// Unreachable: n <= MTU <= 65507 bytes, dst has n bytes. Keep the
-		// reserved bytes valid anyway: they were counted as a frame.
-		return err
+	_, err = f.Encode(dst) // cannot fail: dst holds exactly EncodedLen bytes
+	return err
+}
+
+// Reserve returns n bytes of the shard's output for one frame to peer to
+// whose header is h (h's type and session id choose the datagram it is
+// coalesced into), so the caller can encode or seal the frame in place
+// instead of handing Send a frame to copy. The caller must write exactly one
+// complete n-byte frame into the returned slice before returning to the
+// shard loop: the bytes are sent as they are. Bytes between len and cap of
+// the slice are unsent free space the caller may use as scratch. Shard
+// goroutine only. Errors as for [Shard.Send]. It does not allocate.
+func (s *Shard) Reserve(to netip.AddrPort, h *codec.Header, n int) ([]byte, error) {
+	if n > s.e.cfg.MTU {
+		return nil, ErrFrameTooLarge
 	}
-	return nil
+	k := keyOf(to, h)
+	return s.out.reserve(s, &k, n)
 }
 
 // reserve returns n bytes of output space for a frame with key k.

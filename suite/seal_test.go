@@ -286,10 +286,19 @@ func TestSequenceExhaustion(t *testing.T) {
 	for _, id := range allSuites {
 		s, o := pair(t, id)
 		s.seq = math.MaxUint64 - 2
+		if err := s.Check(10); err != nil {
+			t.Fatalf("%s: Check before exhaustion: %v", Name(id), err)
+		}
+		if err := s.Check(MaxPayload + 1); err != ErrPayloadTooLarge {
+			t.Fatalf("%s: Check(MaxPayload+1) = %v", Name(id), err)
+		}
 		for i := range 2 {
 			mustOpen(t, o, seal(t, s, pattern(10, byte(i))), pattern(10, byte(i)))
 		}
 		h := testHeader()
+		if err := s.Check(10); err != ErrSequenceExhausted {
+			t.Fatalf("%s: Check after exhaustion: %v", Name(id), err)
+		}
 		if _, err := s.Seal(make([]byte, 200), &h, nil); err != ErrSequenceExhausted {
 			t.Fatalf("%s: %v", Name(id), err)
 		}

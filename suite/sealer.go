@@ -95,6 +95,20 @@ func (s *Sealer) FrameLen(n int) int {
 	return total
 }
 
+// Check reports whether a payload of n bytes can be sealed now: it returns
+// the error Seal would return for it ([ErrPayloadTooLarge],
+// [ErrSequenceExhausted]) without consuming anything, so a caller that
+// reserved exactly FrameLen(n) bytes knows Seal cannot fail.
+func (s *Sealer) Check(n int) error {
+	if n > MaxPayload {
+		return ErrPayloadTooLarge
+	}
+	if s.seq == math.MaxUint64 {
+		return ErrSequenceExhausted
+	}
+	return nil
+}
+
 // Seal encrypts payload into one complete encoded frame at the start of dst
 // and returns its length (FrameLen(len(payload))). The caller sets h's type,
 // flags, session id, stream id and timestamp; Seal assigns h.Sequence and
@@ -113,11 +127,8 @@ func (s *Sealer) Seal(dst []byte, h *codec.Header, payload []byte) (int, error) 
 		return 0, ErrReservedFlag
 	}
 	n := len(payload)
-	if n > MaxPayload {
-		return 0, ErrPayloadTooLarge
-	}
-	if s.seq == math.MaxUint64 {
-		return 0, ErrSequenceExhausted
+	if err := s.Check(n); err != nil {
+		return 0, err
 	}
 	if len(dst) < s.FrameLen(n) {
 		return 0, ErrShortBuffer

@@ -211,25 +211,29 @@ func (sh *shardState) sendControl(s *Session, b []byte, now time.Time) {
 	sh.sealSend(s, codec.TypeControl, 0, b, now)
 }
 
-// sealSend seals payload into one frame and queues it to the peer. It does
-// not allocate. The sealed bytes are decoded back into a codec.Frame (which
-// aliases them) because engine.Shard.Send takes a Frame and encodes it:
-// one extra copy per frame.
-// TODO: an engine.Shard.SendEncoded(to, bytes) would save that copy.
+// sealSend seals payload as one frame of type t on stream into the shard's
+// output (sealed in place: no intermediate copy), and counts it toward the
+// rotation thresholds. Backpressure loses the frame, as the wire would. It
+// does not allocate.
 func (sh *shardState) sealSend(s *Session, t uint8, stream uint32, payload []byte, now time.Time) {
-	h := codec.Header{Type: t, SessionID: s.keys.RemoteSessionID, StreamID: stream, Timestamp: uint64(now.UnixMilli())}
-	n, err := s.sealer.Seal(sh.sealBuf, &h, payload)
-	if err != nil {
+	if err := s.sealer.Check(len(payload)); err != nil {
 		if err == suite.ErrSequenceExhausted && t != codec.TypeControl {
 			sh.closeLocal(s, codec.CodeCrypto, "sequence numbers exhausted", now, false)
 		}
 		return
 	}
-	if _, err := codec.Decode(sh.sealBuf[:n], &sh.frame); err != nil {
-		return
+	// The header lives in the shard: passed to the Output interface, a stack
+	// header would escape to the heap.
+	h := &sh.hdr
+	*h = codec.Header{Type: t, SessionID: s.keys.RemoteSessionID, StreamID: stream, Timestamp: uint64(now.UnixMilli())}
+	dst, err := sh.out.Reserve(*s.peer.Load(), h, s.sealer.FrameLen(len(payload)))
+	if err != nil {
+		return // backpressure or too large: the datagram is lost, like on the wire
 	}
-	_ = sh.out.Send(*s.peer.Load(), &sh.frame) // backpressure: the datagram is lost, like on the wire
-	sh.frame = codec.Frame{}
+	n, err := s.sealer.Seal(dst, h, payload)
+	if err != nil {
+		panic("session: Seal failed after Check: " + err.Error()) // unreachable: dst holds FrameLen bytes
+	}
 	s.stats.FramesOut.Add(1)
 	s.stats.BytesOut.Add(uint64(n))
 	s.lastSend = now

@@ -12,10 +12,13 @@ import (
 	"github.com/sttgo/stt/suite"
 )
 
-// Output sends one frame to a peer; *engine.Shard implements it. The frame
-// is not retained.
+// Output sends frames to peers; *engine.Shard implements it. Send encodes
+// f (not retained) into the output; Reserve returns n bytes of output for one
+// frame with header h, which the caller fills with exactly one complete
+// frame before returning (see engine.Shard.Reserve).
 type Output interface {
 	Send(to netip.AddrPort, f *codec.Frame) error
+	Reserve(to netip.AddrPort, h *codec.Header, n int) ([]byte, error)
 }
 
 var errDialCanceled = errors.New("stt: dial canceled")
@@ -49,9 +52,9 @@ type shardState struct {
 	shutdown    bool
 
 	openBuf []byte
-	sealBuf []byte
 	ctlBuf  []byte
 	frame   codec.Frame
+	hdr     codec.Header // sealSend's header (kept here so it does not escape)
 }
 
 func newShardState(n *Node, id, shards int) (*shardState, error) {
@@ -65,7 +68,6 @@ func newShardState(n *Node, id, shards int) (*shardState, error) {
 		halfOpen:    make(map[netip.AddrPort]time.Time),
 		cmdBuf:      make([]command, 64),
 		openBuf:     make([]byte, 64<<10+suite.OpenSlack+64),
-		sealBuf:     make([]byte, 64<<10+suite.TagSize+64),
 		ctlBuf:      make([]byte, 0, 512),
 		wakeAt:      never.UnixNano(),
 	}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
@@ -30,6 +31,20 @@ func (o *fakeOut) Send(to netip.AddrPort, f *codec.Frame) error {
 	o.to[o.n] = to
 	o.n++
 	return nil
+}
+
+func (o *fakeOut) Reserve(to netip.AddrPort, _ *codec.Header, n int) ([]byte, error) {
+	if o.n == len(o.bufs) {
+		o.bufs = append(o.bufs, make([]byte, 2048))
+		o.to = append(o.to, netip.AddrPort{})
+	}
+	if n > cap(o.bufs[o.n]) {
+		return nil, errors.New("fakeOut: frame larger than its buffer")
+	}
+	o.bufs[o.n] = o.bufs[o.n][:n]
+	o.to[o.n] = to
+	o.n++
+	return o.bufs[o.n-1], nil
 }
 
 func (o *fakeOut) reset() {

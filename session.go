@@ -3,6 +3,7 @@ package stt
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/internal/session"
@@ -75,6 +76,15 @@ func (s *Session) KeyPhases() (send, recv uint64) { return s.s.Phases() }
 type SessionStats struct {
 	FramesIn, FramesOut, BytesIn, BytesOut, DatagramsIn, DatagramsOut uint64
 	KeyRotations, Migrations                                          uint64
+	// Stream layer: STREAM frames and their data bytes (retransmissions
+	// included), frames resent after a loss, frames declared lost, ACKs.
+	StreamFramesOut, StreamFramesIn, StreamBytesOut, StreamBytesIn uint64
+	Retransmits, RetransmittedBytes, LostFrames, AcksOut, AcksIn   uint64
+	// SmoothedRTT, CongestionWindow and BytesInFlight are the stream
+	// layer's current estimates.
+	SmoothedRTT      time.Duration
+	CongestionWindow int
+	BytesInFlight    int
 	// Drops counts dropped frames by reason ("drop_replay", "drop_auth",
 	// "drop_too_old", "drop_plaintext", "drop_queue_full", ...).
 	Drops map[string]uint64
@@ -89,6 +99,15 @@ func (s *Session) Stats() SessionStats {
 		DatagramsIn: st.DatagramsIn.Load(), DatagramsOut: st.DatagramsOut.Load(),
 		KeyRotations: st.KeyRotations.Load(), Migrations: st.Migrations.Load(),
 		Drops: map[string]uint64{},
+	}
+	if c := s.s.Streams(); c != nil {
+		cs := c.Stats()
+		out.StreamFramesOut, out.StreamFramesIn = cs.StreamFramesOut.Load(), cs.StreamFramesIn.Load()
+		out.StreamBytesOut, out.StreamBytesIn = cs.StreamBytesOut.Load(), cs.StreamBytesIn.Load()
+		out.Retransmits, out.RetransmittedBytes = cs.Retransmits.Load(), cs.RetransmittedBytes.Load()
+		out.LostFrames, out.AcksOut, out.AcksIn = cs.LostFrames.Load(), cs.AcksOut.Load(), cs.AcksIn.Load()
+		out.SmoothedRTT, out.CongestionWindow, out.BytesInFlight = c.Snapshot()
+		out.Drops["drop_stream_gaps"] = cs.DropGaps.Load()
 	}
 	st.Each(func(k string, v uint64) {
 		if len(k) > 5 && k[:5] == "drop_" {

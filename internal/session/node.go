@@ -49,7 +49,10 @@ type Node struct {
 	sendBufs *bufStack
 	accept   chan *Session
 	handlers [256]atomic.Pointer[FrameHandler]
-	stats    NodeStats
+	// flushReqs[i] lists the sessions of shard i whose application side
+	// has something for the stream layer to send.
+	flushReqs []flushRequests
+	stats     NodeStats
 
 	ephMu sync.Mutex
 	eph   map[[32]byte]struct{}
@@ -76,6 +79,7 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 		eph:      make(map[[32]byte]struct{}),
 		closed:   make(chan struct{}),
 	}
+	n.flushReqs = make([]flushRequests, shards)
 	for i := range shards {
 		sh, err := newShardState(n, i, shards)
 		if err != nil {
@@ -243,6 +247,7 @@ func (n *Node) HandleBatch(s *engine.Shard, batch []engine.Inbound) {
 	for i := range batch {
 		sh.receive(&batch[i].Frame, batch[i].From, now)
 	}
+	sh.flushAll(now)
 }
 
 // Pump implements engine.Pumper: it runs the shard's commands and due timers.
@@ -255,13 +260,22 @@ func (n *Node) Pump(s *engine.Shard) bool {
 		sh.command(&sh.cmdBuf[i], now)
 		sh.cmdBuf[i] = command{}
 	}
+	sh.takeFlushRequests()
 	sh.runTimers(now)
+	more := sh.flushAll(now)
 	if sh.shutdownAck != nil && k == 0 {
 		// The previous iteration's output (the SESSION_CLOSEs) is flushed.
 		close(sh.shutdownAck)
 		sh.shutdownAck = nil
 	}
-	return k == len(sh.cmdBuf) || sh.shutdownAck != nil
+	return more || k == len(sh.cmdBuf) || sh.shutdownAck != nil
+}
+
+// flushRequests is one shard's list of sessions to flush, filled by
+// application goroutines (Node.requestFlush).
+type flushRequests struct {
+	mu   sync.Mutex
+	list []*Session
 }
 
 // ownEphemeral implements handshake.Config.IsOwnEphemeral.

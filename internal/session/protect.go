@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/internal/streams"
 	"github.com/sttgo/stt/suite"
 )
 
@@ -69,11 +70,26 @@ func (sh *shardState) receive(f *codec.Frame, from netip.AddrPort, now time.Time
 			s.stats.DropQueueFull.Add(1)
 		}
 	case t == codec.TypeControl:
-		sh.control(s, pt, now)
+		if eliciting, ok := sh.control(s, pt, now); ok {
+			s.conn.OnReceived(now, f.Sequence, eliciting)
+			if eliciting || s.conn.Busy(now) {
+				sh.markFlush(s)
+			}
+		}
+		return
 	case t == codec.TypeStream:
-		// TODO(issue 6): streams. Authenticated STREAM frames are counted
-		// and dropped until the stream layer exists.
-		s.stats.DropStream.Add(1)
+		dropped, err := s.conn.HandleStream(now, f.StreamID, f.Flags, pt)
+		if err != nil {
+			sh.protocolClose(s, err, now)
+			return
+		}
+		if dropped {
+			s.stats.DropStream.Add(1)
+			return
+		}
+		s.conn.OnReceived(now, f.Sequence, true)
+		sh.markFlush(s)
+		return
 	case t >= codec.TypeCustomMin:
 		if h := sh.n.handlers[t].Load(); h != nil {
 			s.stats.CustomIn.Add(1)
@@ -83,7 +99,9 @@ func (sh *shardState) receive(f *codec.Frame, from netip.AddrPort, now time.Time
 		}
 	default:
 		s.stats.DropType.Add(1)
+		return
 	}
+	s.conn.OnReceived(now, f.Sequence, false)
 }
 
 func (s *Session) countDrop(err error) {
@@ -165,13 +183,29 @@ func (sh *shardState) tryRotate(s *Session, now time.Time) {
 	sh.armEstablished(s)
 }
 
-func (sh *shardState) control(s *Session, b []byte, now time.Time) {
+// control handles the messages of a CONTROL payload. It reports whether
+// one of them asks for an acknowledgement, and ok false if the session
+// ended while handling them.
+func (sh *shardState) control(s *Session, b []byte, now time.Time) (eliciting, ok bool) {
 	for len(b) > 0 {
+		sub := b[0]
+		if streams.IsAckEliciting(sub) {
+			eliciting = true
+		}
+		if streams.IsStreamControl(sub) {
+			n, err := s.conn.HandleControl(now, b)
+			if err != nil {
+				sh.protocolClose(s, err, now)
+				return eliciting, false
+			}
+			b = b[n:]
+			continue
+		}
 		var m codec.Control
 		n, err := codec.DecodeControl(b, &m)
 		if err != nil {
 			s.stats.DropBadControl.Add(1)
-			return
+			return eliciting, true
 		}
 		b = b[n:]
 		switch m.Subtype {
@@ -197,14 +231,15 @@ func (sh *shardState) control(s *Session, b []byte, now time.Time) {
 		case codec.ControlSessionClose:
 			err := &CloseError{Code: m.Code, Reason: string(m.Reason), Remote: true}
 			sh.remove(s, Closed, err)
-			return
+			return eliciting, false
 		default:
-			// ERROR and the stream-layer messages (issue 6) are ignored.
+			// ERROR is informational: ignored.
 		}
 		if s.State() != Established {
-			return
+			return eliciting, false
 		}
 	}
+	return eliciting, true
 }
 
 func (sh *shardState) sendControl(s *Session, b []byte, now time.Time) {
@@ -212,25 +247,39 @@ func (sh *shardState) sendControl(s *Session, b []byte, now time.Time) {
 }
 
 // sealSend seals payload as one frame of type t on stream into the shard's
-// output (sealed in place: no intermediate copy), and counts it toward the
-// rotation thresholds. Backpressure loses the frame, as the wire would. It
-// does not allocate.
+// output (sealed in place: no intermediate copy), tells the stream layer its
+// sequence, and counts it toward the rotation thresholds. Backpressure loses
+// the frame, as the wire would. It does not allocate.
 func (sh *shardState) sealSend(s *Session, t uint8, stream uint32, payload []byte, now time.Time) {
+	seq, n, ok := sh.sealFrame(s, t, 0, stream, payload, now)
+	if !ok {
+		return
+	}
+	s.conn.OnOtherSent(now, seq, n)
+	sh.afterSeal(s, now)
+}
+
+// sealFrame seals one frame into the shard's output and returns its
+// sequence and size; ok is false if nothing was sent (output backpressure,
+// or sequence numbers exhausted, which closes a session). The caller then
+// reports the frame to the stream layer and calls afterSeal.
+func (sh *shardState) sealFrame(s *Session, t, flags uint8, stream uint32, payload []byte, now time.Time) (seq uint64, n int, ok bool) {
 	if err := s.sealer.Check(len(payload)); err != nil {
 		if err == suite.ErrSequenceExhausted && t != codec.TypeControl {
 			sh.closeLocal(s, codec.CodeCrypto, "sequence numbers exhausted", now, false)
 		}
-		return
+		return 0, 0, false
 	}
 	// The header lives in the shard: passed to the Output interface, a stack
 	// header would escape to the heap.
 	h := &sh.hdr
-	*h = codec.Header{Type: t, SessionID: s.keys.RemoteSessionID, StreamID: stream, Timestamp: uint64(now.UnixMilli())}
+	*h = codec.Header{Type: t, Flags: flags, SessionID: s.keys.RemoteSessionID, StreamID: stream, Timestamp: uint64(now.UnixMilli())}
 	dst, err := sh.out.Reserve(*s.peer.Load(), h, s.sealer.FrameLen(len(payload)))
 	if err != nil {
-		return // backpressure or too large: the datagram is lost, like on the wire
+		return 0, 0, false // backpressure or too large: the datagram is lost, like on the wire
 	}
-	n, err := s.sealer.Seal(dst, h, payload)
+	seq = s.sealer.NextSequence()
+	n, err = s.sealer.Seal(dst, h, payload)
 	if err != nil {
 		panic("session: Seal failed after Check: " + err.Error()) // unreachable: dst holds FrameLen bytes
 	}
@@ -239,6 +288,11 @@ func (sh *shardState) sealSend(s *Session, t uint8, stream uint32, payload []byt
 	s.lastSend = now
 	s.phaseFrames++
 	s.phaseBytes += uint64(n)
+	return seq, n, true
+}
+
+// afterSeal starts a key rotation when the current phase reached a limit.
+func (sh *shardState) afterSeal(s *Session, now time.Time) {
 	cfg := &sh.n.cfg
 	if s.phaseFrames >= cfg.RekeyAfterFrames || s.phaseBytes >= cfg.RekeyAfterBytes || s.sealer.NeedsRotation() {
 		if !s.rotateWanted {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/handshake"
+	"github.com/sttgo/stt/internal/streams"
 	"github.com/sttgo/stt/suite"
 )
 
@@ -100,7 +101,7 @@ type Stats struct {
 	DropBadMetadata           atomic.Uint64
 	DropReservedFlag          atomic.Uint64
 	DropUnknownPhase          atomic.Uint64
-	DropStream                atomic.Uint64 // STREAM frames (issue 6: not implemented yet)
+	DropStream                atomic.Uint64 // STREAM frames not stored (too many gaps; the peer retransmits)
 	DropBadControl            atomic.Uint64 // undecodable control message
 	DropNoHandler             atomic.Uint64 // custom type without a handler
 	DropType                  atomic.Uint64 // unknown frame type
@@ -158,7 +159,11 @@ type Session struct {
 	done     chan struct{}
 	err      error // set before done is closed
 
+	conn     *streams.Conn // the stream layer; set when established
+	flushReq atomic.Bool   // queued in the node's flush requests
+
 	// Shard-goroutine state.
+	inFlush         bool // queued in the shard's flush queue
 	sealer          *suite.Sealer
 	opener          *suite.Opener
 	init            *handshake.Initiator
@@ -314,5 +319,8 @@ func (s *Session) finish(st State, err error) {
 	s.doneOnce.Do(func() {
 		s.err = err
 		close(s.done)
+		if s.conn != nil {
+			s.conn.Close(err)
+		}
 	})
 }

@@ -53,8 +53,12 @@ type shardState struct {
 
 	openBuf []byte
 	ctlBuf  []byte
-	frame   codec.Frame
-	hdr     codec.Header // sealSend's header (kept here so it does not escape)
+
+	flushQ, flushNext []*Session // sessions whose stream layer is polled this iteration
+	reqSwap           []*Session // takeFlushRequests' swap buffer
+	streamBuf         []byte     // the stream layer's plaintext frame payloads
+	frame             codec.Frame
+	hdr               codec.Header // sealSend's header (kept here so it does not escape)
 }
 
 func newShardState(n *Node, id, shards int) (*shardState, error) {
@@ -69,6 +73,7 @@ func newShardState(n *Node, id, shards int) (*shardState, error) {
 		cmdBuf:      make([]command, 64),
 		openBuf:     make([]byte, 64<<10+suite.OpenSlack+64),
 		ctlBuf:      make([]byte, 0, 512),
+		streamBuf:   make([]byte, n.cfg.MTU),
 		wakeAt:      never.UnixNano(),
 	}
 	sh.hcfg = handshake.Config{

@@ -98,6 +98,8 @@ func (sh *shardState) onTimer(s *Session, now time.Time) {
 		sh.arm(s, s.drainUntil)
 	case Established:
 		cfg := &sh.n.cfg
+		s.conn.OnTimeout(now)
+		sh.markFlush(s)
 		if now.Sub(s.lastRecv) >= cfg.IdleTimeout {
 			sh.closeLocal(s, codec.CodeIdleTimeout, "idle timeout", now, false)
 			return
@@ -138,6 +140,9 @@ func (sh *shardState) armEstablished(s *Session) {
 	}
 	if !s.graceUntil.IsZero() {
 		at = minTime(at, s.graceUntil)
+	}
+	if d := s.conn.Deadline(); !d.IsZero() {
+		at = minTime(at, d)
 	}
 	sh.arm(s, at)
 }

@@ -1,0 +1,85 @@
+package streams
+
+import (
+	"time"
+
+	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/internal/recovery"
+)
+
+// Protocol defaults. Both peers assume them at session start (there are no
+// transport parameters in the handshake); every limit is raised afterwards
+// by FLOW_CREDIT, SESSION_CREDIT and MAX_STREAMS.
+const (
+	// InitialStreamWindow is the initial flow-control limit of every
+	// stream, in bytes.
+	InitialStreamWindow = 256 << 10
+	// InitialSessionWindow is the initial session-wide limit.
+	InitialSessionWindow = 384 << 10
+	// InitialMaxStreams is the number of streams each side may open at
+	// first (and keep open at once).
+	InitialMaxStreams = 100
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxStreamWindow  = 16 << 20
+	DefaultMaxSessionWindow = 24 << 20
+	DefaultMaxInFlight      = 8192
+	DefaultPriority         = 128
+)
+
+// Config configures a Conn. Zero fields take the defaults.
+type Config struct {
+	// Initiator is true on the side that dialed: it opens odd stream ids.
+	Initiator bool
+	// MaxStreamWindow and MaxSessionWindow bound the auto-tuned receive
+	// windows, and so the memory a peer can make us buffer: one stream at
+	// most MaxStreamWindow, all streams together MaxSessionWindow.
+	MaxStreamWindow, MaxSessionWindow uint64
+	// MaxInFlight bounds the frames awaiting acknowledgement (a power of
+	// two; DefaultMaxInFlight).
+	MaxInFlight int
+	// MSS is the largest frame payload Poll produces (the session's
+	// maximum plaintext per frame).
+	MSS int
+	// Waker is called (from any goroutine, possibly with internal locks
+	// held; it must not call back into the Conn) when the application
+	// side made something to send.
+	Waker func()
+	// Start is the origin of the Conn's monotonic clock (flow-control
+	// auto-tuning); the driver's times must not precede it.
+	Start time.Time
+}
+
+func (c *Config) fill() {
+	if c.MaxStreamWindow < InitialStreamWindow {
+		c.MaxStreamWindow = DefaultMaxStreamWindow
+	}
+	if c.MaxSessionWindow < InitialSessionWindow {
+		c.MaxSessionWindow = DefaultMaxSessionWindow
+	}
+	if c.MaxInFlight <= 0 || c.MaxInFlight&(c.MaxInFlight-1) != 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.MSS <= 0 {
+		c.MSS = 1100
+	}
+	if c.Waker == nil {
+		c.Waker = func() {}
+	}
+	if c.Start.IsZero() {
+		c.Start = time.Now()
+	}
+}
+
+// maxAckDelay is the ACK delay both peers assume.
+const maxAckDelay = recovery.DefaultMaxAckDelay
+
+// maxCtlItems is the number of per-stream control messages one CONTROL
+// frame carries.
+const maxCtlItems = 8
+
+// ctlBudget bounds the bytes of control messages in one frame besides the
+// ACK: an ACK with 32 ranges takes at most 1 + 10*67 bytes.
+var _ = codec.MaxAckRanges

@@ -1,0 +1,287 @@
+package streams
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/internal/congestion"
+	"github.com/sttgo/stt/internal/flowcontrol"
+	"github.com/sttgo/stt/internal/recovery"
+	"github.com/sttgo/stt/internal/streamid"
+)
+
+// Stats are a Conn's counters, read atomically.
+type Stats struct {
+	StreamFramesOut, StreamFramesIn atomic.Uint64
+	StreamBytesOut, StreamBytesIn   atomic.Uint64 // data bytes in STREAM frames (retransmissions included)
+	Retransmits                     atomic.Uint64 // STREAM frames carrying data sent before
+	RetransmittedBytes              atomic.Uint64
+	LostFrames                      atomic.Uint64 // frames declared lost
+	AcksOut, AcksIn                 atomic.Uint64
+	DropGaps                        atomic.Uint64 // STREAM frames dropped (too many gaps): not acknowledged
+	StreamsOpened, StreamsAccepted  atomic.Uint64
+}
+
+// Conn is the stream layer of one session (see the package documentation).
+type Conn struct {
+	cfg Config
+
+	mu      sync.Mutex
+	ids     streamid.Table
+	streams map[uint32]*Stream
+
+	sendCredit  flowcontrol.SendCredit // session-wide, granted by the peer
+	recvWin     flowcontrol.RecvWindow // session-wide, granted to the peer
+	sessResend  bool                   // a SESSION_CREDIT was lost
+	maxResend   bool                   // a MAX_STREAMS was lost
+	retiredPeer bool                   // a peer stream was retired: MAX_STREAMS may be due
+
+	rec   *recovery.Sender
+	ackr  *recovery.Receiver
+	cc    congestion.Controller
+	pacer *congestion.Pacer
+	res   recovery.AckResult
+	rack  recovery.Ack
+	cack  codec.Ack
+
+	records []record // ring of tracked frames' contents, indexed by Handle
+	handles uint64
+
+	active   []*Stream // streams that may have data to send
+	ctlq     []*Stream // streams with a control message to send
+	probes   int       // PTO probes owed
+	pacingAt time.Time // pacer-blocked until then (zero: not blocked)
+
+	acceptQ  []*Stream
+	acceptCh chan struct{}
+	openCh   chan struct{}
+
+	err       error
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	stats Stats
+}
+
+// NewConn returns the stream layer of a new session.
+func NewConn(cfg Config) *Conn {
+	cfg.fill()
+	c := &Conn{
+		cfg:      cfg,
+		streams:  make(map[uint32]*Stream),
+		rec:      recovery.NewSender(recovery.Config{MaxAckDelay: maxAckDelay, MaxTracked: cfg.MaxInFlight}),
+		ackr:     recovery.NewReceiver(maxAckDelay),
+		pacer:    congestion.NewPacer(cfg.MSS),
+		acceptCh: make(chan struct{}, 1),
+		openCh:   make(chan struct{}, 1),
+		closed:   make(chan struct{}),
+	}
+	role := streamid.Responder
+	if cfg.Initiator {
+		role = streamid.Initiator
+	}
+	c.ids.Init(role, InitialMaxStreams, InitialMaxStreams)
+	c.cc = congestion.New(c.rec.RTT(), congestion.Config{MSS: cfg.MSS})
+	c.sendCredit.Init(InitialSessionWindow)
+	c.recvWin.Init(InitialSessionWindow, cfg.MaxSessionWindow, 0)
+	c.rack.Ranges = make([]recovery.AckRange, 0, recovery.MaxRanges)
+	return c
+}
+
+// Stats returns the live counters.
+func (c *Conn) Stats() *Stats { return &c.stats }
+
+// Snapshot returns the smoothed RTT, the congestion window and the bytes in
+// flight.
+func (c *Conn) Snapshot() (srtt time.Duration, cwnd, inFlight int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rec.RTT().Smoothed(), c.cc.Window(), c.rec.BytesInFlight()
+}
+
+// OpenStream opens a new stream. The peer learns of it with its first
+// frame (the first Write or CloseWrite). It blocks while the peer's stream
+// limit is reached, until ctx ends or the Conn closes.
+func (c *Conn) OpenStream(ctx context.Context) (*Stream, error) {
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			c.mu.Unlock()
+			return nil, c.err
+		}
+		id, err := c.ids.Local.Open()
+		if err == nil {
+			st := c.newStream(id, true)
+			c.mu.Unlock()
+			c.stats.StreamsOpened.Add(1)
+			return st, nil
+		}
+		c.mu.Unlock()
+		if err != streamid.ErrBlocked {
+			return nil, err
+		}
+		select {
+		case <-c.openCh:
+		case <-c.closed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// AcceptStream returns the next stream opened by the peer, blocking until
+// one arrives, ctx ends or the Conn closes.
+func (c *Conn) AcceptStream(ctx context.Context) (*Stream, error) {
+	for {
+		c.mu.Lock()
+		if len(c.acceptQ) > 0 {
+			st := c.acceptQ[0]
+			copy(c.acceptQ, c.acceptQ[1:])
+			c.acceptQ[len(c.acceptQ)-1] = nil
+			c.acceptQ = c.acceptQ[:len(c.acceptQ)-1]
+			if len(c.acceptQ) > 0 {
+				signal(c.acceptCh)
+			}
+			c.mu.Unlock()
+			c.stats.StreamsAccepted.Add(1)
+			return st, nil
+		}
+		err := c.err
+		c.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case <-c.acceptCh:
+		case <-c.closed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Close ends the Conn with err (ErrConnClosed if nil): every blocked and
+// future call of the application side returns it (Reads first return the
+// bytes already received). Driver side; idempotent.
+func (c *Conn) Close(err error) {
+	if err == nil {
+		err = ErrConnClosed
+	}
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
+	c.closeOnce.Do(func() { close(c.closed) })
+}
+
+// newStream creates the state of stream id (c.mu held).
+func (c *Conn) newStream(id uint32, local bool) *Stream {
+	st := &Stream{
+		c:       c,
+		id:      id,
+		local:   local,
+		prio:    DefaultPriority,
+		readCh:  make(chan struct{}, 1),
+		writeCh: make(chan struct{}, 1),
+	}
+	st.send.Init(make([]byte, 64<<10), 0)
+	st.sendCredit.Init(InitialStreamWindow)
+	st.recv.Init(make([]byte, InitialStreamWindow), InitialStreamWindow, 0)
+	st.recv.SetMaxCap(int(c.cfg.MaxStreamWindow))
+	st.recvWin.Init(InitialStreamWindow, c.cfg.MaxStreamWindow, c.clock(time.Now()))
+	c.streams[id] = st
+	return st
+}
+
+func (c *Conn) clock(now time.Time) time.Duration { return now.Sub(c.cfg.Start) }
+
+// activate puts st on the send schedule (c.mu held).
+func (c *Conn) activate(st *Stream) {
+	if !st.inActive && !st.retired {
+		st.inActive = true
+		c.active = append(c.active, st)
+	}
+}
+
+// queueCtl puts st on the control schedule (c.mu held).
+func (c *Conn) queueCtl(st *Stream) {
+	if !st.inCtl && !st.retired {
+		st.inCtl = true
+		c.ctlq = append(c.ctlq, st)
+	}
+}
+
+// consumedLocked charges n bytes read by the application to both windows
+// and reports whether a credit update became due (the driver must poll).
+func (c *Conn) consumedLocked(st *Stream, n int) bool {
+	st.recvWin.OnConsumed(uint64(n))
+	c.recvWin.OnConsumed(uint64(n))
+	wake := false
+	if st.recvWin.UpdateDue() {
+		c.queueCtl(st)
+		wake = true
+	}
+	if c.recvWin.UpdateDue() {
+		wake = true
+	}
+	return wake
+}
+
+// discardLocked drops the readable bytes of a stream whose reading was
+// canceled, releasing their credit.
+func (c *Conn) discardLocked(st *Stream) {
+	var scratch [512]byte
+	for {
+		n, _ := st.recv.Read(scratch[:])
+		if n == 0 {
+			return
+		}
+		c.consumedLocked(st, n)
+	}
+}
+
+// resetSendLocked resets st's sending direction with code (peer true: on
+// the peer's STOP_SENDING). It reports whether a RESET_STREAM was queued.
+func (c *Conn) resetSendLocked(st *Stream, code uint64, peer bool) bool {
+	if st.resetState != resetNone || st.send.Done() {
+		return false
+	}
+	st.resetFinal = st.send.Reset()
+	st.resetCode = code
+	st.resetState = resetQueued
+	st.sendErr = &StreamError{StreamID: st.id, Code: code, Remote: peer}
+	c.queueCtl(st)
+	signal(st.writeCh)
+	return true
+}
+
+// maybeRetire frees st once both directions are finished: the peer may then
+// open another stream in its place (c.mu held).
+func (c *Conn) maybeRetire(st *Stream) {
+	if st.retired {
+		return
+	}
+	sendDone := st.send.Done() || st.resetState == resetAcked
+	_, peerReset := st.recv.ResetCode()
+	fin, finKnown := st.recv.FinalSize()
+	if !sendDone || !(st.recv.Done() || peerReset || st.readCanceled && finKnown) {
+		return
+	}
+	if peerReset || st.readCanceled {
+		// Bytes up to the final size that nobody will read still count
+		// against the session window: release them.
+		if c := st.recvWin.Consumed(); fin > c {
+			st.c.recvWin.OnConsumed(fin - c)
+		}
+	}
+	st.retired = true
+	delete(c.streams, st.id)
+	if !st.local {
+		c.ids.Remote.Retire()
+		c.retiredPeer = true
+	}
+}

@@ -1,0 +1,369 @@
+package streams
+
+import (
+	"time"
+
+	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/internal/congestion"
+	"github.com/sttgo/stt/internal/flowcontrol"
+	"github.com/sttgo/stt/internal/recovery"
+	"github.com/sttgo/stt/internal/streambuf"
+)
+
+// Frame kinds Poll produces.
+const (
+	kindAck    uint8 = iota + 1 // CONTROL frame with only an ACK: not tracked
+	kindCtl                     // CONTROL frame with stream-layer messages (and maybe an ACK)
+	kindStream                  // STREAM frame
+)
+
+// Control items a tracked CONTROL frame carried, resent if it is lost.
+const (
+	itemCredit uint8 = iota + 1
+	itemReset
+	itemStop
+)
+
+type ctlItem struct {
+	kind uint8
+	id   uint32
+}
+
+// record is what a tracked frame carried: found again by its Handle when the
+// frame is acknowledged or lost.
+type record struct {
+	kind    uint8
+	st      *Stream
+	chunk   streambuf.Chunk
+	sess    bool // SESSION_CREDIT
+	maxStrs bool // MAX_STREAMS
+	n       uint8
+	items   [maxCtlItems]ctlItem
+}
+
+// OutFrame is one frame Poll produced: the driver seals Type, Flags,
+// StreamID and Payload (a slice of the buffer given to Poll), then calls
+// Sent with the frame's sequence, or Unsent if it could not send it.
+type OutFrame struct {
+	Type     uint8
+	Flags    uint8
+	StreamID uint32
+	Payload  []byte
+	rec      record
+}
+
+// stream data starts this far into Poll's buffer, leaving room for the
+// varint offset written in front of it.
+const dataRoom = codec.MaxVarintLen
+
+// Poll returns the next frame to send at now, built in buf (its length, capped at
+// Config.MSS, is the payload budget; at least 1000 bytes), or false when nothing may be sent
+// now (nothing to send, or the congestion window, the pacer or the
+// in-flight bound says wait: Deadline tells when to try again). ACKs and
+// control messages come first, then PTO probes, then stream data by
+// priority. Driver side; it does not allocate.
+func (c *Conn) Poll(now time.Time, buf []byte) (OutFrame, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return OutFrame{}, false
+	}
+	if len(buf) > c.cfg.MSS {
+		buf = buf[:c.cfg.MSS]
+	}
+	if f, ok := c.pollControl(now, buf); ok {
+		return f, true
+	}
+	if !c.rec.CanTrack() {
+		return OutFrame{}, false
+	}
+	probe := c.probes > 0
+	if !probe {
+		if !c.cc.CanSend(c.rec.BytesInFlight()) {
+			return OutFrame{}, false
+		}
+		if len(c.active) == 0 {
+			return OutFrame{}, false
+		}
+		rate := congestion.Rate(c.cc.Window(), c.rec.RTT().Smoothed())
+		if d := c.pacer.Delay(now, rate); d > 0 {
+			c.pacingAt = now.Add(d)
+			return OutFrame{}, false
+		}
+	}
+	c.pacingAt = time.Time{}
+	if f, ok := c.pollStream(buf); ok {
+		if probe {
+			c.probes--
+		}
+		return f, true
+	}
+	if probe {
+		// Nothing to send: a PING is the probe.
+		c.probes--
+		f := OutFrame{Type: codec.TypeControl, Payload: codec.AppendPing(buf[:0], 0)}
+		f.rec.kind = kindCtl
+		return f, true
+	}
+	return OutFrame{}, false
+}
+
+// pollStream builds a STREAM frame from the highest-priority active stream
+// (round robin among equals).
+func (c *Conn) pollStream(buf []byte) (OutFrame, bool) {
+	for len(c.active) > 0 {
+		best := -1
+		for i, st := range c.active {
+			if best < 0 || st.prio > c.active[best].prio {
+				best = i
+			}
+		}
+		st := c.active[best]
+		// Move it to the back: the next frame goes to the next stream of
+		// the same priority.
+		copy(c.active[best:], c.active[best+1:])
+		c.active[len(c.active)-1] = st
+		if st.retired || st.resetState != resetNone {
+			c.deactivate(st)
+			continue
+		}
+		limit := flowcontrol.StreamSendLimit(&st.sendCredit, &c.sendCredit)
+		before := st.send.Sent()
+		ch, ok := st.send.Next(buf[dataRoom:], limit)
+		if !ok {
+			c.deactivate(st)
+			continue
+		}
+		if grown := st.send.Sent() - before; grown > 0 {
+			// Next never passes limit, so both credits cover it.
+			st.sendCredit.Consume(grown)
+			c.sendCredit.Consume(grown)
+		}
+		vl := codec.VarintLen(ch.Offset)
+		start := dataRoom - vl
+		codec.PutVarint(buf[start:dataRoom], ch.Offset)
+		f := OutFrame{Type: codec.TypeStream, StreamID: st.id, Payload: buf[start : dataRoom+ch.N]}
+		if ch.Offset == 0 {
+			f.Flags |= codec.FlagStreamInit
+		}
+		if ch.Fin {
+			f.Flags |= codec.FlagStreamEnd
+		}
+		f.rec = record{kind: kindStream, st: st, chunk: ch}
+		if !st.send.Pending(flowcontrol.StreamSendLimit(&st.sendCredit, &c.sendCredit)) {
+			c.deactivate(st)
+		}
+		return f, true
+	}
+	return OutFrame{}, false
+}
+
+// deactivate removes st from the send schedule.
+func (c *Conn) deactivate(st *Stream) {
+	for i, a := range c.active {
+		if a == st {
+			copy(c.active[i:], c.active[i+1:])
+			c.active[len(c.active)-1] = nil
+			c.active = c.active[:len(c.active)-1]
+			break
+		}
+	}
+	st.inActive = false
+}
+
+// pollControl builds a CONTROL frame when an ACK is due or stream-layer
+// control messages wait.
+func (c *Conn) pollControl(now time.Time, buf []byte) (OutFrame, bool) {
+	ackDue := c.ackr.AckDue(now)
+	nowD := c.clock(now)
+	srtt := c.rec.RTT().Smoothed()
+	sessDue := c.sessResend || c.recvWin.UpdateDue()
+	var maxLim uint64
+	maxDue := false
+	if c.retiredPeer || c.maxResend {
+		lim, ok := c.ids.Remote.Update() // batched: due once half the window was retired
+		maxLim, maxDue = lim, ok || c.maxResend
+		c.retiredPeer, c.maxResend = false, false
+	}
+	if !ackDue && !sessDue && !maxDue && len(c.ctlq) == 0 {
+		return OutFrame{}, false
+	}
+	b := buf[:0]
+	var r record
+	if c.ackr.AckPending() && c.ackr.WriteAck(now, &c.rack) {
+		c.cack.Delay = uint64(c.rack.Delay / time.Microsecond)
+		c.cack.N = len(c.rack.Ranges)
+		for i, rg := range c.rack.Ranges {
+			c.cack.Ranges[i] = codec.AckRange{Smallest: rg.Smallest, Largest: rg.Largest}
+		}
+		if nb, err := codec.AppendAck(b, &c.cack); err == nil {
+			b = nb
+			c.stats.AcksOut.Add(1)
+		}
+	}
+	const room = 40 // the longest single message below
+	if sessDue && len(b)+room <= len(buf) {
+		if _, ok := c.recvWin.Update(nowD, srtt); ok || c.sessResend {
+			if nb, err := codec.AppendSessionCredit(b, c.recvWin.Limit()); err == nil {
+				b = nb
+				r.sess = true
+			}
+		}
+		c.sessResend = false
+	}
+	if maxDue {
+		if nb, err := codec.AppendMaxStreams(b, maxLim); err == nil {
+			b = nb
+			r.maxStrs = true
+		}
+	}
+	for len(c.ctlq) > 0 && r.n < maxCtlItems && len(b)+3*room <= len(buf) {
+		st := c.ctlq[0]
+		copy(c.ctlq, c.ctlq[1:])
+		c.ctlq[len(c.ctlq)-1] = nil
+		c.ctlq = c.ctlq[:len(c.ctlq)-1]
+		st.inCtl = false
+		if st.retired {
+			continue
+		}
+		if st.resetState == resetQueued && r.n < maxCtlItems {
+			m := codec.ResetStream{StreamID: st.id, Code: codec.ErrorCode(st.resetCode), FinalSize: st.resetFinal}
+			if nb, err := codec.AppendResetStream(b, &m); err == nil {
+				b = nb
+				st.resetState = resetSent
+				r.items[r.n] = ctlItem{itemReset, st.id}
+				r.n++
+			}
+		}
+		if st.stopQueued && r.n < maxCtlItems {
+			m := codec.StopSending{StreamID: st.id, Code: codec.ErrorCode(st.stopCode)}
+			if nb, err := codec.AppendStopSending(b, &m); err == nil {
+				b = nb
+				st.stopQueued = false
+				r.items[r.n] = ctlItem{itemStop, st.id}
+				r.n++
+			}
+		}
+		if (st.creditResend || st.recvWin.UpdateDue()) && !st.readCanceled && r.n < maxCtlItems {
+			old := st.recvWin.Window()
+			if _, ok := st.recvWin.Update(nowD, srtt); ok || st.creditResend {
+				limit := st.recvWin.Limit()
+				if err := st.recv.SetLimit(limit); err == nil {
+					b = codec.AppendFlowCredit(b, st.id, limit)
+					r.items[r.n] = ctlItem{itemCredit, st.id}
+					r.n++
+				}
+				st.creditResend = false
+				if w := st.recvWin.Window(); w > old {
+					c.recvWin.EnsureWindow(uint64(float64(w) * flowcontrol.SessionWindowFactor))
+				}
+			}
+		}
+	}
+	if r.sess || r.maxStrs || r.n > 0 {
+		r.kind = kindCtl
+	} else if len(b) > 0 {
+		r.kind = kindAck
+	} else {
+		return OutFrame{}, false
+	}
+	return OutFrame{Type: codec.TypeControl, Payload: b, rec: r}, true
+}
+
+// Sent records that f was sealed and sent at now as the frame with sequence
+// seq and size bytes on the wire. Driver side.
+func (c *Conn) Sent(now time.Time, seq uint64, f *OutFrame, size int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tracked := f.rec.kind != kindAck
+	sf := recovery.SentFrame{Seq: seq, Time: now, Size: size, AckEliciting: tracked, InFlight: tracked}
+	if tracked {
+		if c.records == nil {
+			c.records = make([]record, c.cfg.MaxInFlight)
+		}
+		sf.Handle = c.handles
+	}
+	if err := c.rec.OnSent(sf); err != nil {
+		// Cannot happen (sequences grow, CanTrack was checked): treat the
+		// frame as lost so that nothing it carried is forgotten.
+		c.requeue(&f.rec)
+		return
+	}
+	c.cc.OnPacketSent(now, seq, size, tracked)
+	if !tracked {
+		return
+	}
+	c.records[c.handles&uint64(len(c.records)-1)] = f.rec
+	c.handles++
+	c.pacer.OnSent(now, size, congestion.Rate(c.cc.Window(), c.rec.RTT().Smoothed()))
+	if f.rec.kind == kindStream {
+		c.stats.StreamFramesOut.Add(1)
+		c.stats.StreamBytesOut.Add(uint64(f.rec.chunk.N))
+		if f.rec.chunk.Retransmit {
+			c.stats.Retransmits.Add(1)
+			c.stats.RetransmittedBytes.Add(uint64(f.rec.chunk.N))
+		}
+	}
+}
+
+// Unsent gives back a frame Poll produced that the driver could not send
+// (output backpressure): its content is queued again. Driver side.
+func (c *Conn) Unsent(f *OutFrame) {
+	c.mu.Lock()
+	c.requeue(&f.rec)
+	c.mu.Unlock()
+}
+
+// OnOtherSent records a frame the session sent outside Poll (datagrams,
+// its own control messages) with sequence seq: not acknowledged, not
+// retransmitted, not congestion controlled, but the sequence must be known
+// to loss detection. Driver side; it does not allocate.
+func (c *Conn) OnOtherSent(now time.Time, seq uint64, size int) {
+	c.mu.Lock()
+	c.rec.OnSent(recovery.SentFrame{Seq: seq, Time: now, Size: size})
+	c.mu.Unlock()
+}
+
+// requeue puts what a lost (or unsent) frame carried back on the schedule
+// (c.mu held).
+func (c *Conn) requeue(r *record) {
+	switch r.kind {
+	case kindStream:
+		st := r.st
+		if st.retired || st.resetState != resetNone {
+			return
+		}
+		st.send.OnLost(r.chunk)
+		c.activate(st)
+	case kindCtl:
+		if r.sess {
+			c.sessResend = true
+		}
+		if r.maxStrs {
+			c.maxResend = true
+		}
+		for _, it := range r.items[:r.n] {
+			st := c.streams[it.id]
+			if st == nil {
+				continue
+			}
+			switch it.kind {
+			case itemCredit:
+				if !st.readCanceled {
+					st.creditResend = true
+					c.queueCtl(st)
+				}
+			case itemReset:
+				if st.resetState == resetSent {
+					st.resetState = resetQueued
+					c.queueCtl(st)
+				}
+			case itemStop:
+				if _, reset := st.recv.ResetCode(); !reset {
+					st.stopQueued = true
+					c.queueCtl(st)
+				}
+			}
+		}
+	}
+}

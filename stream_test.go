@@ -1,0 +1,149 @@
+package stt
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sttgo/stt/engine/conn/conntest"
+)
+
+// payload returns n deterministic pseudo-random bytes for stream i.
+func payload(i, n int) []byte {
+	var seed [32]byte
+	seed[0] = byte(i)
+	r := rand.NewChaCha8(seed)
+	b := make([]byte, n)
+	r.Read(b)
+	return b
+}
+
+// transfer sends size bytes on each of n streams from a to b and checks the
+// SHA-256 of what b reads. The receiver closes its side when done and the
+// sender waits for that EOF, so every byte was delivered before it returns.
+func transfer(t *testing.T, a, b *Session, n, size int, timeout time.Duration) {
+	t.Helper()
+	ctx := ctxT(t, timeout)
+	want := make([][32]byte, n)
+	wantSet := map[[32]byte]bool{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		data := payload(i, size)
+		want[i] = sha256.Sum256(data)
+		wantSet[want[i]] = true
+	}
+	// Receiver.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var rwg sync.WaitGroup
+		for range n {
+			st, err := b.AcceptStream(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			rwg.Add(1)
+			go func() {
+				defer rwg.Done()
+				h := sha256.New()
+				buf := make([]byte, 32<<10)
+				got, err := io.CopyBuffer(h, st, buf)
+				if err != nil {
+					errs <- err
+					return
+				}
+				var sum [32]byte
+				h.Sum(sum[:0])
+				mu.Lock()
+				ok := wantSet[sum]
+				delete(wantSet, sum)
+				mu.Unlock()
+				if got != int64(size) || !ok {
+					errs <- errors.New("stream " + itoa(int(st.ID())) + ": data differs")
+				}
+				st.Close()
+			}()
+		}
+		rwg.Wait()
+	}()
+	for i := range n {
+		st, err := a.OpenStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := payload(i, size)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for off := 0; off < len(data); off += 64 << 10 {
+				if _, err := st.Write(data[off:min(off+64<<10, len(data))]); err != nil {
+					errs <- err
+					return
+				}
+			}
+			st.CloseWrite()
+			// Wait for the receiver's EOF: everything was delivered.
+			if _, err := io.Copy(io.Discard, st); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		st := a.Stats()
+		t.Fatalf("transfer timed out; sender stats %+v", st)
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func itoa(i int) string {
+	return string(bytes.TrimLeft([]byte{byte('0' + i/1000%10), byte('0' + i/100%10), byte('0' + i/10%10), byte('0' + i%10)}, "0"))
+}
+
+func TestStreamRoundTrip(t *testing.T) {
+	tn := newTestNet(t, 1)
+	a, _ := tn.node(nil)
+	b, _ := tn.node(nil)
+	sa, sb := pair(t, a, b)
+	transfer(t, sa, sb, 1, 1<<20, 30*time.Second)
+	transfer(t, sa, sb, 4, 256<<10, 30*time.Second)
+}
+
+func TestStreamImpaired(t *testing.T) {
+	size := 64 << 20
+	if testing.Short() || raceEnabled {
+		size = 4 << 20
+	}
+	for _, n := range []int{1, 16} {
+		t.Run(itoa(n)+"streams", func(t *testing.T) {
+			tn := newTestNet(t, 7)
+			a, _ := tn.node(nil)
+			b, _ := tn.node(nil)
+			sa, sb := pair(t, a, b)
+			imp := conntest.Impairment{Loss: 0.05, Reorder: 0.05, Duplicate: 0.02}
+			if err := tn.net.SetDefault(imp); err != nil {
+				t.Fatal(err)
+			}
+			transfer(t, sa, sb, n, size/n, 300*time.Second)
+			st := sa.Stats()
+			t.Logf("sender: %d stream frames, %d retransmits, %d lost, srtt %v, cwnd %d", st.StreamFramesOut, st.Retransmits, st.LostFrames, st.SmoothedRTT, st.CongestionWindow)
+			if st.Retransmits == 0 {
+				t.Error("no retransmissions at 5% loss")
+			}
+		})
+	}
+}

@@ -278,9 +278,7 @@ func (c *Conn) Sent(now time.Time, seq uint64, f *OutFrame, size int) {
 	tracked := f.rec.kind != kindAck
 	sf := recovery.SentFrame{Seq: seq, Time: now, Size: size, AckEliciting: tracked, InFlight: tracked}
 	if tracked {
-		if c.records == nil {
-			c.records = make([]record, c.cfg.MaxInFlight)
-		}
+		c.ensureRecords()
 		sf.Handle = c.handles
 	}
 	if err := c.rec.OnSent(sf); err != nil {
@@ -303,6 +301,27 @@ func (c *Conn) Sent(now time.Time, seq uint64, f *OutFrame, size int) {
 			c.stats.Retransmits.Add(1)
 			c.stats.RetransmittedBytes.Add(uint64(f.rec.chunk.N))
 		}
+	}
+}
+
+// ensureRecords makes room in the record ring for one more tracked frame.
+// The ring starts small and doubles (up to MaxInFlight, the Sender's
+// history bound) while more frames are outstanding than it holds: every
+// live record is among the last len(records) handles, because the history
+// is first-in first-out in handle order.
+func (c *Conn) ensureRecords() {
+	if c.records == nil {
+		c.records = make([]record, min(256, c.cfg.MaxInFlight))
+		return
+	}
+	old := c.records
+	if c.rec.Outstanding() < len(old) || len(old) >= c.cfg.MaxInFlight {
+		return
+	}
+	c.records = make([]record, 2*len(old))
+	oldMask, newMask := uint64(len(old)-1), uint64(len(c.records)-1)
+	for h := c.handles - min(c.handles, uint64(len(old))); h < c.handles; h++ {
+		c.records[h&newMask] = old[h&oldMask]
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,6 +122,23 @@ func TestStreamRoundTrip(t *testing.T) {
 	sa, sb := pair(t, a, b)
 	transfer(t, sa, sb, 1, 1<<20, 30*time.Second)
 	transfer(t, sa, sb, 4, 256<<10, 30*time.Second)
+}
+
+// TestStreamSTCSuite: STC ciphertext is longer than its plaintext, so
+// stream frames must be sized by the sealed length.
+func TestStreamSTCSuite(t *testing.T) {
+	tn := newTestNet(t, 2)
+	a, _ := tn.node(func(c *Config) { c.Suites = "stc" })
+	b, _ := tn.node(func(c *Config) { c.Suites = "stc" })
+	sa, sb := pair(t, a, b)
+	if sa.Suite() != sb.Suite() || !strings.HasPrefix(sa.Suite(), "stc") {
+		t.Fatalf("suite %q", sa.Suite())
+	}
+	transfer(t, sa, sb, 2, 512<<10, 30*time.Second)
+	buf := make([]byte, 5000)
+	if err := sa.SendDatagram(1, buf); err != ErrTooLarge {
+		t.Fatalf("oversized STC datagram: %v", err)
+	}
 }
 
 func TestStreamImpaired(t *testing.T) {

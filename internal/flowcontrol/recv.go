@@ -23,6 +23,7 @@ const SessionWindowFactor = 1.5
 // used up half of its remaining room, i.e. when limit - consumed falls to
 // window/2 or below; one FLOW_CREDIT then grants half a window or more.
 type RecvWindow struct {
+	eager             bool // see SetEager
 	window, maxWindow uint64
 	limit             uint64
 	highest           uint64
@@ -75,8 +76,18 @@ func (w *RecvWindow) OnConsumed(n uint64) {
 
 // UpdateDue reports whether a credit update should be sent now.
 func (w *RecvWindow) UpdateDue() bool {
+	if w.eager {
+		return w.limit-w.consumed <= w.window-w.window/8
+	}
 	return w.limit-w.consumed <= w.window/2
 }
+
+// SetEager makes updates due as soon as one can raise the limit by an eighth
+// of the window, instead of after half of it was used. The session window
+// needs it: bytes held by streams whose reader stalls stay unconsumed, and
+// with the half-window rule they can keep limit - consumed above half the
+// window forever, so the other streams would never get more credit.
+func (w *RecvWindow) SetEager(on bool) { w.eager = on }
 
 // Update returns the new limit to advertise and true if an update is due
 // (see UpdateDue), after auto-tuning the window with the current time now

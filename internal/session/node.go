@@ -125,11 +125,20 @@ func (n *Node) SetHandler(t uint8, h FrameHandler) error {
 	return nil
 }
 
-// maxPayload is the largest datagram that fits one frame of the MTU.
-func (n *Node) maxPayload(id uint8) int {
-	// magic 2 + varint L + header + varint M (1) + metadata + payload.
-	body := n.cfg.MTU - 2 - codec.VarintLen(uint64(n.cfg.MTU))
-	return min(body-codec.HeaderLen-1-suite.MetadataLen(id), suite.MaxPayload)
+// payloadFor returns the largest payload whose frame, sealed by sl, fits a
+// datagram of mtu bytes (STC ciphertext is longer than its plaintext).
+func payloadFor(sl *suite.Sealer, mtu int) int {
+	// FrameLen is non-decreasing in the payload: binary search.
+	lo, hi := 0, min(mtu, suite.MaxPayload)+1 // lo fits (or is 0), hi does not
+	for hi-lo > 1 {
+		m := (lo + hi) / 2
+		if sl.FrameLen(m) <= mtu {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // post queues c for shard i and wakes it; false when the ring is full.

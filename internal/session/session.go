@@ -159,8 +159,9 @@ type Session struct {
 	done     chan struct{}
 	err      error // set before done is closed
 
-	conn     *streams.Conn // the stream layer; set when established
-	flushReq atomic.Bool   // queued in the node's flush requests
+	conn       *streams.Conn // the stream layer; set when established
+	maxPayload int           // largest frame payload at the base MTU; set when established
+	flushReq   atomic.Bool   // queued in the node's flush requests
 
 	// Shard-goroutine state.
 	inFlush         bool // queued in the shard's flush queue
@@ -247,7 +248,7 @@ func (s *Session) sendTyped(t uint8, streamID uint32, p []byte) error {
 	if err := s.Err(); err != nil {
 		return err
 	}
-	if len(p) > s.node.maxPayload(s.keys.Suite) {
+	if len(p) > s.maxPayload {
 		return ErrTooLarge
 	}
 	buf, ok := s.node.sendBufs.get()

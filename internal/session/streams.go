@@ -36,7 +36,7 @@ func (sh *shardState) newStreamConn(s *Session, now time.Time) *streams.Conn {
 	n := sh.n
 	return streams.NewConn(streams.Config{
 		Initiator: s.keys.Initiator,
-		MSS:       n.maxPayload(s.keys.Suite),
+		MSS:       s.maxPayload,
 		Waker:     func() { n.requestFlush(s) },
 		Start:     now,
 	})

@@ -40,9 +40,10 @@ type Config struct {
 	// MaxInFlight bounds the frames awaiting acknowledgement (a power of
 	// two; DefaultMaxInFlight).
 	MaxInFlight int
-	// MSS is the largest frame payload Poll produces (the session's
-	// maximum plaintext per frame).
-	MSS int
+	// MSS is the frame payload of the base datagram size (1200 bytes):
+	// the size every path must carry. MaxMSS is the largest payload path
+	// MTU discovery probes for (MSS if lower: no probing).
+	MSS, MaxMSS int
 	// Waker is called (from any goroutine, possibly with internal locks
 	// held; it must not call back into the Conn) when the application
 	// side made something to send.

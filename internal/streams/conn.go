@@ -53,6 +53,8 @@ type Conn struct {
 	active   []*Stream // streams that may have data to send
 	ctlq     []*Stream // streams with a control message to send
 	probes   int       // PTO probes owed
+	pmtu     pmtuState
+	now      time.Time // the driver's latest time
 	pacingAt time.Time // pacer-blocked until then (zero: not blocked)
 
 	acceptQ  []*Stream
@@ -87,7 +89,10 @@ func NewConn(cfg Config) *Conn {
 	c.cc = congestion.New(c.rec.RTT(), congestion.Config{MSS: cfg.MSS})
 	c.sendCredit.Init(InitialSessionWindow)
 	c.recvWin.Init(InitialSessionWindow, cfg.MaxSessionWindow, 0)
+	c.recvWin.SetEager(true)
 	c.rack.Ranges = make([]recovery.AckRange, 0, recovery.MaxRanges)
+	c.pmtu.init(cfg.MSS, cfg.MaxMSS)
+	c.now = cfg.Start
 	return c
 }
 
@@ -192,7 +197,7 @@ func (c *Conn) newStream(id uint32, local bool) *Stream {
 	st.sendCredit.Init(InitialStreamWindow)
 	st.recv.Init(make([]byte, InitialStreamWindow), InitialStreamWindow, 0)
 	st.recv.SetMaxCap(int(c.cfg.MaxStreamWindow))
-	st.recvWin.Init(InitialStreamWindow, c.cfg.MaxStreamWindow, c.clock(time.Now()))
+	st.recvWin.Init(InitialStreamWindow, c.cfg.MaxStreamWindow, c.clock(c.now))
 	c.streams[id] = st
 	return st
 }

@@ -250,10 +250,17 @@ func (c *Conn) onAck(now time.Time) error {
 func (c *Conn) applyResult(now time.Time) {
 	res := &c.res
 	mask := uint64(len(c.records) - 1)
-	for i := range res.Lost {
+	kept := res.Lost[:0]
+	for _, lf := range res.Lost {
+		r := &c.records[lf.Handle&mask]
+		c.requeue(r)
+		if r.kind == kindProbe {
+			continue // a lost PMTU probe is not a congestion signal
+		}
 		c.stats.LostFrames.Add(1)
-		c.requeue(&c.records[res.Lost[i].Handle&mask])
+		kept = append(kept, lf)
 	}
+	res.Lost = kept
 	congestion.Apply(c.cc, now, res)
 	for i := range res.Acked {
 		r := &c.records[res.Acked[i].Handle&mask]
@@ -267,6 +274,8 @@ func (c *Conn) applyResult(now time.Time) {
 					c.maybeRetire(st)
 				}
 			}
+		case kindProbe:
+			c.onProbeResult(r.chunk.N, true)
 		case kindCtl:
 			for _, it := range r.items[:r.n] {
 				if it.kind == itemReset {
@@ -304,11 +313,13 @@ func (c *Conn) Deadline() time.Time {
 func (c *Conn) OnTimeout(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.now = now
 	if t := c.rec.Timer(); !t.IsZero() && !now.Before(t) {
 		c.rec.OnTimeout(now, &c.res)
 		if len(c.records) > 0 {
 			c.applyResult(now)
 		}
+		c.checkBlackHole(now)
 	}
 	if !c.pacingAt.IsZero() && !now.Before(c.pacingAt) {
 		c.pacingAt = time.Time{}

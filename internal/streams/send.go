@@ -15,6 +15,7 @@ const (
 	kindAck    uint8 = iota + 1 // CONTROL frame with only an ACK: not tracked
 	kindCtl                     // CONTROL frame with stream-layer messages (and maybe an ACK)
 	kindStream                  // STREAM frame
+	kindProbe                   // CONTROL frame with a PMTU_PROBE (chunk.N = its size)
 )
 
 // Control items a tracked CONTROL frame carried, resent if it is lost.
@@ -50,14 +51,20 @@ type OutFrame struct {
 	StreamID uint32
 	Payload  []byte
 	rec      record
+	probe    bool
 }
+
+// Probe reports whether f is a path MTU probe: it is larger than the current
+// path MTU allows and must travel alone in its datagram.
+func (f *OutFrame) Probe() bool { return f.probe }
 
 // stream data starts this far into Poll's buffer, leaving room for the
 // varint offset written in front of it.
 const dataRoom = codec.MaxVarintLen
 
-// Poll returns the next frame to send at now, built in buf (its length, capped at
-// Config.MSS, is the payload budget; at least 1000 bytes), or false when nothing may be sent
+// Poll returns the next frame to send at now, built in buf (len(buf) must be
+// at least Config.MaxMSS; frames other than PMTU probes use at most the
+// current MSS), or false when nothing may be sent
 // now (nothing to send, or the congestion window, the pacer or the
 // in-flight bound says wait: Deadline tells when to try again). ACKs and
 // control messages come first, then PTO probes, then stream data by
@@ -68,14 +75,19 @@ func (c *Conn) Poll(now time.Time, buf []byte) (OutFrame, bool) {
 	if c.err != nil {
 		return OutFrame{}, false
 	}
-	if len(buf) > c.cfg.MSS {
-		buf = buf[:c.cfg.MSS]
+	c.now = now
+	full := buf
+	if len(buf) > c.pmtu.lo {
+		buf = buf[:c.pmtu.lo]
 	}
 	if f, ok := c.pollControl(now, buf); ok {
 		return f, true
 	}
 	if !c.rec.CanTrack() {
 		return OutFrame{}, false
+	}
+	if f, ok := c.pollProbe(now, full); ok {
+		return f, true
 	}
 	probe := c.probes > 0
 	if !probe {
@@ -354,6 +366,8 @@ func (c *Conn) requeue(r *record) {
 		}
 		st.send.OnLost(r.chunk)
 		c.activate(st)
+	case kindProbe:
+		c.onProbeResult(r.chunk.N, false)
 	case kindCtl:
 		if r.sess {
 			c.sessResend = true

@@ -1,0 +1,54 @@
+package stt
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+)
+
+// BenchmarkStreamUDP measures one encrypted stream over loopback UDP: b.N
+// bytes... in 64 KiB writes, read to the end on the other side.
+func BenchmarkStreamUDP(b *testing.B) {
+	quiet := slog.New(slog.DiscardHandler)
+	a, err := Listen(Config{Seed: testSeed, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	c, err := Listen(Config{Seed: testSeed, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	t := &testing.T{}
+	sa, sb := pair(t, a, c)
+	ctx := b.Context()
+	st, err := sa.OpenStream(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := make([]byte, 64<<10)
+	st.Write(msg[:1])
+	rs, err := sb.AcceptStream(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs.Read(msg[:1])
+	done := make(chan int64)
+	go func() {
+		n, _ := io.CopyBuffer(io.Discard, rs, make([]byte, 64<<10))
+		done <- n
+	}()
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := st.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st.CloseWrite()
+	<-done
+	s := sa.Stats()
+	b.ReportMetric(float64(s.Retransmits)/float64(max(1, s.StreamFramesOut)), "retx/frame")
+	b.Logf("srtt %v cwnd %d inflight %d frames %d acks in %d lost %d", s.SmoothedRTT, s.CongestionWindow, s.BytesInFlight, s.StreamFramesOut, s.AcksIn, s.LostFrames)
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sttgo/stt/suite"
+)
+
+// `sttbench stream`: stt encrypted-stream goodput on loopback, the stt side
+// of bench/compare.sh. Same workload, flags and JSON field names as
+// bench/quicstream (without its -duration, -echo and -probes), plus -suite,
+// per-block latency percentiles and the transport's retransmission ratio.
+//
+// A block's latency runs from the moment its sender starts writing it to
+// the moment the receiver has read its last byte, so with every stream
+// writing flat out it includes the time the block waits for space in the
+// send buffer: it measures how much data the stack keeps queued (buffers
+// plus bytes in flight, divided by goodput), not the network round trip.
+
+func init() {
+	registerCommand("stream", "reliable-stream goodput and block latency over one loopback session (vs bench/quicstream)", streamCommand)
+}
+
+// Limits on the flags, so every run is bounded (those of bench/quicstream).
+const (
+	maxStreamStreams = 64
+	maxStreamBytes   = 64 << 30
+	maxStreamTimeout = time.Hour
+)
+
+// streamConfig is one `sttbench stream` run.
+type streamConfig struct {
+	// Streams is the number of concurrent streams on one session.
+	Streams int
+	// Bytes is the total payload, split evenly across the streams (the
+	// first Bytes%Streams streams carry one more byte).
+	Bytes int64
+	// Timeout is the hard deadline of the whole run, set-up included.
+	Timeout time.Duration
+	// Suite is passed to the transport (suite.ParseName names).
+	Suite string
+}
+
+func (c streamConfig) validate() error {
+	bad := func(f string, a ...any) error { return usageError{fmt.Errorf(f, a...)} }
+	switch {
+	case c.Streams < 1 || c.Streams > maxStreamStreams:
+		return bad("-streams %d: want 1..%d", c.Streams, maxStreamStreams)
+	case c.Bytes < int64(c.Streams) || c.Bytes > maxStreamBytes:
+		return bad("-bytes %d: want %d..%d", c.Bytes, c.Streams, int64(maxStreamBytes))
+	case c.Timeout <= 0 || c.Timeout > maxStreamTimeout:
+		return bad("-timeout %v: want (0, %v]", c.Timeout, maxStreamTimeout)
+	}
+	if _, err := suite.ParseName(c.Suite); err != nil {
+		return bad("-suite: %v", err)
+	}
+	return nil
+}
+
+func parseStreamFlags(args []string, stderr io.Writer) (streamConfig, bool, error) {
+	fs := flag.NewFlagSet("stream", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg streamConfig
+	fs.IntVar(&cfg.Streams, "streams", 1, fmt.Sprintf("concurrent streams on one session (1..%d)", maxStreamStreams))
+	fs.Int64Var(&cfg.Bytes, "bytes", 64<<20, "total payload bytes, split evenly across the streams")
+	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "hard deadline for the whole run")
+	fs.StringVar(&cfg.Suite, "suite", "aead", "cipher suite: aead | stc (or names of suite.ParseName)")
+	jsonOut := fs.Bool("json", false, "print one JSON document instead of text")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	if err := fs.Parse(args); err != nil {
+		return cfg, false, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return cfg, false, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	return cfg, *jsonOut, cfg.validate()
+}
+
+func streamCommand(args []string, stdout io.Writer) error {
+	cfg, jsonOut, err := parseStreamFlags(args, stdErr)
+	if err != nil {
+		return err
+	}
+	return runReport(stdout, jsonOut, func(status func(string)) (streamResult, error) {
+		return runStreamBench(cfg, newSTTTransport, status)
+	}, writeStreamTable)
+}

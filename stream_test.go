@@ -165,3 +165,69 @@ func TestStreamImpaired(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamKeyRotationAndLoss: streams survive key rotation every 64
+// frames in both directions under 10% loss: retransmissions cross key
+// phases and every byte arrives.
+func TestStreamKeyRotationAndLoss(t *testing.T) {
+	tn := newTestNet(t, 11)
+	mod := func(c *Config) { c.RekeyAfterFrames = 64 }
+	a, _ := tn.node(mod)
+	b, _ := tn.node(mod)
+	sa, sb := pair(t, a, b)
+	if err := tn.net.SetDefault(conntest.Impairment{Loss: 0.1, Reorder: 0.05}); err != nil {
+		t.Fatal(err)
+	}
+	transfer(t, sa, sb, 2, 1<<20, 120*time.Second)
+	if r := sa.Stats().KeyRotations; r < 5 {
+		t.Fatalf("only %d key rotations", r)
+	}
+	if sa.Err() != nil || sb.Err() != nil {
+		t.Fatalf("session ended: %v / %v", sa.Err(), sb.Err())
+	}
+}
+
+// TestStreamSessionCloseWakesStreams: closing the session fails blocked
+// stream calls on both sides with the session's error.
+func TestStreamSessionCloseWakesStreams(t *testing.T) {
+	tn := newTestNet(t, 12)
+	a, _ := tn.node(nil)
+	b, _ := tn.node(nil)
+	sa, sb := pair(t, a, b)
+	ctx := ctxT(t, 10*time.Second)
+	st, err := sa.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Write([]byte("x"))
+	rs, err := sb.AcceptStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 10)
+		for {
+			if _, err := rs.Read(buf); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	sa.Close(0x42, "bye")
+	select {
+	case err := <-errc:
+		var ce *CloseError
+		if !errors.As(err, &ce) || !ce.Remote || ce.Code != 0x42 {
+			t.Fatalf("Read after the peer closed the session: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("blocked Read not woken by the session close")
+	}
+	if _, err := st.Write([]byte("y")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Write after Close: %v", err)
+	}
+	if _, err := sb.AcceptStream(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("AcceptStream after close: %v", err)
+	}
+}

@@ -18,6 +18,7 @@ type wire struct {
 	now   time.Time
 	rng   *rand.Rand
 	loss  float64
+	path  int      // largest payload the path carries (0: any)
 	queue [2][]pkt // in flight toward c[i]
 	buf   []byte
 	sent  [2]int
@@ -54,7 +55,7 @@ func (w *wire) step(d time.Duration) bool {
 			c.Sent(w.now, w.seq[i], &f, len(f.Payload)+50)
 			w.sent[i]++
 			moved = true
-			if w.rng.Float64() < w.loss {
+			if w.rng.Float64() < w.loss || w.path > 0 && len(f.Payload) > w.path {
 				continue
 			}
 			w.queue[1-i] = append(w.queue[1-i], pkt{w.seq[i], f.Type, f.Flags, f.StreamID, append([]byte(nil), f.Payload...)})

@@ -43,3 +43,54 @@ func TestAllocsDatagramRoundTrip(t *testing.T) {
 		t.Fatalf("%v allocations per datagram round trip", allocs)
 	}
 }
+
+// TestAllocsStreamRoundTrip: a Write on one node's stream and the Reads
+// that return those bytes on the other, through both engines, the sessions'
+// stream layers (STREAM frames out, ACKs and credit updates back) and the
+// in-memory network, allocate nothing in steady state.
+func TestAllocsStreamRoundTrip(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	tn := newTestNet(t, 51)
+	tn.net = conntest.NewNetwork(conntest.Config{Seed: 51, DisableGSO: true, QueueLen: 256})
+	t.Cleanup(func() { tn.net.Close() })
+	mod := func(c *Config) { c.KeepAlive = 1 << 40; c.IdleTimeout = 1 << 41; c.Suites = "aes-256-gcm" }
+	a, _ := tn.node(mod)
+	b, _ := tn.node(mod)
+	sa, sb := pair(t, a, b)
+	ctx := context.Background()
+	st, err := sa.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 4000)
+	st.Write(p)
+	rs, err := sb.AcceptStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8192)
+	read := func(n int) {
+		for n > 0 {
+			k, err := rs.Read(buf[:min(n, len(buf))])
+			if err != nil {
+				t.Fatal(err)
+			}
+			n -= k
+		}
+	}
+	read(len(p))
+	round := func() {
+		if _, err := st.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		read(len(p))
+	}
+	for range 3000 { // warm up windows, rings, queues and the record ring
+		round()
+	}
+	if allocs := testing.AllocsPerRun(500, round); allocs != 0 {
+		t.Fatalf("%v allocations per stream write/read round", allocs)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -157,6 +158,23 @@ func TestTwoProcesses(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("peer output lacks %q:\n%s", w, out)
 		}
+	}
+
+	// A file sent over a reliable stream comes back verified.
+	file := filepath.Join(t.TempDir(), "payload")
+	data := make([]byte, 3<<20+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i>>11)
+	}
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sender := startProc(t, ctx, bin, nil, "-peer", addr, "-seed-file", seed, "-send", file)
+	if err := sender.wait(t, ctx); err != nil {
+		t.Fatalf("-send: %v\nstdout:\n%s\nstderr:\n%s", err, sender.stdout(), sender.stderr())
+	}
+	if want := fmt.Sprintf("sent %s: %d bytes, echo verified", file, len(data)); !strings.Contains(sender.stdout(), want) {
+		t.Fatalf("-send output lacks %q:\n%s", want, sender.stdout())
 	}
 
 	// The listener's metrics count the session and the datagrams.

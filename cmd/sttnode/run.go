@@ -22,10 +22,10 @@ import (
 
 // options are sttnode's parsed flags.
 type options struct {
-	listen, peer, seedFile, stateDir, suites, metrics, logLevel string
-	interval                                                    time.Duration
-	count                                                       int
-	dialTimeout                                                 time.Duration
+	listen, peer, seedFile, stateDir, suites, metrics, logLevel, send string
+	interval                                                          time.Duration
+	count                                                             int
+	dialTimeout                                                       time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -42,6 +42,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.interval, "interval", time.Second, "with -peer: time between datagrams")
 	fs.IntVar(&o.count, "count", 0, "with -peer: exit 0 after this many echoed datagrams (0 = forever)")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", 30*time.Second, "with -peer: bound on the handshake")
+	fs.StringVar(&o.send, "send", "", "with -peer: send this file over a reliable stream, verify the peer's echo, and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -50,6 +51,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.interval <= 0 || o.count < 0 {
 		return o, errors.New("-interval must be positive and -count non-negative")
+	}
+	if o.send != "" && o.peer == "" {
+		return o, errors.New("-send needs -peer")
 	}
 	return o, nil
 }
@@ -136,7 +140,7 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 
 	if o.peer != "" {
 		err := dialPeer(ctx, o, node, stdout, log)
-		if err != nil || o.count > 0 {
+		if err != nil || o.count > 0 || o.send != "" {
 			return err
 		}
 	}
@@ -164,10 +168,12 @@ func acceptLoop(ctx context.Context, node *stt.Node, log *slog.Logger, wg *sync.
 	}
 }
 
-// echo sends every datagram received on s back on the same stream.
+// echo sends every datagram received on s back with the same stream id,
+// and echoes every reliable stream the peer opens (echoStreams).
 func echo(ctx context.Context, s *stt.Session, log *slog.Logger) {
 	peer := s.RemoteAddr()
 	log.Info("session open", "peer", peer, "suite", s.Suite())
+	go echoStreams(ctx, s, log)
 	buf := make([]byte, 64<<10)
 	for {
 		n, stream, err := s.ReceiveDatagram(ctx, buf)
@@ -209,6 +215,11 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 	}
 	log.Info("session open", "peer", peer, "suite", s.Suite())
 	fmt.Fprintf(stdout, "connected to %v (suite %s)\n", peer, s.Suite())
+	if o.send != "" {
+		err := sendFile(ctx, s, o.send, stdout)
+		s.Close(codec.CodeNoError, "done")
+		return err
+	}
 
 	got := make(chan string, 16)
 	rctx, rcancel := context.WithCancel(ctx)

@@ -55,5 +55,4 @@ var (
 	errFlowControl    = &ProtocolError{codec.CodeFlowControl, "peer exceeded a flow-control limit"}
 	errFinalSize      = &ProtocolError{codec.CodeStream, "final size violated"}
 	errAck            = &ProtocolError{codec.CodeProtocol, "invalid ACK"}
-	errTooManyGaps    = errors.New("streams: frame dropped, too many gaps") // not fatal: not acknowledged
 )

@@ -44,6 +44,9 @@ type Stream struct {
 	readTimer, writeTimer       *time.Timer
 }
 
+// lockChunk bounds the bytes Write and Read copy under the Conn's lock.
+const lockChunk = 16 << 10
+
 const (
 	resetNone uint8 = iota
 	resetQueued
@@ -77,7 +80,9 @@ func (st *Stream) Write(p []byte) (int, error) {
 		if st.send.Free() == 0 {
 			st.growSendLocked()
 		}
-		k, _ := st.send.Write(p[n:])
+		// At most lockChunk bytes per lock hold: the shard polls this
+		// stream's Conn for every frame and should not wait for a long copy.
+		k, _ := st.send.Write(p[n:min(len(p), n+lockChunk)])
 		n += k
 		if k > 0 {
 			c.activate(st)
@@ -89,6 +94,9 @@ func (st *Stream) Write(p []byte) (int, error) {
 		}
 		if n == len(p) {
 			return n, nil
+		}
+		if k > 0 {
+			continue // more room may be left: copy the next piece first
 		}
 		if err := st.wait(st.writeCh, deadline, &st.writeTimer); err != nil {
 			return n, err
@@ -136,7 +144,7 @@ func (st *Stream) Read(p []byte) (int, error) {
 			c.mu.Unlock()
 			return 0, ErrReadClosed
 		}
-		n, err := st.recv.Read(p)
+		n, err := st.recv.Read(p[:min(len(p), lockChunk)])
 		wake := false
 		if n > 0 {
 			wake = c.consumedLocked(st, n)

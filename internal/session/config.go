@@ -61,8 +61,14 @@ type Config struct {
 	// SendBuffers bounds the application datagrams in flight from
 	// application goroutines to the shards (ErrBackpressure beyond).
 	SendBuffers int
-	// MTU is the engine's MTU: the largest frame sealed.
+	// MTU is the base datagram size every session starts with: the
+	// largest frame sealed before path MTU discovery raised it.
 	MTU int
+	// MaxMTU is the largest datagram path MTU discovery probes for (at most
+	// 65527). Probing needs an Output that can bound coalescing per frame
+	// (LimitReserver) and a socket that sets the don't-fragment bit; without
+	// either, or with MaxMTU <= MTU, sessions keep the base size.
+	MaxMTU int
 	// Now is the clock (default time.Now); tests inject a fake one.
 	Now func() time.Time
 	// Logger receives lifecycle events (never per-packet ones).
@@ -100,6 +106,7 @@ func (c *Config) fill() {
 	defi(&c.AcceptQueue, DefaultAcceptQueue)
 	defi(&c.SendBuffers, DefaultSendBuffers)
 	defi(&c.MTU, 1200)
+	c.MaxMTU = min(max(c.MaxMTU, c.MTU), 65527)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -242,6 +242,7 @@ func (sh *shardState) establish(s *Session, k *handshake.Keys, now time.Time) er
 	s.q = newRecvQueue(sh.n.cfg.RecvQueue, sh.n.cfg.MTU, s.done)
 	s.lastSend, s.lastRecv, s.phaseStart = now, now, now
 	s.maxPayload = payloadFor(sealer, sh.n.cfg.MTU)
+	s.dgMSS, s.dgLimit = s.maxPayload, sh.n.cfg.MTU
 	s.conn = sh.newStreamConn(s, now)
 	if sh.n.cfg.NewOwner != nil {
 		s.Owner = sh.n.cfg.NewOwner(s)

@@ -53,6 +53,7 @@ type Node struct {
 	// has something for the stream layer to send.
 	flushReqs []flushRequests
 	stats     NodeStats
+	pmtuOK    bool // the socket sets don't-fragment: probes are honest (SetPMTUDiscovery)
 
 	ephMu sync.Mutex
 	eph   map[[32]byte]struct{}
@@ -105,6 +106,12 @@ func (n *Node) Attach(e *engine.Engine) error {
 	}
 	return nil
 }
+
+// SetPMTUDiscovery enables path MTU probing up to Config.MaxMTU for the
+// sessions established from now on. Call it before Start, only if the
+// socket sets the don't-fragment bit (otherwise the kernel would fragment
+// probes and they would succeed at sizes the path cannot carry whole).
+func (n *Node) SetPMTUDiscovery(on bool) { n.pmtuOK = on }
 
 // HandshakeStats returns the handshake counters of all shards.
 func (n *Node) HandshakeStats() *handshake.Stats { return &n.hsStats }

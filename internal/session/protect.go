@@ -251,7 +251,7 @@ func (sh *shardState) sendControl(s *Session, b []byte, now time.Time) {
 // sequence, and counts it toward the rotation thresholds. Backpressure loses
 // the frame, as the wire would. It does not allocate.
 func (sh *shardState) sealSend(s *Session, t uint8, stream uint32, payload []byte, now time.Time) {
-	seq, n, ok := sh.sealFrame(s, t, 0, stream, payload, now)
+	seq, n, ok := sh.sealFrame(s, t, 0, stream, payload, s.dgLimit, now)
 	if !ok {
 		return
 	}
@@ -263,7 +263,10 @@ func (sh *shardState) sealSend(s *Session, t uint8, stream uint32, payload []byt
 // sequence and size; ok is false if nothing was sent (output backpressure,
 // or sequence numbers exhausted, which closes a session). The caller then
 // reports the frame to the stream layer and calls afterSeal.
-func (sh *shardState) sealFrame(s *Session, t, flags uint8, stream uint32, payload []byte, now time.Time) (seq uint64, n int, ok bool) {
+//
+// limit bounds the datagram the frame may be coalesced into (the session's
+// path MTU; a PMTU probe passes its own length, so it travels alone).
+func (sh *shardState) sealFrame(s *Session, t, flags uint8, stream uint32, payload []byte, limit int, now time.Time) (seq uint64, n int, ok bool) {
 	if err := s.sealer.Check(len(payload)); err != nil {
 		if err == suite.ErrSequenceExhausted && t != codec.TypeControl {
 			sh.closeLocal(s, codec.CodeCrypto, "sequence numbers exhausted", now, false)
@@ -274,7 +277,14 @@ func (sh *shardState) sealFrame(s *Session, t, flags uint8, stream uint32, paylo
 	// header would escape to the heap.
 	h := &sh.hdr
 	*h = codec.Header{Type: t, Flags: flags, SessionID: s.keys.RemoteSessionID, StreamID: stream, Timestamp: uint64(now.UnixMilli())}
-	dst, err := sh.out.Reserve(*s.peer.Load(), h, s.sealer.FrameLen(len(payload)))
+	fl := s.sealer.FrameLen(len(payload))
+	var dst []byte
+	var err error
+	if lr, ok := sh.out.(LimitReserver); ok && limit > sh.n.cfg.MTU {
+		dst, err = lr.ReserveLimit(*s.peer.Load(), h, fl, max(limit, fl))
+	} else {
+		dst, err = sh.out.Reserve(*s.peer.Load(), h, fl)
+	}
 	if err != nil {
 		return 0, 0, false // backpressure or too large: the datagram is lost, like on the wire
 	}

@@ -161,6 +161,8 @@ type Session struct {
 
 	conn       *streams.Conn // the stream layer; set when established
 	maxPayload int           // largest frame payload at the base MTU; set when established
+	dgMSS      int           // the stream layer's MSS that dgLimit was computed for
+	dgLimit    int           // datagram size bound for this session's frames (its path MTU)
 	flushReq   atomic.Bool   // queued in the node's flush requests
 
 	// Shard-goroutine state.

@@ -21,6 +21,16 @@ type Output interface {
 	Reserve(to netip.AddrPort, h *codec.Header, n int) ([]byte, error)
 }
 
+// LimitReserver is an Output that can bound, per frame, the datagram the
+// frame is coalesced into (engine.Shard.ReserveLimit): Reserve for a frame
+// of n bytes that may share a datagram only up to limit bytes (n <= limit,
+// and limit may exceed the output's base MTU). Path MTU discovery needs it:
+// a session whose path carries larger datagrams must not make other
+// sessions' datagrams larger.
+type LimitReserver interface {
+	ReserveLimit(to netip.AddrPort, h *codec.Header, n, limit int) ([]byte, error)
+}
+
 var errDialCanceled = errors.New("stt: dial canceled")
 
 // shardState is the per-shard logic: the session table, pending initiators,
@@ -73,7 +83,7 @@ func newShardState(n *Node, id, shards int) (*shardState, error) {
 		cmdBuf:      make([]command, 64),
 		openBuf:     make([]byte, 64<<10+suite.OpenSlack+64),
 		ctlBuf:      make([]byte, 0, 512),
-		streamBuf:   make([]byte, n.cfg.MTU),
+		streamBuf:   make([]byte, n.cfg.MaxMTU),
 		wakeAt:      never.UnixNano(),
 	}
 	sh.hcfg = handshake.Config{

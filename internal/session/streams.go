@@ -37,9 +37,21 @@ func (sh *shardState) newStreamConn(s *Session, now time.Time) *streams.Conn {
 	return streams.NewConn(streams.Config{
 		Initiator: s.keys.Initiator,
 		MSS:       s.maxPayload,
+		MaxMSS:    sh.maxMSS(s),
 		Waker:     func() { n.requestFlush(s) },
 		Start:     now,
 	})
+}
+
+// maxMSS is the largest frame payload path MTU discovery may reach for s:
+// the payload of a MaxMTU datagram when the shard's output can bound
+// coalescing per frame, else the base payload (no probing).
+func (sh *shardState) maxMSS(s *Session) int {
+	cfg := &sh.n.cfg
+	if _, ok := sh.out.(LimitReserver); !ok || cfg.MaxMTU <= cfg.MTU || !sh.n.pmtuOK {
+		return s.maxPayload
+	}
+	return payloadFor(s.sealer, cfg.MaxMTU)
 }
 
 // requestFlush asks s's shard to poll its stream layer (from any
@@ -105,12 +117,20 @@ func (sh *shardState) flushAll(now time.Time) bool {
 // flushStreams seals what the stream layer has to send, up to flushBudget
 // frames; it reports true if the budget ran out or the output pushed back.
 func (sh *shardState) flushStreams(s *Session, now time.Time) bool {
+	if mss := s.conn.MSS(); mss != s.dgMSS {
+		// The path MTU changed: the datagram bound follows.
+		s.dgMSS, s.dgLimit = mss, s.sealer.FrameLen(mss)
+	}
 	for range flushBudget {
 		f, ok := s.conn.Poll(now, sh.streamBuf)
 		if !ok {
 			return false
 		}
-		seq, n, ok := sh.sealFrame(s, f.Type, f.Flags, f.StreamID, f.Payload, now)
+		limit := s.dgLimit
+		if f.Probe() {
+			limit = 0 // alone in its datagram
+		}
+		seq, n, ok := sh.sealFrame(s, f.Type, f.Flags, f.StreamID, f.Payload, limit, now)
 		if !ok {
 			s.conn.Unsent(&f)
 			return s.State() == Established

@@ -40,6 +40,11 @@ type Caps struct {
 	// BatchSize is the most Messages one ReadBatch or WriteBatch handles
 	// in a single system call.
 	BatchSize int
+	// DontFragment reports that datagrams leave with the don't-fragment
+	// bit and are never fragmented by the sending host: a datagram larger
+	// than the local MTU is dropped (counted in Stats().TooBig), so path
+	// MTU probes are honest.
+	DontFragment bool
 }
 
 // Batch is a batch-oriented datagram socket. ReadBatch is called from one

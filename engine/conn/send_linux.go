@@ -130,6 +130,14 @@ func (s *sendScratch) do(fd uintptr) bool {
 		case e == unix.EINTR:
 		case e == unix.EAGAIN:
 			return false
+		case e == unix.EMSGSIZE:
+			// Larger than the local MTU (don't-fragment): drop this
+			// entry, as the path would, and send the rest.
+			s.c.ctr.tooBig.Add(1)
+			if s.ents[s.sent].last {
+				s.done++
+			}
+			s.sent++
 		case shouldDisableGSO(e, s.ents[s.sent].gso):
 			s.c.disableGSO(e)
 			failed := s.ents[s.sent]

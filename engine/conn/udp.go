@@ -58,6 +58,10 @@ type Stats struct {
 	// re-sent as single datagrams (at most once per socket, as GSO then stays
 	// off).
 	GSOFallbacks uint64
+	// TooBig counts datagrams (or GSO runs) the kernel refused as larger
+	// than the local MTU (EMSGSIZE, with don't-fragment set); they are
+	// dropped and the rest of the batch is sent.
+	TooBig uint64
 }
 
 // ErrAddrFamily is returned by WriteBatch when a destination cannot be
@@ -143,9 +147,10 @@ func maxGSOChunk(segSize int) int {
 type counters struct {
 	truncated    atomic.Uint64
 	gsoFallbacks atomic.Uint64
+	tooBig       atomic.Uint64
 }
 
 // Stats returns the socket's counters of rare events.
 func (c *UDPConn) Stats() Stats {
-	return Stats{Truncated: c.ctr.truncated.Load(), GSOFallbacks: c.ctr.gsoFallbacks.Load()}
+	return Stats{Truncated: c.ctr.truncated.Load(), GSOFallbacks: c.ctr.gsoFallbacks.Load(), TooBig: c.ctr.tooBig.Load()}
 }

@@ -39,6 +39,7 @@ type UDPConn struct {
 	family int // unix.AF_INET or unix.AF_INET6
 	gso    atomic.Bool
 	gro    bool
+	df     bool // don't-fragment set (setDontFragment)
 	ctr    counters
 
 	recv     *recvScratch
@@ -83,6 +84,7 @@ func (c *UDPConn) init() error {
 		if !c.cfg.DisableGRO {
 			c.gro = unix.SetsockoptInt(s, unix.IPPROTO_UDP, unix.UDP_GRO, 1) == nil
 		}
+		c.df = setDontFragment(s, c.family)
 	})
 	if err != nil {
 		return err
@@ -119,7 +121,7 @@ func (c *UDPConn) Caps() Caps {
 	if gso {
 		segs = MaxGSOSegments
 	}
-	return Caps{GSO: gso, GRO: c.gro, MaxSegments: segs, BatchSize: c.cfg.BatchSize}
+	return Caps{GSO: gso, GRO: c.gro, MaxSegments: segs, BatchSize: c.cfg.BatchSize, DontFragment: c.df}
 }
 
 // disableGSO switches GSO off for good, counting and logging it once.

@@ -7,6 +7,11 @@ import (
 	"github.com/sttgo/stt/engine/conn"
 )
 
+// DefaultMaxMTU is the default ceiling of path MTU discovery: a 9000-byte
+// jumbo frame less the IPv6 and UDP headers. Paths that carry less settle
+// lower after a few lost probes; none of them is a congestion signal.
+const DefaultMaxMTU = 8952
+
 // Config configures a Node. Only Seed is required; zero fields take defaults.
 type Config struct {
 	// ListenAddr is the UDP address to bind (default "127.0.0.1:0").
@@ -18,8 +23,14 @@ type Config struct {
 	// Suites lists the cipher suites offered and accepted, parsed by
 	// suite.ParseName: "aead" (default), "stc", or explicit names.
 	Suites string
-	// Shards, BatchSize and MTU size the engine (see engine.Config).
+	// Shards, BatchSize and MTU size the engine (see engine.Config). MTU
+	// (default 1200) is the datagram size every session starts with.
 	Shards, BatchSize, MTU int
+	// MaxMTU is the largest datagram path MTU discovery probes for while a
+	// session sends stream data (default DefaultMaxMTU; at most 65527; -1
+	// or any value <= MTU: no probing). Probing runs only on sockets that
+	// set the don't-fragment bit (Linux); elsewhere sessions keep MTU.
+	MaxMTU int
 	// HandshakeTimeout bounds one handshake attempt (default 10 s); Dial
 	// retries once after a first timeout.
 	HandshakeTimeout time.Duration

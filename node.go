@@ -51,6 +51,10 @@ func Listen(cfg Config) (*Node, error) {
 	if mtu <= 0 {
 		mtu = engine.DefaultMTU
 	}
+	maxMTU := cfg.MaxMTU
+	if maxMTU == 0 {
+		maxMTU = DefaultMaxMTU
+	}
 	n := &Node{}
 	if _, err := rand.Read(n.nodeID[:]); err != nil {
 		return nil, err
@@ -80,6 +84,7 @@ func Listen(cfg Config) (*Node, error) {
 		MaxSessions:      cfg.MaxSessions,
 		MaxHalfOpen:      cfg.MaxHalfOpen,
 		MTU:              mtu,
+		MaxMTU:           maxMTU,
 		Logger:           cfg.Logger,
 		NewOwner:         func(s *session.Session) any { return &Session{s: s} },
 	}, shards)
@@ -92,6 +97,8 @@ func Listen(cfg Config) (*Node, error) {
 		c.Close()
 		return nil, err
 	}
+	// Probes are honest only if the sending host never fragments them.
+	sn.SetPMTUDiscovery(c.Caps().DontFragment && maxMTU > mtu)
 	if err := sn.Attach(eng); err != nil {
 		eng.Close()
 		return nil, err

@@ -82,6 +82,9 @@ type SessionStats struct {
 	Retransmits, RetransmittedBytes, LostFrames, AcksOut, AcksIn   uint64
 	// SmoothedRTT, CongestionWindow and BytesInFlight are the stream
 	// layer's current estimates.
+	// CreditOverruns counts bytes sent beyond the peer's flow-control
+	// credit: zero unless stt has a bug (the peer would close the session).
+	CreditOverruns   uint64
 	SmoothedRTT      time.Duration
 	CongestionWindow int
 	BytesInFlight    int
@@ -108,6 +111,7 @@ func (s *Session) Stats() SessionStats {
 		out.LostFrames, out.AcksOut, out.AcksIn = cs.LostFrames.Load(), cs.AcksOut.Load(), cs.AcksIn.Load()
 		out.SmoothedRTT, out.CongestionWindow, out.BytesInFlight = c.Snapshot()
 		out.Drops["drop_stream_gaps"] = cs.DropGaps.Load()
+		out.CreditOverruns = cs.CreditOverruns.Load()
 	}
 	st.Each(func(k string, v uint64) {
 		if len(k) > 5 && k[:5] == "drop_" {

@@ -162,6 +162,12 @@ func TestStreamImpaired(t *testing.T) {
 			if st.Retransmits == 0 {
 				t.Error("no retransmissions at 5% loss")
 			}
+			// Flow control held on both sides: the sender never passed a
+			// credit, and the receiver (which closes the session with
+			// FLOW_CONTROL on any excess) kept the session open.
+			if st.CreditOverruns != 0 || sa.Err() != nil || sb.Err() != nil {
+				t.Errorf("credit overruns %d, sessions %v / %v", st.CreditOverruns, sa.Err(), sb.Err())
+			}
 		})
 	}
 }

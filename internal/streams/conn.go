@@ -23,6 +23,7 @@ type Stats struct {
 	AcksOut, AcksIn                 atomic.Uint64
 	DropGaps                        atomic.Uint64 // STREAM frames dropped (too many gaps): not acknowledged
 	StreamsOpened, StreamsAccepted  atomic.Uint64
+	CreditOverruns                  atomic.Uint64 // new bytes sent beyond the peer's credit: always 0 (a bug otherwise)
 }
 
 // Conn is the stream layer of one session (see the package documentation).

@@ -13,8 +13,16 @@ const (
 	// slack.
 	PacingGainNum = 5
 	PacingGainDen = 4
-	// BurstPackets is the largest burst the pacer allows, in segments.
+	// BurstPackets is the smallest largest-burst the pacer allows, in
+	// segments; at high rates the burst grows to cover MinPacingDelay.
 	BurstPackets = 10
+	// MinPacingDelay is the shortest wait the pacer asks for. Timers and
+	// goroutine wake-ups cost tens of microseconds, so at rates where the
+	// gap between two segments is shorter, the pacer lets a burst of
+	// MinPacingDelay plus one timer granularity's worth of bytes go at once
+	// and then waits at least this long: sub-millisecond waits would cap
+	// the rate at one segment per wake-up instead of spreading it.
+	MinPacingDelay = time.Millisecond
 )
 
 // Unlimited is the rate [Rate] returns when the RTT is unknown (zero): the
@@ -43,7 +51,8 @@ func Rate(window int, srtt time.Duration) uint64 {
 
 // Pacer is a token bucket that spreads sends at a rate the caller passes
 // each time (normally [Rate] of the current window and smoothed RTT),
-// allowing bursts of up to [BurstPackets] segments. It never sleeps:
+// allowing bursts of [BurstPackets] segments or [MinPacingDelay] plus a
+// millisecond's worth of bytes, whichever is more. It never sleeps:
 // [Pacer.Delay] tells the caller when to come back. The zero value is not
 // ready; use [NewPacer]. Not safe for concurrent use; does not allocate.
 type Pacer struct {
@@ -67,20 +76,32 @@ func (p *Pacer) SetMSS(mss int) {
 		mss = DefaultMSS
 	}
 	p.mss = mss
-	if p.budget > p.maxBurst() {
-		p.budget = p.maxBurst()
+	if p.budget > BurstPackets*mss {
+		p.budget = BurstPackets * mss
 	}
 }
 
-func (p *Pacer) maxBurst() int { return BurstPackets * p.mss }
+// maxBurst is the bucket size at rate: BurstPackets segments, or the bytes
+// of MinPacingDelay plus one millisecond of timer slack at rate if more.
+func (p *Pacer) maxBurst(rate uint64) int {
+	b := BurstPackets * p.mss
+	if rate == Unlimited {
+		return b
+	}
+	const span = uint64(MinPacingDelay + time.Millisecond)
+	hi, lo := bits.Mul64(rate, span)
+	if hi >= uint64(time.Second) {
+		return math.MaxInt32
+	}
+	q, _ := bits.Div64(hi, lo, uint64(time.Second))
+	return int(min(max(q, uint64(b)), math.MaxInt32))
+}
 
 // Budget returns the bytes that may be sent at now at rate bytes/s.
 func (p *Pacer) Budget(now time.Time, rate uint64) int {
-	if !p.init {
-		return p.maxBurst()
-	}
-	if rate == Unlimited {
-		return p.maxBurst()
+	maxb := p.maxBurst(rate)
+	if !p.init || rate == Unlimited {
+		return maxb
 	}
 	el := now.Sub(p.last)
 	if el <= 0 {
@@ -89,12 +110,15 @@ func (p *Pacer) Budget(now time.Time, rate uint64) int {
 	// add = rate * el / 1e9, saturating.
 	hi, lo := bits.Mul64(rate, uint64(el))
 	if hi >= uint64(time.Second) {
-		return p.maxBurst()
+		return maxb
 	}
 	add, _ := bits.Div64(hi, lo, uint64(time.Second))
-	room := uint64(p.maxBurst() - p.budget)
+	if p.budget >= maxb {
+		return maxb // the rate fell: the bucket shrinks with it
+	}
+	room := uint64(maxb - p.budget)
 	if add >= room {
-		return p.maxBurst()
+		return maxb
 	}
 	return p.budget + int(add)
 }
@@ -108,15 +132,16 @@ func (p *Pacer) OnSent(now time.Time, bytes int, rate uint64) {
 		now = p.last
 	}
 	p.budget = b - bytes
-	if p.budget < -p.maxBurst() {
-		p.budget = -p.maxBurst()
+	if m := p.maxBurst(rate); p.budget < -m {
+		p.budget = -m
 	}
 	p.last = now
 	p.init = true
 }
 
 // Delay returns how long after now the caller must wait before sending
-// the next full segment at rate bytes/s: 0 if one fits now.
+// the next full segment at rate bytes/s: 0 if one fits now, else at least
+// MinPacingDelay.
 func (p *Pacer) Delay(now time.Time, rate uint64) time.Duration {
 	b := p.Budget(now, rate)
 	if b >= p.mss || rate == Unlimited {
@@ -135,7 +160,7 @@ func (p *Pacer) Delay(now time.Time, rate uint64) time.Duration {
 	if q > math.MaxInt64 {
 		return time.Duration(math.MaxInt64)
 	}
-	return time.Duration(q)
+	return max(time.Duration(q), MinPacingDelay)
 }
 
 // NextSend returns the earliest time at or after now when a full segment

@@ -19,12 +19,13 @@ func TestRate(t *testing.T) {
 }
 
 // TestPacingSpreadsWindow sends a 100-segment window as fast as the pacer
-// allows on a fake clock: the first BurstPackets go at once, the rest at
-// the pacing rate, so the window takes (100-10)/100 of srtt/1.25.
+// allows on a fake clock, at a rate whose segment gap (1.6 ms) is above
+// MinPacingDelay: the first BurstPackets go at once, the rest one segment
+// per gap, so the window takes (100-10)/100 of srtt/1.25.
 func TestPacingSpreadsWindow(t *testing.T) {
-	const srtt = 20 * ms
+	const srtt = 200 * ms
 	window := 100 * DefaultMSS
-	rate := Rate(window, srtt) // 7.5 MB/s
+	rate := Rate(window, srtt) // 750 kB/s
 	p := NewPacer(DefaultMSS)
 	now := t0
 	var times []time.Duration
@@ -47,17 +48,45 @@ func TestPacingSpreadsWindow(t *testing.T) {
 	if burst != BurstPackets {
 		t.Fatalf("initial burst %d, want %d", burst, BurstPackets)
 	}
-	// The remaining 90 segments at 7.5 MB/s: 90*1200/7.5e6 = 14.4 ms.
+	// The remaining 90 segments at 750 kB/s: 90*1200/7.5e5 = 144 ms.
 	span := times[len(times)-1]
-	if span < 14300*time.Microsecond || span > 14500*time.Microsecond {
-		t.Fatalf("window sent over %v, want ~14.4 ms (srtt/1.25 minus the burst)", span)
+	if span < 143*ms || span > 145*ms {
+		t.Fatalf("window sent over %v, want ~144 ms (srtt/1.25 minus the burst)", span)
 	}
-	// After the burst, consecutive sends are 160 us apart (one segment at
-	// the rate), never closer than 159 us.
 	for i := BurstPackets + 1; i < len(times); i++ {
-		if gap := times[i] - times[i-1]; gap < 159*time.Microsecond || gap > 161*time.Microsecond {
+		if gap := times[i] - times[i-1]; gap < 1599*time.Microsecond || gap > 1601*time.Microsecond {
 			t.Fatalf("gap %d = %v", i, gap)
 		}
+	}
+}
+
+// TestPacingHighRate: when segments would be microseconds apart, the pacer
+// sends bursts covering MinPacingDelay and never asks for a shorter wait
+// (each wait is a timer and a wake-up), while the average rate still
+// follows the requested one.
+func TestPacingHighRate(t *testing.T) {
+	const rate = 100_000_000 // 100 MB/s: a segment every 12 us
+	p := NewPacer(DefaultMSS)
+	now := t0
+	waits, sent := 0, 0
+	for sent < 50_000_000 {
+		if d := p.Delay(now, rate); d > 0 {
+			if d < MinPacingDelay {
+				t.Fatalf("wait %v below MinPacingDelay", d)
+			}
+			now = now.Add(d)
+			waits++
+		}
+		p.OnSent(now, DefaultMSS, rate)
+		sent += DefaultMSS
+	}
+	el := now.Sub(t0)
+	got := float64(sent) / el.Seconds()
+	if got < 0.9*rate || got > 1.25*rate {
+		t.Fatalf("average rate %.0f B/s, want about %d", got, rate)
+	}
+	if perSeg := float64(waits) / float64(sent/DefaultMSS); perSeg > 0.02 {
+		t.Fatalf("%d waits for %d segments: bursts are too short", waits, sent/DefaultMSS)
 	}
 }
 

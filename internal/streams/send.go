@@ -91,15 +91,17 @@ func (c *Conn) Poll(now time.Time, buf []byte) (OutFrame, bool) {
 	}
 	probe := c.probes > 0
 	if !probe {
-		if !c.cc.CanSend(c.rec.BytesInFlight()) {
+		if len(c.active) == 0 {
 			return OutFrame{}, false
 		}
-		if len(c.active) == 0 {
+		if !c.cc.CanSend(c.rec.BytesInFlight()) {
+			c.stats.CwndWaits.Add(1)
 			return OutFrame{}, false
 		}
 		rate := congestion.Rate(c.cc.Window(), c.rec.RTT().Smoothed())
 		if d := c.pacer.Delay(now, rate); d > 0 {
 			c.pacingAt = now.Add(d)
+			c.stats.PacingWaits.Add(1)
 			return OutFrame{}, false
 		}
 	}

@@ -82,6 +82,11 @@ type SessionStats struct {
 	Retransmits, RetransmittedBytes, LostFrames, AcksOut, AcksIn   uint64
 	// SmoothedRTT, CongestionWindow and BytesInFlight are the stream
 	// layer's current estimates.
+	// PathMSS is the largest stream frame payload now (path MTU discovery
+	// raises it above the base MTU's); PMTUProbes and PMTUProbesAcked
+	// count its probes, PMTUBlackHoles its fall-backs to the base.
+	PathMSS                                     int
+	PMTUProbes, PMTUProbesAcked, PMTUBlackHoles uint64
 	// CreditOverruns counts bytes sent beyond the peer's flow-control
 	// credit: zero unless stt has a bug (the peer would close the session).
 	CreditOverruns   uint64
@@ -112,6 +117,7 @@ func (s *Session) Stats() SessionStats {
 		out.SmoothedRTT, out.CongestionWindow, out.BytesInFlight = c.Snapshot()
 		out.Drops["drop_stream_gaps"] = cs.DropGaps.Load()
 		out.CreditOverruns = cs.CreditOverruns.Load()
+		out.PathMSS, out.PMTUProbes, out.PMTUProbesAcked, out.PMTUBlackHoles = c.PMTUStats()
 	}
 	st.Each(func(k string, v uint64) {
 		if len(k) > 5 && k[:5] == "drop_" {

@@ -280,6 +280,9 @@ func (sh *shardState) sealFrame(s *Session, t, flags uint8, stream uint32, paylo
 	fl := s.sealer.FrameLen(len(payload))
 	var dst []byte
 	var err error
+	if limit == 0 {
+		limit = fl // alone in its datagram
+	}
 	if lr, ok := sh.out.(LimitReserver); ok && limit > sh.n.cfg.MTU {
 		dst, err = lr.ReserveLimit(*s.peer.Load(), h, fl, max(limit, fl))
 	} else {

@@ -102,6 +102,7 @@ func (sh *shardState) flushAll(now time.Time) bool {
 		if s.State() != Established {
 			continue
 		}
+		s.conn.WakeWaiters()
 		if sh.flushStreams(s, now) {
 			sh.markFlush(s)
 			more = true

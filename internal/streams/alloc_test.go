@@ -33,6 +33,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 			c.Sent(w.now, w.seq[from], &f, len(f.Payload)+50)
 			n := copy(pl, f.Payload)
 			w.deliver(peer, pkt{seq: w.seq[from], typ: f.Type, flags: f.Flags, stream: f.StreamID, payload: pl[:n]})
+			peer.WakeWaiters()
 		}
 	}
 	round := func() {

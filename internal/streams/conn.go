@@ -60,6 +60,8 @@ type Conn struct {
 	now      time.Time // the driver's latest time
 	pacingAt time.Time // pacer-blocked until then (zero: not blocked)
 
+	wakeQ, wakeSwap []*Stream // streams whose waiters WakeWaiters wakes
+
 	acceptQ  []*Stream
 	acceptCh chan struct{}
 	openCh   chan struct{}

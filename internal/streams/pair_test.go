@@ -67,6 +67,7 @@ func (w *wire) step(d time.Duration) bool {
 		for _, p := range q {
 			w.deliver(w.c[i], p)
 		}
+		w.c[i].WakeWaiters()
 	}
 	if !moved {
 		w.now = w.now.Add(d)

@@ -82,7 +82,7 @@ func (c *Conn) HandleStream(now time.Time, id uint32, flags uint8, payload []byt
 		return false, nil
 	}
 	if st.recv.Readable() > 0 || fin {
-		signal(st.readCh)
+		c.queueWake(st, wakeRead)
 	}
 	return false, nil
 }
@@ -269,7 +269,7 @@ func (c *Conn) applyResult(now time.Time) {
 			st := r.st
 			if !st.retired && st.resetState == resetNone {
 				st.send.OnAck(r.chunk)
-				signal(st.writeCh)
+				c.queueWake(st, wakeWrite)
 				if st.send.Done() {
 					c.maybeRetire(st)
 				}
@@ -291,6 +291,45 @@ func (c *Conn) applyResult(now time.Time) {
 	if res.Probes > c.probes {
 		c.probes = res.Probes
 	}
+}
+
+// Wake flags of Stream.wake.
+const (
+	wakeRead uint8 = 1 << iota
+	wakeWrite
+)
+
+// queueWake records that st's reader or writer may proceed; WakeWaiters
+// wakes them once per driver batch instead of once per frame, so a blocked
+// Read returns with a batch's worth of bytes, not one frame's (c.mu held).
+func (c *Conn) queueWake(st *Stream, what uint8) {
+	if st.wake == 0 {
+		c.wakeQ = append(c.wakeQ, st)
+	}
+	st.wake |= what
+}
+
+// WakeWaiters wakes the readers and writers that frames handled since the
+// last call unblocked. The driver calls it after each batch of received
+// frames (and after timers). Driver side; it does not allocate once the
+// queue reached the number of streams.
+func (c *Conn) WakeWaiters() {
+	c.mu.Lock()
+	q := c.wakeQ
+	c.wakeQ = c.wakeSwap[:0]
+	c.wakeSwap = q
+	for _, st := range q {
+		w := st.wake
+		st.wake = 0
+		if w&wakeRead != 0 {
+			signal(st.readCh)
+		}
+		if w&wakeWrite != 0 {
+			signal(st.writeCh)
+		}
+	}
+	clear(q)
+	c.mu.Unlock()
 }
 
 // Deadline returns when the driver must call OnTimeout (and then Poll): the
@@ -326,12 +365,13 @@ func (c *Conn) OnTimeout(now time.Time) {
 	}
 }
 
-// Busy reports whether Poll may have something to send at now. Driver
-// side; a cheap check for sessions that never use streams.
+// Busy reports whether Poll may have something to send at now, or
+// WakeWaiters someone to wake. Driver side; a cheap check for sessions that
+// never use streams.
 func (c *Conn) Busy(now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ackr.AckDue(now) || len(c.active) > 0 || len(c.ctlq) > 0 || c.probes > 0 ||
+	return c.ackr.AckDue(now) || len(c.active) > 0 || len(c.ctlq) > 0 || c.probes > 0 || len(c.wakeQ) > 0 ||
 		c.sessResend || c.maxResend || c.retiredPeer || c.recvWin.UpdateDue()
 }
 

@@ -38,6 +38,7 @@ type Stream struct {
 	creditResend bool // a FLOW_CREDIT carrying the current limit was lost
 
 	inActive, inCtl, retired bool
+	wake                     uint8 // wakeRead|wakeWrite queued for WakeWaiters
 
 	readDeadline, writeDeadline time.Time
 	readCh, writeCh             chan struct{} // capacity 1: "something changed"

@@ -67,6 +67,16 @@ type Config struct {
 	// Logger receives lifecycle and error events, never per-packet logs
 	// (default slog.Default()).
 	Logger *slog.Logger
+	// InlineDelivery lets the receive loop run a shard's step (handler
+	// call, Pump round, flush) itself when everything in a read batch went
+	// to that one shard and the shard's goroutine is not running a step:
+	// no wake-up, no goroutine switch, and the data is still in cache.
+	// Handler and Pumper calls for one shard stay serialized either way,
+	// but they may then run on the receive loop's goroutine, so a handler
+	// that blocks stalls reception for every shard, not just its own.
+	// Best with few cores (it keeps one busy flow on one goroutine per
+	// side); off by default.
+	InlineDelivery bool
 }
 
 // withDefaults returns c with defaults filled in for a conn with caps, or

@@ -5,8 +5,10 @@
 // handler (or the application, through [Engine.Send]) queues, coalesced and
 // batched.
 //
-// Routing. The receive loop decodes only the first frame of each datagram
-// (after splitting a GRO super-datagram into its segments): a HANDSHAKE frame
+// Routing. The receive loop reads only the prefix of the first frame of
+// each datagram (after splitting a GRO super-datagram into its segments;
+// a segment shaped like the previous one of the same session costs two
+// comparisons), and the owning shard decodes every frame: a HANDSHAKE frame
 // (type 0x05) routes by a seeded hash of the source address and port, any
 // other frame by a fixed hash of its 8-byte session id, reduced modulo the
 // number of shards. The whole datagram goes to that shard, so every frame a
@@ -38,12 +40,20 @@
 // every datagram into a conn.Message, or, when the conn has GSO, every run
 // of equal-size datagrams (plus one shorter last one) into a single
 // Message with SegSize, without copying, and hands them all to one
-// WriteBatch. A shard flushes once per loop iteration: after the handler
-// call for up to BatchSize received datagrams, up to 8*BatchSize Engine.Send
-// requests and one Pump round.
+// WriteBatch. A shard flushes once per step: after the handler call for up
+// to BatchSize received datagrams, up to 8*BatchSize Engine.Send requests
+// and one Pump round; except that while its Pumper reports more work and
+// the output holds less than a full WriteBatch (BatchSize datagrams, or
+// with GSO about 8 full GSO Messages), the flush waits for a later step,
+// at most 16 steps. Consecutive frames to the same peer and session skip
+// the train lookup.
 //
-// Concurrency. A shard's state is touched only by its goroutine (no locks);
-// the rings between goroutines are [ring.MPSC], and a sleeping shard is woken
-// through a [ring.Signal]. Statistics are atomic counters owned per
-// goroutine and summed by [Engine.Stats].
+// Concurrency. A shard's state is touched only by the goroutine running
+// its step (an ownership flag, no locks): the shard's own goroutine, or,
+// with [Config.InlineDelivery], the receive loop when a whole read batch
+// went to that one idle shard. The rings between goroutines are
+// [ring.MPSC], and a sleeping shard is woken through a [ring.Signal].
+// Statistics are atomic counters owned per goroutine (per-datagram counts
+// are tallied in plain fields and published per batch) and summed by
+// [Engine.Stats].
 package engine

@@ -47,8 +47,14 @@ type Engine struct {
 	rx  counters // receive loop
 	app counters // Engine.Send (shared by application goroutines)
 
-	rxFrame   codec.Frame // receive loop scratch
-	rxTouched []bool      // receive loop: shards that got items this batch
+	// Receive loop state, written per datagram: padded off the lines of
+	// fields other goroutines read (closing is read by every shard step).
+	_         [64]byte
+	rxTally   totals // counts of the current batch, see publishRx
+	rxTouched []bool // shards that got items this batch
+	rxShards  int    // how many shards got items this batch
+	rxLast    int    // the last shard that got items
+	_         [64]byte
 
 	done      chan struct{}
 	wg        sync.WaitGroup

@@ -280,6 +280,7 @@ func TestGRORuns(t *testing.T) {
 	b := e.pool.Get()
 	m := conn.Message{N: copy(b.Data(), super), Addr: addr(3), SegSize: seg}
 	e.routeMessage(b, &m)
+	e.publishRx() // the receive loop publishes its tallies per batch
 	s := e.shards[0]
 	if n := s.in.Len(); n != 2 {
 		t.Fatalf("%d ring items, want 2 runs (segments 0-3 and 5-9)", n)

@@ -68,12 +68,21 @@ func (e *Engine) receive() {
 		if n == 0 {
 			continue
 		}
-		e.rx.add(cRxBatches, 1)
-		e.rx.add(cRxMessages, uint64(n))
+		e.rxTally[cRxBatches]++
+		e.rxTally[cRxMessages] += uint64(n)
 		for i := 0; i < n; i++ {
 			e.routeMessage(bufs[i], &msgs[i])
 			bufs[i] = nil
 		}
+		e.publishRx()
+		if e.cfg.InlineDelivery && e.rxShards == 1 && e.shards[e.rxLast].stepInline() {
+			// The only shard this batch went to was idle: its step ran
+			// here, with the data still in cache, instead of after a
+			// wake-up on another goroutine.
+			e.rxTouched[e.rxLast] = false
+			e.rx.add(cRxInline, 1)
+		}
+		e.rxShards = 0
 		for i, t := range e.rxTouched {
 			if t {
 				e.rxTouched[i] = false
@@ -87,38 +96,76 @@ func (e *Engine) receive() {
 // the caller's reference to b. A GRO super-datagram is split by SegSize;
 // consecutive segments bound for the same shard travel as one ring item
 // (one reference, one push), which is the common case of one busy flow.
+// Routing reads only each datagram's frame prefix (see peekRoute); the
+// owning shard decodes the frames in full.
 func (e *Engine) routeMessage(b *bufpool.Buf, m *conn.Message) {
 	n := min(m.N, b.Size())
 	b.SetLen(n)
-	e.rx.add(cRxBytes, uint64(n))
+	e.rxTally[cRxBytes] += uint64(n)
 	seg := m.SegSize
 	if seg <= 0 || seg >= n {
-		if si, ok := e.pick(b, m.Addr, 0, n); ok {
+		e.rxTally[cRxDatagrams]++
+		if si, ok := e.pick(b.Data()[:n], m.Addr); ok {
 			e.push(si, rxItem{buf: b, from: m.Addr, n: int32(n)}, 1)
 			return
 		}
 		b.Release()
 		return
 	}
-	e.rx.add(cRxGRO, 1)
+	e.rxTally[cRxGRO]++
+	e.rxTally[cRxDatagrams] += uint64((n + seg - 1) / seg)
+	data := b.Data()[:n]
 	run := rxItem{buf: b, from: m.Addr, seg: int32(seg)}
 	runShard, runSegs := -1, 0
+	runSID, sidOK := uint64(0), false // the run's session, when its last segment had one
+	// The shape of the run's last full-size segment when it was a session
+	// frame with a length varint of at most 2 bytes: its first 4 bytes
+	// (magic and varint, then the type or not), the header offset and the
+	// type. A later full-size segment with the same 4 bytes has the same
+	// body length, so it passes every check peekRoute makes, and with the
+	// same type and session id it belongs to the run: about two
+	// comparisons per segment instead of a peek.
+	var pre uint32
+	preH, preTyp, fast := 0, uint8(0), false
 	for off := 0; off < n; off += seg {
 		end := min(off+seg, n)
-		si, ok := e.pick(b, m.Addr, off, end)
-		if ok && runSegs > 0 && si == runShard {
+		d := data[off:end]
+		if fast && len(d) == seg && binary.LittleEndian.Uint32(d) == pre && d[preH] == preTyp &&
+			binary.BigEndian.Uint64(d[preH+2:preH+10]) == runSID {
 			run.n = int32(end) - run.off
 			runSegs++
 			continue
 		}
+		typ, sid, h, err := peekRoute(d, e.cfg.MaxFrameBody)
+		si := -1
+		if err != nil {
+			e.rxTally[dropReason(err)]++
+		} else {
+			session := typ != codec.TypeHandshake
+			if !(runSegs > 0 && session && sidOK && sid == runSID) {
+				si = e.shardOf(typ, sid, m.Addr)
+			}
+			if runSegs > 0 && (si < 0 || si == runShard) {
+				// Same shard as the run (for the same session, known
+				// without hashing): extend it.
+				run.n = int32(end) - run.off
+				runSegs++
+				runSID, sidOK = sid, session
+				pre, preH, preTyp, fast = binary.LittleEndian.Uint32(d), h, typ, session && h <= 4 && len(d) == seg
+				continue
+			}
+		}
+		fast = false
 		if runSegs > 0 {
 			b.Retain() // one reference per ring item
 			e.push(runShard, run, runSegs)
 			runSegs = 0
 		}
-		if ok {
+		if err == nil {
 			run.off, run.n = int32(off), int32(end-off)
 			runShard, runSegs = si, 1
+			runSID, sidOK = sid, typ != codec.TypeHandshake
+			pre, preH, preTyp, fast = binary.LittleEndian.Uint32(d), h, typ, sidOK && h <= 4 && len(d) == seg
 		}
 	}
 	if runSegs > 0 {
@@ -128,29 +175,96 @@ func (e *Engine) routeMessage(b *bufpool.Buf, m *conn.Message) {
 	b.Release()
 }
 
-// pick decodes the first frame of the datagram b[off:end] and returns the
-// shard that owns it, or counts the drop reason and returns false.
-func (e *Engine) pick(b *bufpool.Buf, from netip.AddrPort, off, end int) (int, bool) {
-	e.rx.add(cRxDatagrams, 1)
-	if _, err := codec.DecodeLimit(b.Data()[off:end], &e.rxFrame, e.cfg.MaxFrameBody); err != nil {
-		e.rx.add(dropReason(err), 1)
+// publishRx adds the receive loop's per-batch tallies to its counters:
+// one atomic add per counter that moved, not one per datagram.
+func (e *Engine) publishRx() {
+	for i, v := range e.rxTally {
+		if v != 0 {
+			e.rx.add(counter(i), v)
+			e.rxTally[i] = 0
+		}
+	}
+}
+
+// pick reads the routing fields of the datagram d and returns the shard
+// that owns it, or counts the drop reason and returns false.
+func (e *Engine) pick(d []byte, from netip.AddrPort) (int, bool) {
+	typ, sid, _, err := peekRoute(d, e.cfg.MaxFrameBody)
+	if err != nil {
+		e.rxTally[dropReason(err)]++
 		return 0, false
 	}
-	if e.rxFrame.Type == codec.TypeHandshake {
-		return e.ShardOfAddr(from), true
+	return e.shardOf(typ, sid, from), true
+}
+
+// shardOf returns the shard of a frame of type typ and session sid from
+// peer from (see [Engine.ShardOfSession] and [Engine.ShardOfAddr]).
+func (e *Engine) shardOf(typ uint8, sid uint64, from netip.AddrPort) int {
+	if typ == codec.TypeHandshake {
+		return e.ShardOfAddr(from)
 	}
-	return e.ShardOfSession(e.rxFrame.SessionID), true
+	return reduce(mix64(sid), len(e.shards))
+}
+
+// peekRoute checks the prefix of the frame at the start of d (magic,
+// minimal length varint, body size within maxBody and at least a header,
+// every announced byte present) and returns the frame's type and session
+// id, all the receive loop needs to route the datagram, and the offset h
+// of the header. It reports the error codec.DecodeLimit would report for
+// those checks; the owning shard decodes the rest of the frame (metadata
+// length) and counts a failure there by the same reasons.
+func peekRoute(d []byte, maxBody int) (typ uint8, sid uint64, h int, err error) {
+	if len(d) < 2 {
+		return 0, 0, 0, codec.ErrFrameTruncated
+	}
+	if d[0] != codec.Magic0 || d[1] != codec.Magic1 {
+		return 0, 0, 0, codec.ErrBadMagic
+	}
+	if len(d) < 3 {
+		return 0, 0, 0, codec.ErrFrameTruncated
+	}
+	var body uint64
+	switch c := d[2]; {
+	case c < 0x80:
+		body, h = uint64(c), 3
+	case len(d) > 3 && d[3] < 0x80 && d[3] != 0:
+		// Two-byte minimal varint (a zero high byte would be non-minimal).
+		body, h = uint64(c&0x7f)|uint64(d[3])<<7, 4
+	default:
+		v, n, err := codec.ReadVarint(d[2:])
+		if err != nil {
+			if err == codec.ErrVarintTruncated {
+				return 0, 0, 0, codec.ErrFrameTruncated
+			}
+			return 0, 0, 0, err
+		}
+		body, h = v, 2+n
+	}
+	if body > uint64(maxBody) {
+		return 0, 0, 0, codec.ErrFrameTooLarge
+	}
+	if body < codec.HeaderLen+1 {
+		return 0, 0, 0, codec.ErrFrameTooSmall
+	}
+	if uint64(len(d)-h) < body {
+		return 0, 0, 0, codec.ErrFrameTruncated
+	}
+	return d[h], binary.BigEndian.Uint64(d[h+2 : h+10]), h, nil
 }
 
 // push hands it (one reference to it.buf, holding segs datagrams) to shard
 // si, or drops and releases it when the ring is full.
 func (e *Engine) push(si int, it rxItem, segs int) {
 	if !e.shards[si].in.Push(it) {
-		e.rx.add(cDropRingFull, uint64(segs))
+		e.rxTally[cDropRingFull] += uint64(segs)
 		it.buf.Release()
 		return
 	}
-	e.rxTouched[si] = true
+	if !e.rxTouched[si] {
+		e.rxTouched[si] = true
+		e.rxShards++
+		e.rxLast = si
+	}
 }
 
 // dropReason classifies a first-frame decode error.

@@ -51,25 +51,66 @@ type dgram struct {
 // outQueue is a shard's pending output. Shard goroutine only.
 type outQueue struct {
 	trains []train        // cap BatchSize
-	dgs    []dgram        // cap 8*BatchSize
-	msgs   []conn.Message // len 8*BatchSize, reused by every flush
+	dgs    []dgram        // cap 8*BatchSize, or gsoDgramsPerBatch*BatchSize with GSO
+	msgs   []conn.Message // len cap(dgs), reused by every flush
 	table  []int32        // key hash -> train index+1 (0: none); power-of-two length
 	mtu    int
 	limit  int  // bytes usable in one train buffer
 	gso    bool // the conn had GSO at New
+	// last is the index of the train the previous frame went into (-1:
+	// none): consecutive frames to the same peer and session, the common
+	// case of a bulk sender, skip the hash lookup.
+	last int32
+	// frames counts the frames queued since the last publish to the
+	// shard's TxFrames counter (published per flush, not per frame: an
+	// atomic add per frame costs more than the rest of Reserve).
+	frames uint64
+	// bytes counts the frame bytes queued since the last flush; see ready.
+	bytes int
+	// flushDgrams and flushBytes are the datagram and byte counts at
+	// which ready reports a full enough WriteBatch.
+	flushDgrams, flushBytes int
 }
 
+// gsoDgramsPerBatch is how many datagrams per BatchSize the output queue
+// holds when the conn has GSO, so that a flush can carry many GSO Messages
+// instead of a few per system call.
+const gsoDgramsPerBatch = 32
+
+// readyGSOMessages is how many full GSO Messages' worth of output make a
+// flush worth its system call (see outQueue.ready): about 8 is enough to
+// amortize the call, while keeping the bytes in flight (8 x 64 KiB)
+// within the CPU's cache for the kernel's copy.
+const readyGSOMessages = 8
+
 func (q *outQueue) init(e *Engine, batch int) {
+	nd := 8 * batch
+	if e.caps.GSO {
+		nd = gsoDgramsPerBatch * batch
+	}
 	q.trains = make([]train, 0, batch)
-	q.dgs = make([]dgram, 0, 8*batch)
-	q.msgs = make([]conn.Message, 8*batch)
+	q.dgs = make([]dgram, 0, nd)
+	q.msgs = make([]conn.Message, nd)
 	q.table = make([]int32, roundPow2(4*batch))
 	q.mtu = e.cfg.MTU
 	q.limit = e.cfg.BufferSize
+	q.last = -1
+	q.flushDgrams, q.flushBytes = batch, batch*q.mtu
 	if e.caps.GSO {
 		q.limit = min(q.limit, maxGSOBytes)
 		q.gso = true
+		segs := max(e.caps.MaxSegments, 1)
+		q.flushDgrams = min(nd/2, readyGSOMessages*segs)
+		q.flushBytes = readyGSOMessages * q.limit
 	}
+}
+
+// ready reports whether enough output is queued that a flush fills a
+// WriteBatch: BatchSize datagrams without GSO; with GSO about
+// readyGSOMessages full GSO Messages (by datagrams or bytes); or half the
+// trains in use (many peers or sessions).
+func (q *outQueue) ready() bool {
+	return len(q.dgs) >= q.flushDgrams || q.bytes >= q.flushBytes || 2*len(q.trains) >= cap(q.trains)
 }
 
 func roundPow2(n int) int {
@@ -80,21 +121,21 @@ func roundPow2(n int) int {
 	return c
 }
 
-// lookup returns the train for k (nil if none) and k's table slot: the
+// lookup returns the index of the train for k (-1 if none) and k's table slot: the
 // slot holding k's train, or the empty slot where k's train goes. The table
 // is open-addressed with linear probing; it has at least four slots per
 // train, so an empty slot always exists and probes stay short.
-func (q *outQueue) lookup(s *Shard, k *trainKey) (*train, int32) {
+func (q *outQueue) lookup(s *Shard, k *trainKey) (int32, int32) {
 	h := s.e.hashAddr(k.to) ^ mix64(k.sid.Uint64())
 	mask := uint64(len(q.table) - 1)
 	for i := uint64(0); ; i++ {
 		slot := int32((h + i) & mask)
 		ti := q.table[slot] - 1
 		if ti < 0 {
-			return nil, slot
+			return -1, slot
 		}
 		if q.trains[ti].key == *k {
-			return &q.trains[ti], slot
+			return ti, slot
 		}
 	}
 }
@@ -127,7 +168,8 @@ func (q *outQueue) newTrain(b *bufpool.Buf, k *trainKey, slot int32, n int) *tra
 	di := int32(len(q.dgs) - 1)
 	q.trains = append(q.trains, train{buf: b, key: *k, slot: slot, first: di, last: di})
 	q.table[slot] = int32(len(q.trains))
-	return &q.trains[len(q.trains)-1]
+	q.last = int32(len(q.trains) - 1)
+	return &q.trains[q.last]
 }
 
 // full reports whether a new train cannot be started without a flush.
@@ -164,16 +206,36 @@ func (s *Shard) Reserve(to netip.AddrPort, h *codec.Header, n int) ([]byte, erro
 	if n > s.e.cfg.MTU {
 		return nil, ErrFrameTooLarge
 	}
+	q := &s.out
+	if q.last >= 0 {
+		// Same peer and session as the previous frame: q.last is the
+		// newest train for that key (every older train of the key is full
+		// or superseded), so no lookup is needed. The fields are compared
+		// in place: building a trainKey first costs a store-forwarding
+		// stall per frame.
+		t := &q.trains[q.last]
+		hs := h.Type == codec.TypeHandshake
+		if t.key.to == to && t.key.hs == hs && (hs || t.key.sid == h.SessionID) {
+			if dst := q.space(t, n); dst != nil {
+				q.frames++
+				q.bytes += n
+				return dst, nil
+			}
+		}
+	}
 	k := keyOf(to, h)
-	return s.out.reserve(s, &k, n)
+	return q.reserve(s, &k, n)
 }
 
-// reserve returns n bytes of output space for a frame with key k.
+// reserve returns n bytes of output space for a frame with key k, after
+// Reserve's fast path for the previous frame's train did not apply.
 func (q *outQueue) reserve(s *Shard, k *trainKey, n int) ([]byte, error) {
-	t, slot := q.lookup(s, k)
-	if t != nil {
-		if dst := q.space(t, n); dst != nil {
-			s.stats.add(cTxFrames, 1)
+	ti, slot := q.lookup(s, k)
+	if ti >= 0 {
+		if dst := q.space(&q.trains[ti], n); dst != nil {
+			q.last = ti
+			q.frames++
+			q.bytes += n
 			return dst, nil
 		}
 	}
@@ -189,7 +251,8 @@ func (q *outQueue) reserve(s *Shard, k *trainKey, n int) ([]byte, error) {
 		}
 	}
 	q.newTrain(b, k, slot, n)
-	s.stats.add(cTxFrames, 1)
+	q.frames++
+	q.bytes += n
 	return b.Data()[:n], nil
 }
 
@@ -214,12 +277,14 @@ func reqKey(b *bufpool.Buf) trainKey {
 // b itself becomes the new train, without a copy.
 func (q *outQueue) adopt(s *Shard, b *bufpool.Buf) {
 	n := b.Len()
-	s.stats.add(cTxFrames, 1)
+	q.frames++
+	q.bytes += n
 	key := reqKey(b)
 	k := &key
-	t, slot := q.lookup(s, k)
-	if t != nil {
-		if dst := q.space(t, n); dst != nil {
+	ti, slot := q.lookup(s, k)
+	if ti >= 0 {
+		if dst := q.space(&q.trains[ti], n); dst != nil {
+			q.last = ti
 			copy(dst, b.Bytes())
 			b.Release()
 			return
@@ -242,6 +307,7 @@ func (q *outQueue) adopt(s *Shard, b *bufpool.Buf) {
 // output buffers. With GSO, equal-size contiguous datagrams of one train
 // travel as one Message.
 func (q *outQueue) flush(s *Shard) {
+	q.publish(s)
 	if len(q.trains) == 0 {
 		return
 	}
@@ -307,8 +373,18 @@ func (q *outQueue) flush(s *Shard) {
 	q.reset()
 }
 
+// publish adds the frames queued since the last publish to the shard's
+// TxFrames counter.
+func (q *outQueue) publish(s *Shard) {
+	if q.frames > 0 {
+		s.stats.add(cTxFrames, q.frames)
+		q.frames = 0
+	}
+}
+
 // reset releases the output buffers and empties the queue.
 func (q *outQueue) reset() {
+	q.last, q.bytes = -1, 0
 	for i := range q.trains {
 		t := &q.trains[i]
 		q.table[t.slot] = 0

@@ -27,28 +27,34 @@ type Inbound struct {
 }
 
 // Handler consumes received frames. The engine shares one Handler among all
-// shards, so HandleBatch is called concurrently from different shard
-// goroutines, but never concurrently for the same shard: per-shard state
-// indexed by [Shard.ID] needs no locks, and every session's frames arrive on
-// the one shard that owns it.
+// shards, so HandleBatch is called concurrently for different shards, but
+// never concurrently for the same shard: per-shard state indexed by
+// [Shard.ID] needs no locks, and every session's frames arrive on the one
+// shard that owns it.
 type Handler interface {
-	// HandleBatch is called on shard s's goroutine with up to a few batches'
-	// worth of frames, in arrival order. batch and its elements are valid
-	// only during the call (see Inbound.Buf to keep a frame). The handler may
-	// queue replies with s.Send; they are flushed after the call.
+	// HandleBatch is called for shard s with up to a few batches' worth of
+	// frames, in arrival order, on the shard's goroutine (or, with
+	// [Config.InlineDelivery], possibly on the receive loop's; calls for s
+	// never overlap either way, and happen-before each other). batch and
+	// its elements are valid only during the call (see Inbound.Buf to keep
+	// a frame). The handler may queue replies with s.Send; they are
+	// flushed after the call. It should not block: it stalls its shard
+	// (with InlineDelivery, all reception).
 	HandleBatch(s *Shard, batch []Inbound)
 }
 
 // Pumper is an optional interface of a [Handler] that also produces frames
-// on its own (queued stream data, retransmissions): the shard calls Pump on
-// its goroutine, where [Shard.Send] encodes straight into the output, with
-// neither the copy nor the hand-off of [Engine.Send].
+// on its own (queued stream data, retransmissions): the shard calls Pump
+// where [Shard.Send] encodes straight into the output, with neither the
+// copy nor the hand-off of [Engine.Send].
 type Pumper interface {
-	// Pump is called on shard s's goroutine once per loop iteration, after
-	// received frames were handled and before the output is flushed. It
-	// may call s.Send. It reports whether it has more to send right away:
-	// true keeps the shard looping; false lets it sleep until traffic
-	// arrives or [Engine.Wake] is called for the shard.
+	// Pump is called for shard s once per shard step, after received
+	// frames were handled, serialized with HandleBatch for s like every
+	// call for s (see [Handler]). It may call s.Send. It reports whether
+	// it has more to send right away: true keeps the shard looping (and
+	// may hold the output back for up to 16 steps, until it fills a
+	// WriteBatch); false flushes the output and lets the shard sleep
+	// until traffic arrives or [Engine.Wake] is called for the shard.
 	Pump(s *Shard) (more bool)
 }
 
@@ -64,8 +70,9 @@ type rxItem struct {
 }
 
 // Shard owns a disjoint set of sessions and the goroutine that serves them.
-// Its methods other than ID and Engine may be called only from that
-// goroutine, i.e. from inside [Handler.HandleBatch].
+// Its methods other than ID and Engine may be called only from inside
+// [Handler.HandleBatch] or [Pumper.Pump] for this shard (the calls the
+// engine serializes per shard).
 type Shard struct {
 	e     *Engine
 	id    int
@@ -83,6 +90,11 @@ type Shard struct {
 
 	pump  Pumper      // the Handler, if it implements Pumper
 	woken atomic.Bool // Engine.Wake asked for a Pump round
+	held  int         // steps whose output was held back (see step)
+
+	// own is held by whichever goroutine runs a step for the shard: the
+	// shard goroutine, or the receive loop with Config.InlineDelivery.
+	own atomic.Bool
 }
 
 func newShard(e *Engine, id int) *Shard {
@@ -110,23 +122,25 @@ func (s *Shard) Engine() *Engine { return s.e }
 // idleYields is how many times an idle shard yields before it sleeps.
 const idleYields = 4
 
+// maxHeldRounds bounds the loop iterations whose output a shard holds back
+// while its Pumper reports more work and the output queue is not half
+// full: frames wait at most that many Pump rounds for their WriteBatch.
+const maxHeldRounds = 16
+
 // run is the shard goroutine: pop inbound datagrams and send requests,
 // deliver, flush, sleep when idle.
 func (s *Shard) run() {
 	defer s.e.wg.Done()
 	idle := 0
 	for !s.e.closing.Load() {
-		n := s.in.PopBatch(s.items)
-		if n > 0 {
-			s.deliver(s.items[:n])
-			clear(s.items[:n])
+		if !s.own.CompareAndSwap(false, true) {
+			// The receive loop is running a step for this shard (see
+			// Config.InlineDelivery): let it finish.
+			runtime.Gosched()
+			continue
 		}
-		m := s.drainSends()
-		more := s.woken.Swap(false)
-		if s.pump != nil {
-			more = s.pump.Pump(s) || more
-		}
-		s.out.flush(s)
+		n, m, more := s.step()
+		s.own.Store(false)
 		if more {
 			idle = 0
 			continue
@@ -155,6 +169,58 @@ func (s *Shard) run() {
 			return
 		}
 	}
+}
+
+// step is one iteration of the shard's work, run by whoever owns the
+// shard (s.own): deliver up to BatchSize ring items, move send requests
+// into the output, run a Pump round, and flush, unless the Pumper has more
+// right away and the output is not full enough yet (then the flush waits
+// for a later step, at most maxHeldRounds steps). It returns the ring
+// items and send requests handled and whether there is more to do at
+// once.
+func (s *Shard) step() (n, m int, more bool) {
+	n = s.in.PopBatch(s.items)
+	if n > 0 {
+		s.deliver(s.items[:n])
+		clear(s.items[:n])
+	}
+	m = s.drainSends()
+	more = s.woken.Swap(false)
+	if s.pump != nil {
+		more = s.pump.Pump(s) || more
+	}
+	if more && s.held < maxHeldRounds && !s.out.ready() {
+		// The Pumper has more right away: let it add to the output
+		// before the system call, so that one WriteBatch carries many
+		// GSO runs instead of one Pump round's worth.
+		s.held++
+		return n, m, true
+	}
+	s.held = 0
+	s.out.flush(s)
+	return n, m, more
+}
+
+// stepInline runs one step for the shard on the calling goroutine (the
+// receive loop) if no one else owns the shard, and reports whether it did.
+// Work left over (more ring items, a Pumper with more) is handed to the
+// shard goroutine.
+func (s *Shard) stepInline() bool {
+	if !s.own.CompareAndSwap(false, true) {
+		return false
+	}
+	n, m, more := s.step()
+	s.own.Store(false)
+	if more {
+		s.woken.Store(true)
+	}
+	if more || s.in.Len() > 0 {
+		s.sig.Notify()
+	}
+	if n > 0 || m > 0 {
+		s.e.wakeSenders()
+	}
+	return true
 }
 
 // drainSends moves send requests into the output queue: batches of up to
@@ -203,10 +269,12 @@ func (s *Shard) deliver(items []rxItem) {
 }
 
 // decode appends the frames of one datagram (data, inside it.buf) to inb.
-// A frame that does not decode drops the rest of the datagram.
+// A frame that does not decode drops the rest of the datagram; the receive
+// loop checked only the first frame's prefix, so a first frame that fails
+// here is counted by reason, like the receive loop's drops.
 func (s *Shard) decode(it *rxItem, data []byte) {
 	maxBody := s.e.cfg.MaxFrameBody
-	for len(data) > 0 {
+	for first := true; len(data) > 0; first = false {
 		if len(s.inb) == cap(s.inb) {
 			// The item continues past this call: keep a reference for the
 			// next one.
@@ -220,7 +288,11 @@ func (s *Shard) decode(it *rxItem, data []byte) {
 		used, err := codec.DecodeLimit(data, &in.Frame, maxBody)
 		if err != nil {
 			s.inb = s.inb[:k]
-			s.stats.add(cDropBadFrame, 1)
+			if first {
+				s.stats.add(dropReason(err), 1)
+			} else {
+				s.stats.add(cDropBadFrame, 1)
+			}
 			return
 		}
 		in.From = it.from
@@ -268,5 +340,6 @@ func (s *Shard) discard() {
 		}
 		clear(s.reqs[:m])
 	}
+	s.out.publish(s)
 	s.out.reset()
 }

@@ -14,6 +14,7 @@ type Stats struct {
 	RxGRO        uint64 // Messages that were GRO super-datagrams
 	RxErrors     uint64 // ReadBatch errors other than the close
 	RxPoolWaits  uint64 // times the receive loop found the pool empty
+	RxInline     uint64 // shard steps the receive loop ran itself (Config.InlineDelivery)
 	FramesIn     uint64 // frames delivered to the Handler
 	HandlerCalls uint64 // Handler calls
 
@@ -51,6 +52,7 @@ const (
 	cRxGRO
 	cRxErrors
 	cRxPoolWaits
+	cRxInline
 	cFramesIn
 	cHandlerCall
 	cDropBadMagic
@@ -93,7 +95,7 @@ func (c *counters) addTo(s *totals) {
 func (a *totals) stats() Stats {
 	return Stats{
 		RxBatches: a[cRxBatches], RxMessages: a[cRxMessages], RxDatagrams: a[cRxDatagrams],
-		RxBytes: a[cRxBytes], RxGRO: a[cRxGRO], RxErrors: a[cRxErrors], RxPoolWaits: a[cRxPoolWaits],
+		RxBytes: a[cRxBytes], RxGRO: a[cRxGRO], RxErrors: a[cRxErrors], RxPoolWaits: a[cRxPoolWaits], RxInline: a[cRxInline],
 		FramesIn: a[cFramesIn], HandlerCalls: a[cHandlerCall],
 		DropBadMagic: a[cDropBadMagic], DropTruncated: a[cDropTruncated], DropTooLarge: a[cDropTooLarge],
 		DropMalformed: a[cDropMalformed], DropRingFull: a[cDropRingFull], DropBadFrame: a[cDropBadFrame],

@@ -53,6 +53,18 @@ type datagramConfig struct {
 	Suite string
 	// Port is the receiver's port (0: ephemeral) for Role "both" or "recv".
 	Port int
+	// RawTouch makes mode "raw" do the least per-datagram work any real
+	// sender and receiver must do (see rawTouchHelp); false measures the
+	// kernel's ceiling: one prebuilt buffer re-sent, GRO segments counted
+	// from their size without being read.
+	RawTouch bool
+	// EngineCopy makes mode "engine" send every frame with Shard.Send,
+	// which copies the payload into the output; by default the sender
+	// reserves the frame in the output with Shard.Reserve and writes only
+	// its header (see engineCopyHelp).
+	EngineCopy bool
+	// Inline sets engine.Config.InlineDelivery on the engine receiver.
+	Inline bool
 	// Progress, when non-nil, is called about once per second from a
 	// separate goroutine with the running totals (for the live line).
 	Progress func(sent, received uint64)
@@ -162,6 +174,23 @@ func measure(cfg datagramConfig, runner func(datagramConfig) (datagramResult, er
 	return r, nil
 }
 
+// rawTouchHelp documents -rawtouch, the fairness rule of the raw baseline.
+const rawTouchHelp = `raw mode does the least per-datagram work a real protocol must do: the
+receiver reads an 8-byte sequence number from every datagram, splitting GRO runs
+by segment size, and the sender writes fresh numbers into every datagram of its
+message buffer before each sendmmsg (all messages of one call share that buffer,
+as without -rawtouch, so its cache footprint stays that of one message). The
+engine does more: it encodes and decodes a whole STT frame per datagram.
+-rawtouch=false is the kernel's ceiling: one prebuilt buffer re-sent unchanged,
+and GRO runs counted from their size without reading a byte`
+
+// engineCopyHelp documents -enginecopy.
+const engineCopyHelp = `engine mode's sender copies a Size-byte payload into every frame with
+Shard.Send (the cost of producing payload bytes, which raw mode does not pay);
+by default it reserves each frame in the output with Shard.Reserve and writes
+the whole STT frame header (magic, length, 30-byte header, metadata length)
+but leaves the payload bytes as they are, as raw mode leaves its buffer`
+
 // runners maps a mode to its implementation.
 var runners = map[string]func(datagramConfig) (datagramResult, error){
 	"raw":    runRawDatagram,
@@ -192,6 +221,9 @@ func parseDatagramFlags(args []string, stderr io.Writer) (datagramConfig, bool, 
 	fs.IntVar(&cfg.Segs, "segs", 0, "datagrams per GSO message (0: up to 64 within 65507 bytes)")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1", "receiver IP (loopback only)")
 	fs.IntVar(&cfg.Port, "port", 0, "receiver port (0: ephemeral)")
+	fs.BoolVar(&cfg.RawTouch, "rawtouch", true, rawTouchHelp)
+	fs.BoolVar(&cfg.EngineCopy, "enginecopy", false, engineCopyHelp)
+	fs.BoolVar(&cfg.Inline, "inline", true, "engine mode: the receiver runs with engine.Config.InlineDelivery (its receive loop\nruns the shard's step itself when a read batch went to one idle shard)")
 	fs.StringVar(&cfg.Role, "role", "both", "both | send | recv (send/recv: two processes, see -peer)")
 	fs.StringVar(&cfg.Peer, "peer", "", "receiver ip:port for -role send")
 	fs.StringVar(&cfg.Suite, "suite", "", "also run stt sessions with these suites (comma-separated: aead, stc, or suite names)")

@@ -16,9 +16,11 @@ import (
 
 // runEngineDatagram is mode "engine": the same blast as raw and conn,
 // through the stt engine's data plane (no encryption). Each flow is a
-// sender engine (its own socket, one shard) whose goroutine calls
-// Shard.Send (from a Pumper) with Size-byte DATA frames; the sender's MTU is Size, so no
-// frames are coalesced and every frame is exactly one datagram. The
+// sender engine (its own socket, one shard) whose goroutine queues
+// Size-byte DATA frames from a Pumper: with Shard.Reserve and the frame
+// header written in place (default), or with Shard.Send, which also copies
+// the payload (cfg.EngineCopy). The sender's MTU is Size, so no frames are
+// coalesced and every frame is exactly one datagram. The
 // receiver is one engine (one shard per flow, up to GOMAXPROCS) whose
 // handler counts frames. A datagram is counted as received only once it
 // went through the whole receive -> route -> shard -> handler path; as
@@ -84,9 +86,10 @@ func newEngineReceiver(cfg datagramConfig, bind netip.AddrPort) (blastReceiver, 
 	}
 	h := &engineCounter{}
 	e, err := engine.New(c, engine.Config{
-		Shards:    max(1, min(cfg.Flows, runtime.GOMAXPROCS(0))),
-		BatchSize: cfg.Batch,
-		Logger:    quietLogger(),
+		Shards:         max(1, min(cfg.Flows, runtime.GOMAXPROCS(0))),
+		BatchSize:      cfg.Batch,
+		Logger:         quietLogger(),
+		InlineDelivery: cfg.Inline,
 	}, h)
 	if err != nil {
 		c.Close()
@@ -126,6 +129,9 @@ func (r *engineReceiver) Run(c *counter) error {
 type pumpSender struct {
 	to      netip.AddrPort
 	f       codec.Frame
+	copy    bool          // Shard.Send (payload copied) instead of Reserve + header
+	size    int           // encoded frame size
+	body    int           // frame body length (after the length varint)
 	stop    atomic.Bool   // set by Run: stop pumping
 	stopped atomic.Bool   // set by Pump once it saw stop: queued is final
 	queued  atomic.Uint64 // frames handed to Shard.Send
@@ -143,13 +149,31 @@ func (p *pumpSender) Pump(s *engine.Shard) bool {
 	n := 0
 	for ; n < pumpBatch; n++ {
 		p.f.Sequence++
-		if s.Send(p.to, &p.f) != nil {
+		if p.send(s) != nil {
 			p.f.Sequence--
 			break // output full: the shard flushes, then pumps again
 		}
 	}
 	p.queued.Add(uint64(n))
 	return true
+}
+
+// send queues one frame. Without copy it writes a complete frame encoding
+// whose payload is whatever the output buffer holds: the same frame as
+// Shard.Send would write, minus the payload bytes.
+func (p *pumpSender) send(s *engine.Shard) error {
+	if p.copy {
+		return s.Send(p.to, &p.f)
+	}
+	dst, err := s.Reserve(p.to, &p.f.Header, p.size)
+	if err != nil {
+		return err
+	}
+	dst[0], dst[1] = codec.Magic0, codec.Magic1
+	i := 2 + codec.PutVarint(dst[2:], uint64(p.body))
+	p.f.Header.Put(dst[i:])
+	dst[i+codec.HeaderLen] = 0 // no metadata
+	return nil
 }
 
 // pumpBatch is how many frames one Pump call queues at most.
@@ -178,7 +202,8 @@ func newEngineSender(cfg datagramConfig, local netip.Addr) (blastSender, error) 
 		c.Close()
 		return nil, err
 	}
-	p := &pumpSender{f: codec.Frame{Header: codec.Header{Type: codec.TypeData}, Payload: make([]byte, payload)}}
+	p := &pumpSender{f: codec.Frame{Header: codec.Header{Type: codec.TypeData}, Payload: make([]byte, payload)}, copy: cfg.EngineCopy}
+	p.size, p.body = p.f.EncodedLen(), p.f.BodyLen()
 	// The flow's session id is its local port: distinct per flow, so flows
 	// spread over the receiver's shards.
 	flow := uint64(c.LocalAddr().Port())

@@ -16,7 +16,10 @@ import (
 // recvmmsg/sendmmsg system calls (with UDP_SEGMENT/UDP_GRO when enabled),
 // written here independently of engine/conn so that it measures the kernel,
 // not our socket layer. Destinations are given per message (unconnected
-// sockets), as in engine/conn.
+// sockets), as in engine/conn. With cfg.RawTouch (the default) every
+// datagram carries a sequence number that the sender writes and the
+// receiver reads (see rawTouchHelp); without it the sender re-sends one
+// buffer and the receiver reads nothing.
 
 func runRawDatagram(cfg datagramConfig) (datagramResult, error) {
 	return runBlast(cfg, blastMode{newReceiver: newRawReceiver, newSender: newRawSender})
@@ -66,6 +69,9 @@ type rawReceiver struct {
 	fd    int
 	addr  netip.AddrPort
 	gro   bool
+	touch bool   // read every datagram's sequence number
+	size  int    // bytes per receive buffer
+	seqs  uint64 // sum of the sequence numbers read (keeps the reads live)
 	hdrs  []unix.Mmsghdr
 	iovs  []unix.Iovec
 	bufs  []byte
@@ -90,7 +96,7 @@ func newRawReceiver(cfg datagramConfig, bind netip.AddrPort) (blastReceiver, err
 	}
 	size := recvBufSize(cfg, gro)
 	r := &rawReceiver{
-		fd: fd, addr: ap, gro: gro, done: make(chan struct{}),
+		fd: fd, addr: ap, gro: gro, touch: cfg.RawTouch, size: size, done: make(chan struct{}),
 		hdrs: make([]unix.Mmsghdr, cfg.Batch),
 		iovs: make([]unix.Iovec, cfg.Batch),
 		bufs: make([]byte, cfg.Batch*size),
@@ -152,10 +158,21 @@ func (r *rawReceiver) Run(c *counter) error {
 					seg = int(binary.NativeEndian.Uint32(b[unix.SizeofCmsghdr:]))
 				}
 			}
-			if seg > 0 {
-				dgrams += (l + seg - 1) / seg
+			if seg <= 0 || seg > l {
+				seg = max(l, 1)
+			}
+			if r.touch {
+				// Every real receiver reads at least a header from each
+				// datagram: walk the run segment by segment.
+				b := r.bufs[i*r.size : i*r.size+l]
+				for off := 0; off < l || off == 0; off += seg {
+					if off+8 <= l {
+						r.seqs += binary.LittleEndian.Uint64(b[off:])
+					}
+					dgrams++
+				}
 			} else {
-				dgrams++
+				dgrams += max(1, (l+seg-1)/seg)
 			}
 		}
 		c.add(dgrams, bytes)
@@ -166,6 +183,8 @@ func (r *rawReceiver) Run(c *counter) error {
 type rawSender struct {
 	fd    int
 	gso   bool
+	touch bool   // a sequence number per datagram, rewritten per call
+	seq   uint64 // next sequence number
 	segs  int
 	size  int
 	hdrs  []unix.Mmsghdr
@@ -191,14 +210,19 @@ func newRawSender(cfg datagramConfig, local netip.Addr) (blastSender, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	s := &rawSender{fd: fd, gso: gso, segs: 1, size: cfg.Size}
+	s := &rawSender{fd: fd, gso: gso, touch: cfg.RawTouch, segs: 1, size: cfg.Size}
 	if gso {
 		s.segs = gsoSegments(cfg)
 	}
 	n := s.segs * cfg.Size
 	s.hdrs = make([]unix.Mmsghdr, cfg.Batch)
 	s.iovs = make([]unix.Iovec, cfg.Batch)
-	s.buf = make([]byte, n) // every message sends the same bytes
+	// Every message of a call sends the same buffer. With RawTouch its
+	// datagrams get fresh sequence numbers before every call; a buffer per
+	// message would put Batch x 64 KiB in flight per call and measure
+	// cache misses (the engine keeps its output buffers cache-warm), not
+	// the work a protocol must do.
+	s.buf = make([]byte, n)
 	s.oob = make([]byte, unix.CmsgSpace(2))
 	if gso {
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&s.oob[0]))
@@ -247,6 +271,9 @@ func (s *rawSender) Run(dst netip.AddrPort, deadline time.Time, c *counter) erro
 	}
 	per := s.segs * s.size
 	for time.Now().Before(deadline) {
+		if s.touch {
+			s.stamp()
+		}
 		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&s.hdrs[0])), uintptr(len(s.hdrs)), 0, 0, 0)
 		switch e {
 		case 0:
@@ -257,4 +284,17 @@ func (s *rawSender) Run(dst netip.AddrPort, deadline time.Time, c *counter) erro
 		}
 	}
 	return nil
+}
+
+// stamp writes the next sequence numbers into the first 8 bytes (fewer if
+// the datagram is shorter) of every datagram of the message buffer, which
+// every message of the next call sends.
+func (s *rawSender) stamp() {
+	k := min(8, s.size)
+	var v [8]byte
+	for off := 0; off < len(s.buf); off += s.size {
+		binary.LittleEndian.PutUint64(v[:], s.seq)
+		copy(s.buf[off:off+k], v[:k])
+		s.seq++
+	}
 }

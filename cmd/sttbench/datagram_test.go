@@ -23,10 +23,18 @@ func smallConfig(mode string) datagramConfig {
 func TestDatagramModes(t *testing.T) {
 	stdErr = io.Discard
 	for _, mode := range []string{"raw", "conn", "engine"} {
-		for _, offload := range []string{"off", "auto"} {
-			t.Run(mode+"/offload-"+offload, func(t *testing.T) {
+		for _, variant := range []string{"off", "auto", "auto-alt"} {
+			offload, alt := strings.CutSuffix(variant, "-alt")
+			if alt && mode == "conn" {
+				continue
+			}
+			t.Run(mode+"/offload-"+variant, func(t *testing.T) {
 				cfg := smallConfig(mode)
 				cfg.GSO, cfg.GRO = offload, offload
+				// The alternative flag settings: raw reads and writes a
+				// sequence number per datagram; the engine copies payloads
+				// and its receiver runs shard steps inline.
+				cfg.RawTouch, cfg.EngineCopy, cfg.Inline = alt, alt, alt
 				r, err := measure(cfg, runners[mode])
 				if errors.Is(err, errEngineModeUnavailable) || errors.Is(err, errRawUnsupported) {
 					t.Skipf("%s mode not available here: %v", mode, err)

@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,6 +149,9 @@ func netnsTransfer(t *testing.T, p *netnstest.Pair, listen netip.AddrPort, size 
 		for _, line := range bytes.Split([]byte(c.ch.Output()), []byte("\n")) {
 			if s, ok := bytes.CutPrefix(line, []byte(netnsStats)); ok {
 				t.Logf("%s: %s", c.name, s)
+				if c.name == "client" {
+					checkNetnsPMTU(t, string(s))
+				}
 			}
 		}
 	}
@@ -322,6 +326,23 @@ func netnsClient(ctx context.Context, cfg netnsConfig) error {
 	return nil
 }
 
+// checkNetnsPMTU: over the 1500-byte veth, path MTU discovery (probing up to
+// the 8952-byte default with don't-fragment set) must settle above the
+// 1200-byte base and below what one 1500-byte IP packet carries: the
+// kernel refused every larger probe (EMSGSIZE) instead of fragmenting it.
+func checkNetnsPMTU(t *testing.T, stats string) {
+	t.Helper()
+	var mss int
+	i := strings.Index(stats, "path_mss=")
+	if i < 0 {
+		t.Fatalf("no path_mss in %q", stats)
+	}
+	fmt.Sscanf(stats[i:], "path_mss=%d", &mss)
+	if mss <= 1149 || mss > 1472 {
+		t.Errorf("path MSS %d: want above the base (1149) and within a 1500-byte packet", mss)
+	}
+}
+
 // onlyWriter hides io.ReaderFrom so io.CopyBuffer uses its own buffer.
 type onlyWriter struct{ w io.Writer }
 
@@ -329,7 +350,7 @@ func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 func printNetnsStats(sess *Session) {
 	s := sess.Stats()
-	fmt.Printf("%sframes_out=%d frames_in=%d stream_frames_out=%d retransmits=%d retransmitted_bytes=%d lost_frames=%d srtt=%v cwnd=%d drops=%v\n",
+	fmt.Printf("%sframes_out=%d frames_in=%d stream_frames_out=%d retransmits=%d retransmitted_bytes=%d lost_frames=%d srtt=%v cwnd=%d path_mss=%d pmtu_probes=%d pmtu_acked=%d drops=%v\n",
 		netnsStats, s.FramesOut, s.FramesIn, s.StreamFramesOut, s.Retransmits, s.RetransmittedBytes,
-		s.LostFrames, s.SmoothedRTT, s.CongestionWindow, s.Drops)
+		s.LostFrames, s.SmoothedRTT, s.CongestionWindow, s.PathMSS, s.PMTUProbes, s.PMTUProbesAcked, s.Drops)
 }

@@ -23,51 +23,5 @@ func (s *Shard) ReserveLimit(to netip.AddrPort, h *codec.Header, n, limit int) (
 		return nil, ErrFrameTooLarge
 	}
 	k := keyOf(to, h)
-	ti, slot := q.lookup(s, &k)
-	if ti >= 0 {
-		if dst := q.spaceWithin(&q.trains[ti], n, min(limit, maxUDPPayload)); dst != nil {
-			q.last = ti
-			q.frames++
-			q.bytes += n
-			return dst, nil
-		}
-	}
-	if q.full() {
-		q.flush(s)
-	}
-	b := s.e.pool.Get()
-	if b == nil {
-		q.flush(s)
-		if b = s.e.pool.Get(); b == nil {
-			s.stats.add(cSendBackpressure, 1)
-			return nil, ErrBackpressure
-		}
-	}
-	if n > b.Size() {
-		b.Release()
-		return nil, ErrFrameTooLarge
-	}
-	q.newTrain(b, &k, slot, n)
-	q.frames++
-	q.bytes += n
-	return b.Data()[:n], nil
-}
-
-// spaceWithin is space with a per-call datagram bound mtu instead of the
-// engine's MTU.
-func (q *outQueue) spaceWithin(t *train, n, mtu int) []byte {
-	d := &q.dgs[t.last]
-	end := int(d.off + d.n)
-	limit := min(q.limit, t.buf.Size())
-	if int(d.n)+n <= mtu && end+n <= limit {
-		d.n += int32(n)
-		return t.buf.Data()[end : end+n]
-	}
-	if end+n > limit || len(q.dgs) == cap(q.dgs) {
-		return nil
-	}
-	q.dgs = append(q.dgs, dgram{off: int32(end), n: int32(n), next: -1})
-	d.next = int32(len(q.dgs) - 1)
-	t.last = d.next
-	return t.buf.Data()[end : end+n]
+	return q.reserve(s, &k, n, min(limit, maxUDPPayload))
 }

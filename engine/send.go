@@ -143,11 +143,14 @@ func (q *outQueue) lookup(s *Shard, k *trainKey) (int32, int32) {
 // space returns n bytes of t's buffer for a frame: at the end of the open
 // datagram if it stays within the MTU, else as a new datagram after it.
 // It returns nil if the buffer or the datagram table is full.
-func (q *outQueue) space(t *train, n int) []byte {
+func (q *outQueue) space(t *train, n int) []byte { return q.spaceWithin(t, n, q.mtu) }
+
+// spaceWithin is space with the datagram bound mtu instead of the MTU.
+func (q *outQueue) spaceWithin(t *train, n, mtu int) []byte {
 	d := &q.dgs[t.last]
 	end := int(d.off + d.n)
 	limit := min(q.limit, t.buf.Size())
-	if int(d.n)+n <= q.mtu && end+n <= limit {
+	if int(d.n)+n <= mtu && end+n <= limit {
 		d.n += int32(n)
 		return t.buf.Data()[end : end+n]
 	}
@@ -224,15 +227,16 @@ func (s *Shard) Reserve(to netip.AddrPort, h *codec.Header, n int) ([]byte, erro
 		}
 	}
 	k := keyOf(to, h)
-	return q.reserve(s, &k, n)
+	return q.reserve(s, &k, n, q.mtu)
 }
 
-// reserve returns n bytes of output space for a frame with key k, after
-// Reserve's fast path for the previous frame's train did not apply.
-func (q *outQueue) reserve(s *Shard, k *trainKey, n int) ([]byte, error) {
+// reserve returns n bytes of output space for a frame with key k that may
+// share a datagram up to mtu bytes, after Reserve's fast path for the
+// previous frame's train did not apply.
+func (q *outQueue) reserve(s *Shard, k *trainKey, n, mtu int) ([]byte, error) {
 	ti, slot := q.lookup(s, k)
 	if ti >= 0 {
-		if dst := q.space(&q.trains[ti], n); dst != nil {
+		if dst := q.spaceWithin(&q.trains[ti], n, mtu); dst != nil {
 			q.last = ti
 			q.frames++
 			q.bytes += n
@@ -249,6 +253,10 @@ func (q *outQueue) reserve(s *Shard, k *trainKey, n int) ([]byte, error) {
 			s.stats.add(cSendBackpressure, 1)
 			return nil, ErrBackpressure
 		}
+	}
+	if n > b.Size() {
+		b.Release()
+		return nil, ErrFrameTooLarge
 	}
 	q.newTrain(b, k, slot, n)
 	q.frames++

@@ -23,6 +23,7 @@ type Stats struct {
 	AcksOut, AcksIn                 atomic.Uint64
 	DropGaps                        atomic.Uint64 // STREAM frames dropped (too many gaps): not acknowledged
 	StreamsOpened, StreamsAccepted  atomic.Uint64
+	CreditWaits                     atomic.Uint64 // a stream with data blocked by the peer's flow-control credit
 	PacingWaits                     atomic.Uint64 // Polls that found the pacer closed
 	CwndWaits                       atomic.Uint64 // Polls with data waiting but a full congestion window
 	CreditOverruns                  atomic.Uint64 // new bytes sent beyond the peer's credit: always 0 (a bug otherwise)

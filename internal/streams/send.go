@@ -145,6 +145,9 @@ func (c *Conn) pollStream(buf []byte) (OutFrame, bool) {
 		before := st.send.Sent()
 		ch, ok := st.send.Next(buf[dataRoom:], limit)
 		if !ok {
+			if st.send.Written() > st.send.Sent() {
+				c.stats.CreditWaits.Add(1)
+			}
 			c.deactivate(st)
 			continue
 		}
@@ -192,7 +195,12 @@ func (c *Conn) deactivate(st *Stream) {
 func (c *Conn) pollControl(now time.Time, buf []byte) (OutFrame, bool) {
 	ackDue := c.ackr.AckDue(now)
 	nowD := c.clock(now)
-	srtt := c.rec.RTT().Smoothed()
+	// Windows auto-tune against the minimum RTT, not the smoothed one:
+	// the smoothed RTT includes the queueing a large window itself causes,
+	// so it would keep justifying larger windows (bufferbloat). With the
+	// minimum, a window grows until it is about four times the path's
+	// bandwidth-delay product, enough to keep it full.
+	rtt := c.rec.RTT().Min()
 	sessDue := c.sessResend || c.recvWin.UpdateDue()
 	var maxLim uint64
 	maxDue := false
@@ -219,7 +227,7 @@ func (c *Conn) pollControl(now time.Time, buf []byte) (OutFrame, bool) {
 	}
 	const room = 40 // the longest single message below
 	if sessDue && len(b)+room <= len(buf) {
-		if _, ok := c.recvWin.Update(nowD, srtt); ok || c.sessResend {
+		if _, ok := c.recvWin.Update(nowD, rtt); ok || c.sessResend {
 			if nb, err := codec.AppendSessionCredit(b, c.recvWin.Limit()); err == nil {
 				b = nb
 				r.sess = true
@@ -262,7 +270,7 @@ func (c *Conn) pollControl(now time.Time, buf []byte) (OutFrame, bool) {
 		}
 		if (st.creditResend || st.recvWin.UpdateDue()) && !st.readCanceled && r.n < maxCtlItems {
 			old := st.recvWin.Window()
-			if _, ok := st.recvWin.Update(nowD, srtt); ok || st.creditResend {
+			if _, ok := st.recvWin.Update(nowD, rtt); ok || st.creditResend {
 				limit := st.recvWin.Limit()
 				if err := st.recv.SetLimit(limit); err == nil {
 					b = codec.AppendFlowCredit(b, st.id, limit)

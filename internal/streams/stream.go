@@ -146,6 +146,18 @@ func (st *Stream) Read(p []byte) (int, error) {
 			return 0, ErrReadClosed
 		}
 		n, err := st.recv.Read(p[:min(len(p), lockChunk)])
+		for err == nil && n > 0 && n < len(p) && st.recv.Readable() > 0 {
+			// More is buffered: fill p, releasing the lock between
+			// chunks so that the shard is never held up for long.
+			c.mu.Unlock()
+			c.mu.Lock()
+			var k int
+			k, err = st.recv.Read(p[n:min(len(p), n+lockChunk)])
+			n += k
+			if err == io.EOF || err == streambuf.ErrReset {
+				err = nil // reported by the next Read, after these bytes
+			}
+		}
 		wake := false
 		if n > 0 {
 			wake = c.consumedLocked(st, n)

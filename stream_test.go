@@ -237,3 +237,56 @@ func TestStreamSessionCloseWakesStreams(t *testing.T) {
 		t.Fatalf("AcceptStream after close: %v", err)
 	}
 }
+
+// TestStreamsBesideDatagrams: unreliable datagrams keep flowing on a
+// session while a stream transfer runs on it, in both directions.
+func TestStreamsBesideDatagrams(t *testing.T) {
+	tn := newTestNet(t, 13)
+	a, _ := tn.node(nil)
+	b, _ := tn.node(nil)
+	sa, sb := pair(t, a, b)
+	stop := make(chan struct{})
+	sent := make(chan int, 1)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				sent <- n
+				return
+			default:
+			}
+			if sa.SendDatagram(7, []byte("tick")) == nil {
+				n++
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	got := make(chan int, 1)
+	ctx := ctxT(t, 60*time.Second)
+	go func() {
+		n := 0
+		buf := make([]byte, 64)
+		for {
+			k, stream, err := sb.ReceiveDatagram(ctx, buf)
+			if err != nil {
+				got <- n
+				return
+			}
+			if stream == 7 && string(buf[:k]) == "tick" {
+				n++
+			}
+			if n == 50 {
+				got <- n
+				return
+			}
+		}
+	}()
+	transfer(t, sa, sb, 2, 4<<20, 60*time.Second)
+	transfer(t, sb, sa, 1, 1<<20, 60*time.Second)
+	close(stop)
+	<-sent
+	if n := <-got; n < 50 {
+		t.Fatalf("only %d datagrams arrived beside the streams", n)
+	}
+}

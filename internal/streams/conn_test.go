@@ -330,3 +330,62 @@ func TestSlowReaderStallsOnlyItsStream(t *testing.T) {
 		t.Fatalf("slow stream holds %d bytes, limit %d (a stalled reader's window must not grow)", held, win)
 	}
 }
+
+// TestStreamLimitRaised: the peer allows 100 concurrent streams; opening
+// 250 streams one after another (each written, closed and read to its end
+// by the peer) never exceeds the limit and never deadlocks: retired streams
+// raise MAX_STREAMS.
+func TestStreamLimitRaised(t *testing.T) {
+	w := newWire(t, 0)
+	const total = 250
+	done := make(chan error, 1)
+	go func() {
+		for range total {
+			st, err := w.c[1].AcceptStream(t.Context())
+			if err != nil {
+				done <- err
+				return
+			}
+			if _, err := io.Copy(io.Discard, st); err != nil {
+				done <- err
+				return
+			}
+			st.Close()
+		}
+		done <- nil
+	}()
+	opened := make(chan error, 1)
+	go func() {
+		for i := range total {
+			st, err := w.c[0].OpenStream(t.Context())
+			if err != nil {
+				opened <- err
+				return
+			}
+			st.Write([]byte{byte(i)})
+			st.Close()
+		}
+		opened <- nil
+	}()
+	var err error
+	w.run(func() bool {
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	w.c[0].mu.Lock()
+	max := w.c[0].ids.Local.Max()
+	w.c[0].mu.Unlock()
+	if max < total || max > total+InitialMaxStreams {
+		t.Fatalf("peer's stream limit %d after %d streams", max, total)
+	}
+}

@@ -108,6 +108,19 @@ func (w *wire) run(done func() bool) {
 	}
 }
 
+// runUntil steps the wire until done is closed.
+func (w *wire) runUntil(done <-chan struct{}) {
+	w.t.Helper()
+	w.run(func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	})
+}
+
 func TestWireLossyTransfer(t *testing.T) {
 	for _, loss := range []float64{0, 0.1, 0.3} {
 		w := newWire(t, loss)
@@ -155,14 +168,7 @@ func TestWireLossyTransfer(t *testing.T) {
 		}()
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
-		w.run(func() bool {
-			select {
-			case <-done:
-				return true
-			default:
-				return false
-			}
-		})
+		w.runUntil(done)
 		want := map[[32]byte]bool{}
 		for range n {
 			want[<-sums] = true
@@ -310,14 +316,7 @@ func TestSlowReaderStallsOnlyItsStream(t *testing.T) {
 			}
 		}
 	}()
-	w.run(func() bool {
-		select {
-		case <-done:
-			return true
-		default:
-			return false
-		}
-	})
+	w.runUntil(done)
 	if got != size {
 		t.Fatalf("fast stream got %d bytes", got)
 	}

@@ -26,14 +26,7 @@ func TestPMTUDiscovery(t *testing.T) {
 		rs, _ := w.c[1].AcceptStream(t.Context())
 		got, _ = io.Copy(io.Discard, rs)
 	}()
-	w.run(func() bool {
-		select {
-		case <-done:
-			return true
-		default:
-			return false
-		}
-	})
+	w.runUntil(done)
 	if got != size {
 		t.Fatalf("got %d bytes", got)
 	}
@@ -62,14 +55,7 @@ func TestPMTUDiscovery(t *testing.T) {
 		rs, _ := w.c[1].AcceptStream(t.Context())
 		got, _ = io.Copy(io.Discard, rs)
 	}()
-	w.run(func() bool {
-		select {
-		case <-done2:
-			return true
-		default:
-			return false
-		}
-	})
+	w.runUntil(done2)
 	mss, _, _, holes := w.c[0].PMTUStats()
 	if got != 256<<10 || holes == 0 || mss > 1200 {
 		t.Fatalf("after the path shrank: got %d bytes, MSS %d, %d black-hole fall-backs", got, mss, holes)

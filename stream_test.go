@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sttgo/stt/engine/conn/conntest"
+	"github.com/sttgo/stt/internal/streams"
 )
 
 // payload returns n deterministic pseudo-random bytes for stream i.
@@ -288,5 +289,37 @@ func TestStreamsBesideDatagrams(t *testing.T) {
 	<-sent
 	if n := <-got; n < 50 {
 		t.Fatalf("only %d datagrams arrived beside the streams", n)
+	}
+}
+
+// TestSlowReaderIsolated: through the whole stack, a stream whose reader
+// never reads holds at most its window, and another stream of the same
+// session transfers 8 MiB meanwhile.
+func TestSlowReaderIsolated(t *testing.T) {
+	tn := newTestNet(t, 14)
+	a, _ := tn.node(nil)
+	b, _ := tn.node(nil)
+	sa, sb := pair(t, a, b)
+	ctx := ctxT(t, 60*time.Second)
+	slow, err := sa.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	go slow.Write(make([]byte, 8<<20)) // blocks once the peer's window is full
+	rs, err := sb.AcceptStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = rs // never read
+	transfer(t, sa, sb, 1, 8<<20, 60*time.Second)
+	st := sa.Stats()
+	if st.CreditOverruns != 0 || sa.Err() != nil || sb.Err() != nil {
+		t.Fatalf("credit overruns %d, sessions %v / %v", st.CreditOverruns, sa.Err(), sb.Err())
+	}
+	// The stalled stream's bytes in flight and buffered stay within its
+	// initial window: its reader never consumed, so the window never grew.
+	if got := sb.Stats().StreamBytesIn; got > 8<<20+streams.InitialStreamWindow {
+		t.Fatalf("receiver took %d stream bytes: the stalled stream got more than its window", got)
 	}
 }

@@ -43,6 +43,8 @@ type Conn struct {
 	maxResend   bool                   // a MAX_STREAMS was lost
 	retiredPeer bool                   // a peer stream was retired: MAX_STREAMS may be due
 
+	// Driver-only state (no application-side method touches it; Snapshot
+	// reads the copies publish makes).
 	rec   *recovery.Sender
 	ackr  *recovery.Receiver
 	cc    congestion.Controller
@@ -72,6 +74,8 @@ type Conn struct {
 	closeOnce sync.Once
 
 	stats Stats
+
+	snapRTT, snapCwnd, snapInFlight atomic.Int64 // see publish
 }
 
 // NewConn returns the stream layer of a new session.
@@ -99,6 +103,7 @@ func NewConn(cfg Config) *Conn {
 	c.rack.Ranges = make([]recovery.AckRange, 0, recovery.MaxRanges)
 	c.pmtu.init(cfg.MSS, cfg.MaxMSS)
 	c.now = cfg.Start
+	c.publish()
 	return c
 }
 
@@ -108,9 +113,16 @@ func (c *Conn) Stats() *Stats { return &c.stats }
 // Snapshot returns the smoothed RTT, the congestion window and the bytes in
 // flight.
 func (c *Conn) Snapshot() (srtt time.Duration, cwnd, inFlight int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.rec.RTT().Smoothed(), c.cc.Window(), c.rec.BytesInFlight()
+	return time.Duration(c.snapRTT.Load()), int(c.snapCwnd.Load()), int(c.snapInFlight.Load())
+}
+
+// publish copies the loss-recovery figures Snapshot reports (driver side):
+// rec, ackr and cc are touched only by the driver, so the application side
+// reads these copies instead of taking the lock.
+func (c *Conn) publish() {
+	c.snapRTT.Store(int64(c.rec.RTT().Smoothed()))
+	c.snapCwnd.Store(int64(c.cc.Window()))
+	c.snapInFlight.Store(int64(c.rec.BytesInFlight()))
 }
 
 // OpenStream opens a new stream. The peer learns of it with its first

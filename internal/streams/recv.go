@@ -14,11 +14,10 @@ import (
 // acknowledgement; ackEliciting is true for STREAM frames and CONTROL frames
 // with a message other than ACK (see IsAckEliciting). Call it after
 // HandleStream or HandleControl accepted the frame (not when HandleStream
-// reported Dropped). Driver side; it does not allocate.
+// reported Dropped). Driver side; it takes no lock (the ACK state is the
+// driver's alone) and does not allocate.
 func (c *Conn) OnReceived(now time.Time, seq uint64, ackEliciting bool) {
-	c.mu.Lock()
 	c.ackr.OnReceived(now, seq, ackEliciting)
-	c.mu.Unlock()
 }
 
 // IsAckEliciting reports whether a control message of subtype sub asks for
@@ -291,6 +290,7 @@ func (c *Conn) applyResult(now time.Time) {
 	if res.Probes > c.probes {
 		c.probes = res.Probes
 	}
+	c.publish()
 }
 
 // Wake flags of Stream.wake.

@@ -317,6 +317,7 @@ func (c *Conn) Sent(now time.Time, seq uint64, f *OutFrame, size int) {
 	}
 	c.records[c.handles&uint64(len(c.records)-1)] = f.rec
 	c.handles++
+	c.snapInFlight.Store(int64(c.rec.BytesInFlight()))
 	c.pacer.OnSent(now, size, congestion.Rate(c.cc.Window(), c.rec.RTT().Smoothed()))
 	if f.rec.kind == kindStream {
 		c.stats.StreamFramesOut.Add(1)
@@ -360,11 +361,10 @@ func (c *Conn) Unsent(f *OutFrame) {
 // OnOtherSent records a frame the session sent outside Poll (datagrams,
 // its own control messages) with sequence seq: not acknowledged, not
 // retransmitted, not congestion controlled, but the sequence must be known
-// to loss detection. Driver side; it does not allocate.
+// to loss detection. Driver side; it takes no lock (loss detection is the
+// driver's alone) and does not allocate.
 func (c *Conn) OnOtherSent(now time.Time, seq uint64, size int) {
-	c.mu.Lock()
 	c.rec.OnSent(recovery.SentFrame{Seq: seq, Time: now, Size: size})
-	c.mu.Unlock()
 }
 
 // requeue puts what a lost (or unsent) frame carried back on the schedule

@@ -258,7 +258,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 // HandleBatch implements engine.Handler.
 func (n *Node) HandleBatch(s *engine.Shard, batch []engine.Inbound) {
 	sh := n.shards[s.ID()]
-	sh.out = s
+	sh.out, sh.lr = s, s
 	now := n.cfg.Now()
 	for i := range batch {
 		sh.receive(&batch[i].Frame, batch[i].From, now)
@@ -269,7 +269,7 @@ func (n *Node) HandleBatch(s *engine.Shard, batch []engine.Inbound) {
 // Pump implements engine.Pumper: it runs the shard's commands and due timers.
 func (n *Node) Pump(s *engine.Shard) bool {
 	sh := n.shards[s.ID()]
-	sh.out = s
+	sh.out, sh.lr = s, s
 	now := n.cfg.Now()
 	k := n.cmds[s.ID()].PopBatch(sh.cmdBuf)
 	for i := range k {

@@ -283,8 +283,8 @@ func (sh *shardState) sealFrame(s *Session, t, flags uint8, stream uint32, paylo
 	if limit == 0 {
 		limit = fl // alone in its datagram
 	}
-	if lr, ok := sh.out.(LimitReserver); ok && limit > sh.n.cfg.MTU {
-		dst, err = lr.ReserveLimit(*s.peer.Load(), h, fl, max(limit, fl))
+	if sh.lr != nil && limit > sh.n.cfg.MTU {
+		dst, err = sh.lr.ReserveLimit(*s.peer.Load(), h, fl, max(limit, fl))
 	} else {
 		dst, err = sh.out.Reserve(*s.peer.Load(), h, fl)
 	}

@@ -55,6 +55,7 @@ type shardState struct {
 	wake        *time.Timer
 	wakeAt      int64
 	out         Output
+	lr          LimitReserver // out, when it can bound datagrams per frame (nil otherwise)
 	cmdBuf      []command
 	hsSeq       uint64
 	lastExpire  time.Time

@@ -48,7 +48,7 @@ func (sh *shardState) newStreamConn(s *Session, now time.Time) *streams.Conn {
 // coalescing per frame, else the base payload (no probing).
 func (sh *shardState) maxMSS(s *Session) int {
 	cfg := &sh.n.cfg
-	if _, ok := sh.out.(LimitReserver); !ok || cfg.MaxMTU <= cfg.MTU || !sh.n.pmtuOK {
+	if sh.lr == nil || cfg.MaxMTU <= cfg.MTU || !sh.n.pmtuOK {
 		return s.maxPayload
 	}
 	return payloadFor(s.sealer, cfg.MaxMTU)

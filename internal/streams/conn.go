@@ -297,8 +297,8 @@ func (c *Conn) maybeRetire(st *Stream) {
 	if peerReset || st.readCanceled {
 		// Bytes up to the final size that nobody will read still count
 		// against the session window: release them.
-		if c := st.recvWin.Consumed(); fin > c {
-			st.c.recvWin.OnConsumed(fin - c)
+		if used := st.recvWin.Consumed(); fin > used {
+			c.recvWin.OnConsumed(fin - used)
 		}
 	}
 	st.retired = true

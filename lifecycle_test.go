@@ -123,3 +123,32 @@ func TestKeepAliveKeepsSessionOpen(t *testing.T) {
 		t.Fatalf("closed: %v %v", sa.Err(), sb.Err())
 	}
 }
+
+// TestTableFullTellsThePeer: a responder whose session table is full still
+// finishes the handshake it answered, then closes the new session with
+// SESSION_CLOSE(SESSION, "session table full"), so the dialer learns why at
+// once instead of idling out.
+func TestTableFullTellsThePeer(t *testing.T) {
+	tn := newTestNet(t, 15)
+	srv, _ := tn.node(func(c *Config) { c.MaxSessions = 1; c.Shards = 1 })
+	a, _ := tn.node(nil)
+	b, _ := tn.node(nil)
+	pair(t, a, srv) // takes the only slot
+	ctx := ctxT(t, 20*time.Second)
+	s, err := b.Dial(ctx, srv.Addr()) // the handshake completes (FINAL), then the close follows
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	select {
+	case <-s.Done():
+	case <-ctx.Done():
+		t.Fatal("the refused session stayed open")
+	}
+	var ce *CloseError
+	if !errors.As(s.Err(), &ce) || !ce.Remote || ce.Code != codec.CodeSession || ce.Reason != "session table full" {
+		t.Fatalf("refused session ended with %v", s.Err())
+	}
+	if srv.Stats().Sessions["table_full"] == 0 {
+		t.Errorf("table_full not counted: %+v", srv.Stats())
+	}
+}

@@ -203,12 +203,21 @@ func (sh *shardState) respond(from netip.AddrPort, msg []byte, now time.Time) []
 		return reply
 	}
 	delete(sh.halfOpen, from)
-	if sh.shutdown || len(sh.sessions)+len(sh.pending) >= sh.maxSessions {
-		sh.n.stats.TableFull.Add(1)
-		return reply // the peer's session idles out (no state here)
-	}
+	full := sh.shutdown || len(sh.sessions)+len(sh.pending) >= sh.maxSessions
 	s := sh.newSession(from)
 	if err := sh.establish(s, est, now); err != nil {
+		return reply
+	}
+	if full {
+		// The peer completed its handshake: tell it why the session ends
+		// at once instead of letting it idle out (the table holds one
+		// extra entry only for this call).
+		sh.n.stats.TableFull.Add(1)
+		reason := "session table full"
+		if sh.shutdown {
+			reason = "node closing"
+		}
+		sh.closeLocal(s, codec.CodeSession, reason, now, false)
 		return reply
 	}
 	if w := sh.adopt[from]; w != nil {

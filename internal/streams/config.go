@@ -3,7 +3,6 @@ package streams
 import (
 	"time"
 
-	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/internal/recovery"
 )
 
@@ -80,7 +79,3 @@ const maxAckDelay = recovery.DefaultMaxAckDelay
 // maxCtlItems is the number of per-stream control messages one CONTROL
 // frame carries.
 const maxCtlItems = 8
-
-// ctlBudget bounds the bytes of control messages in one frame besides the
-// ACK: an ACK with 32 ranges takes at most 1 + 10*67 bytes.
-var _ = codec.MaxAckRanges

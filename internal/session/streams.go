@@ -102,11 +102,13 @@ func (sh *shardState) flushAll(now time.Time) bool {
 		if s.State() != Established {
 			continue
 		}
-		s.conn.WakeWaiters()
 		if sh.flushStreams(s, now) {
 			sh.markFlush(s)
 			more = true
 		}
+		// Wake the application after the ACKs and credits went out:
+		// the peer's progress first, the local readers and writers next.
+		s.conn.WakeWaiters()
 		if s.State() == Established {
 			sh.armEstablished(s)
 		}

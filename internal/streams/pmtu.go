@@ -89,7 +89,7 @@ func (c *Conn) pollProbe(now time.Time, buf []byte) (OutFrame, bool) {
 	}
 	p.probing, p.probeSize = true, size
 	p.probesSent++
-	f := OutFrame{Type: codec.TypeControl, Payload: b[:size], probe: true}
+	f := OutFrame{Type: codec.TypeControl, Payload: b[:size]}
 	f.rec.kind = kindProbe
 	f.rec.chunk.N = size
 	return f, true

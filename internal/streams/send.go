@@ -51,12 +51,11 @@ type OutFrame struct {
 	StreamID uint32
 	Payload  []byte
 	rec      record
-	probe    bool
 }
 
 // Probe reports whether f is a path MTU probe: it is larger than the current
 // path MTU allows and must travel alone in its datagram.
-func (f *OutFrame) Probe() bool { return f.probe }
+func (f *OutFrame) Probe() bool { return f.rec.kind == kindProbe }
 
 // stream data starts this far into Poll's buffer, leaving room for the
 // varint offset written in front of it.

@@ -30,6 +30,10 @@ const (
 type entry struct {
 	SentFrame
 	state uint8
+	// lostBehind is, for a frame declared lost, how far below the largest
+	// acknowledged sequence it was then (the reordering it would take to
+	// arrive after all).
+	lostBehind uint64
 }
 
 // history is a deque of sent frames in sequence order, backed by a ring
@@ -72,7 +76,21 @@ func (h *history) grow() {
 	h.head = 0
 }
 
-// popRemoved drops tombstones at the front.
+// popExpired drops tombstones at the front, except lost ones sent after
+// keepLost: those stay for a while so that a late acknowledgement of a
+// frame declared lost (reordering, not loss) can be recognised.
+func (h *history) popExpired(keepLost time.Time) {
+	for h.n > 0 {
+		e := h.at(0)
+		if e.state == stateOutstanding || e.state == stateLost && e.Time.After(keepLost) {
+			return
+		}
+		h.head = (h.head + 1) & (len(h.buf) - 1)
+		h.n--
+	}
+}
+
+// popRemoved drops every tombstone at the front.
 func (h *history) popRemoved() {
 	for h.n > 0 {
 		e := h.at(0)

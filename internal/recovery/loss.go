@@ -52,8 +52,9 @@ func (s *Sender) detectLost(now time.Time, res *AckResult) {
 		case stateLost:
 			continue
 		}
-		if !e.Time.After(lostBefore) || s.largestAcked-e.Seq >= PacketThreshold {
+		if !e.Time.After(lostBefore) || s.largestAcked-e.Seq >= s.reorder {
 			e.state = stateLost
+			e.lostBehind = s.largestAcked - e.Seq
 			s.remove(&e.SentFrame)
 			res.Lost = append(res.Lost, e.SentFrame)
 			if e.AckEliciting && !s.firstSampleAt.IsZero() && e.Time.After(s.firstSampleAt) {
@@ -114,7 +115,7 @@ func (s *Sender) OnTimeout(now time.Time, res *AckResult) {
 	}
 	if !s.lossTime.IsZero() {
 		s.detectLost(now, res)
-		s.hist.popRemoved()
+		s.hist.popExpired(s.keepLostSince(now))
 		return
 	}
 	if s.ptoCount < MaxPTOBackoff {

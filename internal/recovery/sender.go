@@ -20,6 +20,9 @@ const (
 	// DefaultMaxTracked bounds the sent history: 16384 frames of 1200
 	// bytes is 19.6 MB in flight, above congestion's default max window.
 	DefaultMaxTracked = 16384
+	// MaxReorderThreshold caps the adaptive packet threshold (see
+	// Sender.ReorderThreshold).
+	MaxReorderThreshold = 256
 	// ProbeFrames is how many probe frames a PTO asks for (RFC 9002 6.2.4
 	// allows up to two).
 	ProbeFrames = 2
@@ -53,6 +56,9 @@ type AckResult struct {
 	// PersistentCongestion is set if the lost frames establish persistent
 	// congestion (RFC 9002 7.6); congestion control collapses its window.
 	PersistentCongestion bool
+	// Spurious counts frames acknowledged after they had been declared
+	// lost: they were reordered, not lost (their data was resent anyway).
+	Spurious int
 	// Probes is the number of probe frames the caller should send now,
 	// bypassing the congestion window (set by a PTO in OnTimeout). New
 	// data is best; otherwise resend unacknowledged data.
@@ -65,6 +71,7 @@ func (r *AckResult) reset(inFlight int) {
 	r.PriorInFlight = inFlight
 	r.RTTSampled = false
 	r.PersistentCongestion = false
+	r.Spurious = 0
 	r.Probes = 0
 }
 
@@ -86,6 +93,7 @@ type Sender struct {
 	lossTime           time.Time
 	ptoCount           int
 	firstSampleAt      time.Time
+	reorder            uint64 // packet threshold in use (adaptive)
 }
 
 // NewSender returns a Sender configured by cfg.
@@ -96,8 +104,19 @@ func NewSender(cfg Config) *Sender {
 	if s.hist.max <= 0 {
 		s.hist.max = DefaultMaxTracked
 	}
+	s.reorder = PacketThreshold
 	return s
 }
+
+// ReorderThreshold returns the packet threshold in use. It starts at
+// PacketThreshold (RFC 9002's 3) and, when frames declared lost are
+// acknowledged after all, grows to cover the largest reordering distance
+// they showed with a quarter to spare (up to MaxReorderThreshold): on a path that
+// reorders (jitter, multipath, netem) a fixed threshold of 3 declares
+// reordered frames lost over and over and congestion control collapses.
+// Real losses are still found by the time threshold (9/8 RTT). The lost
+// tombstones that make the detection possible are kept for two loss delays.
+func (s *Sender) ReorderThreshold() uint64 { return s.reorder }
 
 // RTT returns the sender's RTT estimator; congestion control reads it.
 func (s *Sender) RTT() *RTTStats { return &s.rtt }
@@ -180,9 +199,10 @@ func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
 	}
 	res.reset(s.bytesInFlight)
 	var (
-		largestNewly  bool
-		largestSentAt time.Time
-		anyEliciting  bool
+		largestNewly   bool
+		largestSentAt  time.Time
+		anyEliciting   bool
+		spuriousBehind uint64 // the most reordering a spurious loss showed
 	)
 	// Walk the ranges lowest first so res.Acked is ascending.
 	for i := len(a.Ranges) - 1; i >= 0; i-- {
@@ -191,6 +211,13 @@ func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
 			e := s.hist.at(j)
 			if e.Seq > r.Largest {
 				break
+			}
+			if e.state == stateLost {
+				// Declared lost, yet it arrived: reordering.
+				e.state = stateAcked
+				res.Spurious++
+				spuriousBehind = max(spuriousBehind, e.lostBehind)
+				continue
 			}
 			if e.state != stateOutstanding {
 				continue
@@ -207,12 +234,15 @@ func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
 			}
 		}
 	}
+	if res.Spurious > 0 {
+		s.reorder = min(max(s.reorder, spuriousBehind+spuriousBehind/4+1), MaxReorderThreshold)
+	}
 	if !s.anyAcked || largest > s.largestAcked {
 		s.largestAcked = largest
 		s.anyAcked = true
 	}
 	if len(res.Acked) == 0 {
-		s.hist.popRemoved()
+		s.hist.popExpired(s.keepLostSince(now))
 		return nil
 	}
 	// RFC 9002 5.1: sample only if the largest acknowledged is newly
@@ -230,8 +260,16 @@ func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
 	}
 	s.detectLost(now, res)
 	s.ptoCount = 0
-	s.hist.popRemoved()
+	s.hist.popExpired(s.keepLostSince(now))
 	return nil
+}
+
+// keepLostSince is the send time after which lost tombstones are kept: a
+// reordered frame is acknowledged about one RTT after the later frames
+// whose acknowledgement declared it lost, so two loss delays (9/4 RTT)
+// after it was sent.
+func (s *Sender) keepLostSince(now time.Time) time.Time {
+	return now.Add(-2 * s.lossDelay())
 }
 
 // remove takes an outstanding frame out of the in-flight accounting.

@@ -52,6 +52,16 @@ type Controller interface {
 	InSlowStart() bool
 	// InRecovery reports whether a recovery period is in progress.
 	InRecovery() bool
+	// Reductions returns the number of congestion events that reduced the
+	// window so far.
+	Reductions() int
+	// OnSpuriousLoss undoes the last reduction: every frame whose loss
+	// caused it was acknowledged after all (reordering, not congestion).
+	// The window, threshold and algorithm state return to what they were
+	// just before it (never below the current window) and the recovery
+	// period ends. It does nothing without a reduction to undo; a second
+	// call for the same reduction does nothing either.
+	OnSpuriousLoss(now time.Time)
 }
 
 // Config configures a controller. Zero fields take the defaults.

@@ -28,6 +28,14 @@ type Cubic struct {
 	cfg Config
 	hy  hystart
 
+	cubicState
+	undo      cubicState // the state before the last reduction (OnSpuriousLoss)
+	undoable  bool
+	ssthresh0 int // the slow start threshold before the last reduction
+}
+
+// cubicState is the part of Cubic a reduction changes.
+type cubicState struct {
 	cwnd       float64 // bytes, fractional growth kept
 	wMax       float64 // segments: window before the last reduction
 	k          float64 // seconds
@@ -139,6 +147,7 @@ func (c *Cubic) OnLost(now time.Time, seq uint64, bytes int, priorInFlight int) 
 	if !c.w.congestionEvent(seq) {
 		return
 	}
+	c.undo, c.undoable, c.ssthresh0 = c.cubicState, true, c.w.ssthresh
 	cw := c.cwnd / c.seg()
 	if !c.cfg.NoFastConvergence && cw < c.wMax {
 		// Fast convergence (4.7): release bandwidth to newer flows.
@@ -152,8 +161,23 @@ func (c *Cubic) OnLost(now time.Time, seq uint64, bytes int, priorInFlight int) 
 	c.epochStart = time.Time{}
 }
 
+// OnSpuriousLoss implements [Controller].
+func (c *Cubic) OnSpuriousLoss(now time.Time) {
+	if !c.undoable {
+		return
+	}
+	cur := c.cwnd
+	c.cubicState = c.undo
+	c.cwnd = max(c.cwnd, cur)
+	c.w.ssthresh = c.ssthresh0
+	c.w.inRecovery = false
+	c.undoable = false
+	c.sync()
+}
+
 // OnPersistentCongestion implements [Controller].
 func (c *Cubic) OnPersistentCongestion(now time.Time) {
+	c.undoable = false
 	c.cwnd = float64(c.w.minWindow())
 	c.sync()
 	c.w.inRecovery = false

@@ -8,6 +8,10 @@ import "time"
 type NewReno struct {
 	w       window
 	ackedCA int // bytes acknowledged toward the next one-segment increase
+
+	// The state before the last reduction, for OnSpuriousLoss.
+	undoCwnd, undoSsthresh, undoAcked int
+	undoable                          bool
 }
 
 // NewNewReno returns a NewReno controller.
@@ -49,14 +53,29 @@ func (r *NewReno) OnLost(now time.Time, seq uint64, bytes int, priorInFlight int
 	if !r.w.congestionEvent(seq) {
 		return
 	}
+	r.undoCwnd, r.undoSsthresh, r.undoAcked, r.undoable = r.w.cwnd, r.w.ssthresh, r.ackedCA, true
 	r.w.cwnd = int(float64(r.w.cwnd) * LossReductionFactor)
 	r.w.clamp()
 	r.w.ssthresh = r.w.cwnd
 	r.ackedCA = 0
 }
 
+// OnSpuriousLoss implements [Controller].
+func (r *NewReno) OnSpuriousLoss(now time.Time) {
+	if !r.undoable {
+		return
+	}
+	r.w.cwnd = max(r.w.cwnd, r.undoCwnd)
+	r.w.ssthresh = r.undoSsthresh
+	r.ackedCA = r.undoAcked
+	r.w.inRecovery = false
+	r.undoable = false
+	r.w.clamp()
+}
+
 // OnPersistentCongestion implements [Controller].
 func (r *NewReno) OnPersistentCongestion(now time.Time) {
+	r.undoable = false
 	r.w.cwnd = r.w.minWindow()
 	r.w.inRecovery = false
 	r.ackedCA = 0

@@ -80,6 +80,9 @@ type SessionStats struct {
 	// included), frames resent after a loss, frames declared lost, ACKs.
 	StreamFramesOut, StreamFramesIn, StreamBytesOut, StreamBytesIn uint64
 	Retransmits, RetransmittedBytes, LostFrames, AcksOut, AcksIn   uint64
+	// SpuriousLosses counts frames declared lost and then acknowledged:
+	// reordering, which raises the loss detector's packet threshold.
+	SpuriousLosses uint64
 	// SmoothedRTT, CongestionWindow and BytesInFlight are the stream
 	// layer's current estimates.
 	// PathMSS is the largest stream frame payload now (path MTU discovery
@@ -114,6 +117,7 @@ func (s *Session) Stats() SessionStats {
 		out.StreamBytesOut, out.StreamBytesIn = cs.StreamBytesOut.Load(), cs.StreamBytesIn.Load()
 		out.Retransmits, out.RetransmittedBytes = cs.Retransmits.Load(), cs.RetransmittedBytes.Load()
 		out.LostFrames, out.AcksOut, out.AcksIn = cs.LostFrames.Load(), cs.AcksOut.Load(), cs.AcksIn.Load()
+		out.SpuriousLosses = cs.SpuriousLosses.Load()
 		out.SmoothedRTT, out.CongestionWindow, out.BytesInFlight = c.Snapshot()
 		out.Drops["drop_stream_gaps"] = cs.DropGaps.Load()
 		out.CreditOverruns = cs.CreditOverruns.Load()

@@ -21,11 +21,38 @@ func (c *Conn) onAck(now time.Time) error {
 	return nil
 }
 
+// checkUndo undoes the last window reduction once every frame declared
+// lost since it (the ones that caused it included) was acknowledged after
+// all: the path reordered, it did not drop (reductions0 is the reduction
+// count before this result was applied).
+func (c *Conn) checkUndo(now time.Time, reductions0 int) {
+	res := &c.res
+	if c.cc.Reductions() > reductions0 {
+		c.undoArmed, c.undoLost, c.undoSpurious = true, 0, 0
+	}
+	if res.PersistentCongestion {
+		c.undoArmed = false
+	}
+	if !c.undoArmed {
+		return
+	}
+	c.undoLost += len(res.Lost)
+	c.undoSpurious += res.Spurious
+	if res.Spurious > 0 && c.undoSpurious >= c.undoLost {
+		c.cc.OnSpuriousLoss(now)
+		c.undoArmed = false
+		c.stats.Undos.Add(1)
+	}
+}
+
 // applyResult applies what loss detection found: lost frames are queued
 // again, acknowledged ones free their data, congestion control learns both
 // (c.mu held).
 func (c *Conn) applyResult(now time.Time) {
 	res := &c.res
+	if res.Spurious > 0 {
+		c.stats.SpuriousLosses.Add(uint64(res.Spurious))
+	}
 	mask := uint64(len(c.records) - 1)
 	kept := res.Lost[:0]
 	for _, lf := range res.Lost {
@@ -38,7 +65,9 @@ func (c *Conn) applyResult(now time.Time) {
 		kept = append(kept, lf)
 	}
 	res.Lost = kept
+	red := c.cc.Reductions()
 	congestion.Apply(c.cc, now, res)
+	c.checkUndo(now, red)
 	for i := range res.Acked {
 		r := &c.records[res.Acked[i].Handle&mask]
 		switch r.kind {

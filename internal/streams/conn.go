@@ -20,6 +20,8 @@ type Stats struct {
 	Retransmits                     atomic.Uint64 // STREAM frames carrying data sent before
 	RetransmittedBytes              atomic.Uint64
 	LostFrames                      atomic.Uint64 // frames declared lost
+	SpuriousLosses                  atomic.Uint64 // frames declared lost, then acknowledged (reordered)
+	Undos                           atomic.Uint64 // window reductions undone: all their losses were spurious
 	AcksOut, AcksIn                 atomic.Uint64
 	DropGaps                        atomic.Uint64 // STREAM frames dropped (too many gaps): not acknowledged
 	StreamsOpened, StreamsAccepted  atomic.Uint64
@@ -56,12 +58,17 @@ type Conn struct {
 	records []record // ring of tracked frames' contents, indexed by Handle
 	handles uint64
 
-	active   []*Stream // streams that may have data to send
-	ctlq     []*Stream // streams with a control message to send
-	probes   int       // PTO probes owed
-	pmtu     pmtuState
-	now      time.Time // the driver's latest time
-	pacingAt time.Time // pacer-blocked until then (zero: not blocked)
+	active []*Stream // streams that may have data to send
+	ctlq   []*Stream // streams with a control message to send
+	probes int       // PTO probes owed
+
+	// Spurious-loss undo (checkUndo): frames declared lost and then
+	// acknowledged since the last window reduction.
+	undoArmed              bool
+	undoLost, undoSpurious int
+	pmtu                   pmtuState
+	now                    time.Time // the driver's latest time
+	pacingAt               time.Time // pacer-blocked until then (zero: not blocked)
 
 	wakeQ, wakeSwap []*Stream // streams whose waiters WakeWaiters wakes
 

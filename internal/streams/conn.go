@@ -39,11 +39,12 @@ type Conn struct {
 	ids     streamid.Table
 	streams map[uint32]*Stream
 
-	sendCredit  flowcontrol.SendCredit // session-wide, granted by the peer
-	recvWin     flowcontrol.RecvWindow // session-wide, granted to the peer
-	sessResend  bool                   // a SESSION_CREDIT was lost
-	maxResend   bool                   // a MAX_STREAMS was lost
-	retiredPeer bool                   // a peer stream was retired: MAX_STREAMS may be due
+	sendCredit    flowcontrol.SendCredit // session-wide, granted by the peer
+	recvWin       flowcontrol.RecvWindow // session-wide, granted to the peer
+	streamWindows uint64                 // sum of the open streams' receive windows
+	sessResend    bool                   // a SESSION_CREDIT was lost
+	maxResend     bool                   // a MAX_STREAMS was lost
+	retiredPeer   bool                   // a peer stream was retired: MAX_STREAMS may be due
 
 	// Driver-only state (no application-side method touches it; Snapshot
 	// reads the copies publish makes).
@@ -224,7 +225,18 @@ func (c *Conn) newStream(id uint32, local bool) *Stream {
 	st.recv.SetMaxCap(int(c.cfg.MaxStreamWindow))
 	st.recvWin.Init(InitialStreamWindow, c.cfg.MaxStreamWindow, c.clock(c.now))
 	c.streams[id] = st
+	c.streamWindows += InitialStreamWindow
+	c.ensureSessionWindow()
 	return st
+}
+
+// ensureSessionWindow keeps the session window at SessionWindowFactor
+// times the sum of the open streams' windows (up to its maximum), so that
+// the session limit does not throttle streams that each stay within their
+// own window: with 16 streams of 256 KiB, a fixed 384 KiB session window
+// left each about 24 KiB in flight (c.mu held).
+func (c *Conn) ensureSessionWindow() {
+	c.recvWin.EnsureWindow(uint64(float64(c.streamWindows) * flowcontrol.SessionWindowFactor))
 }
 
 func (c *Conn) clock(now time.Time) time.Duration { return now.Sub(c.cfg.Start) }
@@ -309,6 +321,7 @@ func (c *Conn) maybeRetire(st *Stream) {
 		}
 	}
 	st.retired = true
+	c.streamWindows -= st.recvWin.Window()
 	delete(c.streams, st.id)
 	if !st.local {
 		c.ids.Remote.Retire()

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/sttgo/stt/codec"
-	"github.com/sttgo/stt/internal/flowcontrol"
 )
 
 // pollControl builds a CONTROL frame when an ACK is due or stream-layer
@@ -96,7 +95,8 @@ func (c *Conn) pollControl(now time.Time, buf []byte) (OutFrame, bool) {
 				}
 				st.creditResend = false
 				if w := st.recvWin.Window(); w > old {
-					c.recvWin.EnsureWindow(uint64(float64(w) * flowcontrol.SessionWindowFactor))
+					c.streamWindows += w - old
+					c.ensureSessionWindow()
 				}
 			}
 		}

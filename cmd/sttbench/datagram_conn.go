@@ -102,16 +102,26 @@ type connSender struct {
 	segs int
 }
 
-func newConnSender(cfg datagramConfig, local netip.Addr) (blastSender, error) {
+// openSenderConn opens the sending socket of the conn and engine modes
+// (GRO off: it only sends) and resolves -gso against what the socket has.
+func openSenderConn(cfg datagramConfig, local netip.Addr) (*conn.UDPConn, bool, error) {
 	c, err := conn.ListenUDP(connNetwork(local), netip.AddrPortFrom(local, 0).String(), conn.Config{
 		BatchSize: cfg.Batch, DisableGSO: cfg.GSO == "off", DisableGRO: true, Logger: quietLogger(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	gso, err := offload(cfg.GSO, "gso", c.Caps().GSO)
 	if err != nil {
 		c.Close()
+		return nil, false, err
+	}
+	return c, gso, nil
+}
+
+func newConnSender(cfg datagramConfig, local netip.Addr) (blastSender, error) {
+	c, gso, err := openSenderConn(cfg, local)
+	if err != nil {
 		return nil, err
 	}
 	s := &connSender{c: c, gso: gso, segs: 1, msgs: make([]conn.Message, cfg.Batch)}

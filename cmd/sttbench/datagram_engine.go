@@ -186,15 +186,8 @@ type engineSender struct {
 }
 
 func newEngineSender(cfg datagramConfig, local netip.Addr) (blastSender, error) {
-	c, err := conn.ListenUDP(connNetwork(local), netip.AddrPortFrom(local, 0).String(), conn.Config{
-		BatchSize: cfg.Batch, DisableGSO: cfg.GSO == "off", DisableGRO: true, Logger: quietLogger(),
-	})
+	c, gso, err := openSenderConn(cfg, local)
 	if err != nil {
-		return nil, err
-	}
-	gso, err := offload(cfg.GSO, "gso", c.Caps().GSO)
-	if err != nil {
-		c.Close()
 		return nil, err
 	}
 	payload, err := enginePayloadLen(cfg.Size)

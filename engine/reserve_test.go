@@ -136,3 +136,45 @@ func TestPumpHoldBounded(t *testing.T) {
 		t.Fatal("a ready output was held back")
 	}
 }
+
+// flushPumper sends one frame per Pump and flushes it at once while still
+// reporting more work, as a node does for its shutdown's SESSION_CLOSEs.
+type flushPumper struct {
+	*countHandler
+	f       *codec.Frame
+	c       *fakeConn
+	written []int // WriteBatch calls seen right after each Flush
+}
+
+func (p *flushPumper) Pump(s *Shard) bool {
+	if err := s.Send(addr(4), p.f); err != nil {
+		panic(err)
+	}
+	s.Flush()
+	p.written = append(p.written, len(p.c.recorded()))
+	return true
+}
+
+// TestShardFlush checks that Shard.Flush inside Pump writes the output
+// before Pump returns, although the Pumper reports more work (which would
+// otherwise hold the output back).
+func TestShardFlush(t *testing.T) {
+	c := newFakeConn(conn.Caps{GSO: true, MaxSegments: 64})
+	p := &flushPumper{countHandler: newCountHandler(), f: mkFrame(codec.TypeData, 8, 0, 20), c: c}
+	e, err := New(c, Config{Shards: 1, Logger: quiet}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	s := e.shards[0]
+	for i := 0; i < 3; i++ {
+		if _, _, more := s.step(); !more {
+			t.Fatal("step reported no more work")
+		}
+	}
+	for i, n := range p.written {
+		if n != i+1 {
+			t.Fatalf("after Flush in Pump round %d: %d WriteBatch calls, want %d", i, n, i+1)
+		}
+	}
+}

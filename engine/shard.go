@@ -119,6 +119,16 @@ func (s *Shard) ID() int { return s.id }
 // Engine returns the engine the shard belongs to.
 func (s *Shard) Engine() *Engine { return s.e }
 
+// Flush writes the shard's pending output now instead of at the end of the
+// step, even while the Pumper holds it back (see [Pumper]). It may only be
+// called from HandleBatch or Pump for s. A node uses it where it must know
+// that frames left, such as the SESSION_CLOSEs of a shutdown before the
+// engine closes its conn.
+func (s *Shard) Flush() {
+	s.held = 0
+	s.out.flush(s)
+}
+
 // idleYields is how many times an idle shard yields before it sleeps.
 const idleYields = 4
 

@@ -280,7 +280,10 @@ func (n *Node) Pump(s *engine.Shard) bool {
 	sh.runTimers(now)
 	more := sh.flushAll(now)
 	if sh.shutdownAck != nil && k == 0 {
-		// The previous iteration's output (the SESSION_CLOSEs) is flushed.
+		// The SESSION_CLOSEs queued by the shutdown command must be on
+		// the wire before Shutdown returns and the engine closes its
+		// conn: the shard may be holding its output back (Pumper).
+		s.Flush()
 		close(sh.shutdownAck)
 		sh.shutdownAck = nil
 	}

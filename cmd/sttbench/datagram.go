@@ -228,7 +228,8 @@ func parseDatagramFlags(args []string, stderr io.Writer) (datagramConfig, bool, 
 	fs.StringVar(&cfg.Peer, "peer", "", "receiver ip:port for -role send")
 	fs.StringVar(&cfg.Suite, "suite", "", "also run stt sessions with these suites (comma-separated: aead, stc, or suite names)")
 	jsonOut := fs.Bool("json", false, "print one JSON document instead of a table")
-	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the runs to this file")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", cpuProfileHelp)
+	fs.StringVar(&traceOut, "trace", "", traceHelp)
 	if err := fs.Parse(args); err != nil {
 		return cfg, false, usageError{err}
 	}
@@ -321,7 +322,7 @@ func datagramCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stop, err := startCPUProfile(cpuProfile)
+	stop, err := startProfiles(cpuProfile, traceOut)
 	if err != nil {
 		return err
 	}

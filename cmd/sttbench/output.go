@@ -117,7 +117,7 @@ func (p *progressLine) done() {
 // under the optional CPU profile, then prints its report as indented JSON or
 // with table.
 func runReport[R any](stdout io.Writer, jsonOut bool, run func(status func(string)) (R, error), table func(io.Writer, R)) error {
-	stop, err := startCPUProfile(cpuProfile)
+	stop, err := startProfiles(cpuProfile, traceOut)
 	if err != nil {
 		return err
 	}

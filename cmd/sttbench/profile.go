@@ -1,26 +1,55 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
-// cpuProfile is the -cpuprofile flag of the current command.
-var cpuProfile string
+// cpuProfile and traceOut are the -cpuprofile and -trace flags of the
+// current command.
+var cpuProfile, traceOut string
 
-// startCPUProfile starts a CPU profile into path (no-op for "") and returns
-// the function that stops it and closes the file.
-func startCPUProfile(path string) (stop func(), err error) {
-	if path == "" {
-		return func() {}, nil
+// startProfiles starts a CPU profile into cpuPath and a runtime execution
+// trace into tracePath (each skipped when ""), and returns the function
+// that stops both and closes their files.
+func startProfiles(cpuPath, tracePath string) (stop func(), err error) {
+	var stops []func()
+	stopAll := func() {
+		for _, s := range stops {
+			s()
+		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
+	if tracePath != "" {
+		f, err := os.Create(tracePath)
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			stopAll()
+			return nil, fmt.Errorf("sttbench: execution trace: %w", err)
+		}
+		stops = append(stops, func() { trace.Stop(); f.Close() })
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return stopAll, nil
 }
+
+// profileFlagsHelp are the usage texts of -cpuprofile and -trace.
+const (
+	cpuProfileHelp = "write a CPU profile of the run to this file"
+	traceHelp      = "write a runtime execution trace of the run to this file (go tool trace)"
+)

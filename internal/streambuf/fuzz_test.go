@@ -19,7 +19,11 @@ func FuzzRecvBuffer(f *testing.F) {
 	f.Add([]byte{0, 0, 255, 2, 1, 0, 0, 3})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var r RecvBuffer
-		r.Init(make([]byte, 512), 300, 3)
+		if len(in)%2 == 1 {
+			r.InitLazy(512, 300, 3)
+		} else {
+			r.Init(make([]byte, 512), 300, 3)
+		}
 		src := make([]byte, 1024)
 		for i := range src {
 			src[i] = pattern(uint64(i))
@@ -74,7 +78,11 @@ func FuzzSendBuffer(f *testing.F) {
 	f.Add([]byte{0, 255, 0, 255, 1, 255, 1, 255, 3, 0, 3, 1, 1, 255, 2, 2, 4, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var s SendBuffer
-		s.Init(make([]byte, 300), 2)
+		if len(in)%2 == 1 {
+			s.InitLazy(300, 2)
+		} else {
+			s.Init(make([]byte, 300), 2)
+		}
 		src := make([]byte, 1<<16)
 		for i := range src {
 			src[i] = pattern(uint64(i))

@@ -10,9 +10,10 @@ import (
 // to the application in order. The zero value is not usable; call Init or
 // NewRecvBuffer.
 //
-// Memory: the ring (the memory given to Init) holds the bytes in [Read(),
-// Limit()); Limit never exceeds Read() plus the capacity, so received data
-// always fits and never overwrites unread bytes. Data beyond Limit is a
+// Memory: the ring (the memory given to Init, or allocated at the first
+// data after InitLazy) holds the bytes in [Read(), Limit()); Limit never
+// exceeds Read() plus the capacity, so received data always fits and never
+// overwrites unread bytes. Data beyond Limit is a
 // flow-control violation ([ErrFlowControl]).
 //
 // Overlap policy: bytes already received and not yet read are kept (the
@@ -21,7 +22,8 @@ import (
 // copies can only come from a broken peer, and checking would cost a
 // compare per retransmitted byte. Bytes already read are ignored too.
 type RecvBuffer struct {
-	ring    []byte
+	ring    []byte // nil until the first data after InitLazy
+	size    int    // the capacity: len(ring) once it exists
 	read    uint64
 	limit   uint64
 	highest uint64
@@ -59,12 +61,29 @@ func (r *RecvBuffer) Init(mem []byte, limit uint64, maxRanges int) {
 	if maxRanges <= 0 {
 		maxRanges = DefaultMaxRanges
 	}
-	*r = RecvBuffer{ring: mem, limit: min(limit, uint64(len(mem))), maxGaps: maxRanges, maxCap: len(mem)}
+	*r = RecvBuffer{ring: mem, size: len(mem), limit: min(limit, uint64(len(mem))), maxGaps: maxRanges, maxCap: len(mem)}
 	r.have.init(maxRanges + 1)
 }
 
+// InitLazy is Init without the memory: r allocates its capacity bytes only
+// when the first stream data arrives, so that a stream opened and left idle
+// costs no ring. InitLazy panics if capacity is not positive.
+func (r *RecvBuffer) InitLazy(capacity int, limit uint64, maxRanges int) {
+	if capacity <= 0 {
+		panic("streambuf: RecvBuffer with no capacity")
+	}
+	if maxRanges <= 0 {
+		maxRanges = DefaultMaxRanges
+	}
+	*r = RecvBuffer{size: capacity, limit: min(limit, uint64(capacity)), maxGaps: maxRanges, maxCap: capacity}
+	r.have.init(maxRanges + 1)
+}
+
+// Allocated reports whether the ring memory exists (see InitLazy).
+func (r *RecvBuffer) Allocated() bool { return r.ring != nil }
+
 // Cap returns the current capacity in bytes.
-func (r *RecvBuffer) Cap() int { return len(r.ring) }
+func (r *RecvBuffer) Cap() int { return r.size }
 
 // MaxCap returns the capacity the ring may grow to.
 func (r *RecvBuffer) MaxCap() int { return r.maxCap }
@@ -114,15 +133,18 @@ func (r *RecvBuffer) SetLimit(limit uint64) error {
 	if limit <= r.limit {
 		return nil
 	}
-	if need := limit - r.read; need > uint64(len(r.ring)) {
+	if need := limit - r.read; need > uint64(r.size) {
 		if need > uint64(r.maxCap) {
 			return ErrLimit
 		}
-		n := len(r.ring)
+		n := r.size
 		for uint64(n) < need {
 			n = min(2*n, r.maxCap)
 		}
-		r.ring = ringRegrow(r.ring, n, r.read, r.highest)
+		if r.ring != nil {
+			r.ring = ringRegrow(r.ring, n, r.read, r.highest)
+		}
+		r.size = n
 	}
 	r.limit = limit
 	return nil
@@ -186,6 +208,12 @@ func (r *RecvBuffer) Push(off uint64, data []byte, fin bool) (grow uint64, err e
 // copyGaps copies the parts of [start, end) not yet held from p (whose
 // first byte is at offset start) into the ring.
 func (r *RecvBuffer) copyGaps(start, end uint64, p []byte) {
+	if start >= end {
+		return
+	}
+	if r.ring == nil {
+		r.ring = make([]byte, r.size)
+	}
 	base := start
 	i := r.have.search(start)
 	for ; i < r.have.len() && start < end; i++ {

@@ -62,7 +62,11 @@ func runRecvModelGrow(t *testing.T, seed uint64, total, initial, capacity, maxRa
 	rng.Shuffle(len(frames), func(i, j int) { frames[i], frames[j] = frames[j], frames[i] })
 
 	var r RecvBuffer
-	r.Init(make([]byte, initial), uint64(initial), maxRanges)
+	if seed%2 == 1 {
+		r.InitLazy(initial, uint64(initial), maxRanges) // odd seeds: the ring comes with the first data
+	} else {
+		r.Init(make([]byte, initial), uint64(initial), maxRanges)
+	}
 	r.SetMaxCap(capacity)
 	window := uint64(initial)
 	h := sha256.New()
@@ -305,3 +309,43 @@ func BenchmarkRecvBufferReordered(b *testing.B) {
 		r.SetLimit(r.ReadOffset() + uint64(r.Cap()))
 	}
 }
+
+// TestRecvBufferLazy checks that InitLazy allocates nothing until data
+// arrives (neither a FIN alone nor a raised limit does), then exactly the
+// current capacity, with the data intact.
+func TestRecvBufferLazy(t *testing.T) {
+	var r RecvBuffer
+	r.InitLazy(100, 100, 0)
+	r.SetMaxCap(1000)
+	if r.Allocated() || r.Cap() != 100 || r.Limit() != 100 {
+		t.Fatalf("after InitLazy: allocated %v, cap %d, limit %d", r.Allocated(), r.Cap(), r.Limit())
+	}
+	if err := r.SetLimit(300); err != nil || r.Allocated() || r.Cap() != 400 {
+		t.Fatalf("SetLimit(300): %v, allocated %v, cap %d", err, r.Allocated(), r.Cap())
+	}
+	if g, err := r.Push(0, nil, false); err != nil || g != 0 || r.Allocated() {
+		t.Fatalf("empty push: %d %v, allocated %v", g, err, r.Allocated())
+	}
+	if _, err := r.Push(350, []byte("x"), false); err != ErrFlowControl || r.Allocated() {
+		t.Fatalf("push beyond the limit: %v, allocated %v", err, r.Allocated())
+	}
+	data := []byte("0123456789")
+	if g, err := r.Push(290, data, true); err != nil || g != 300 {
+		t.Fatalf("push: %d %v", g, err)
+	}
+	if !r.Allocated() || r.Cap() != 400 {
+		t.Fatalf("after data: allocated %v, cap %d", r.Allocated(), r.Cap())
+	}
+	if _, err := r.Push(0, make([]byte, 290), false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(readerFunc(r.Read))
+	if err != nil || len(got) != 300 || string(got[290:]) != string(data) {
+		t.Fatalf("read %d bytes (%v), tail %q", len(got), err, got[min(290, len(got)):])
+	}
+}
+
+// readerFunc adapts a Read method to io.Reader.
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

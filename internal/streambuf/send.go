@@ -30,7 +30,8 @@ func (c Chunk) End() uint64 { return c.Offset + uint64(c.N) }
 // were written and never sent. Next sends lost ranges first (in offset
 // order), then new data.
 type SendBuffer struct {
-	ring    []byte
+	ring    []byte // nil until the first Write after InitLazy
+	size    int    // the capacity: len(ring) once it exists
 	acked   uint64
 	sent    uint64
 	written uint64
@@ -63,21 +64,42 @@ func (s *SendBuffer) Init(mem []byte, maxRanges int) {
 	if maxRanges <= 0 {
 		maxRanges = DefaultMaxRanges
 	}
-	*s = SendBuffer{ring: mem}
+	*s = SendBuffer{ring: mem, size: len(mem)}
 	s.ackedAbove.init(maxRanges)
 	s.lost.init(maxRanges)
 }
 
+// InitLazy is Init without the memory: s allocates its capacity bytes at
+// the first Write that carries data, so that a stream opened and left idle
+// costs no ring. InitLazy panics if capacity is not positive.
+func (s *SendBuffer) InitLazy(capacity, maxRanges int) {
+	if capacity <= 0 {
+		panic("streambuf: SendBuffer with no capacity")
+	}
+	if maxRanges <= 0 {
+		maxRanges = DefaultMaxRanges
+	}
+	*s = SendBuffer{size: capacity}
+	s.ackedAbove.init(maxRanges)
+	s.lost.init(maxRanges)
+}
+
+// Allocated reports whether the ring memory exists (see InitLazy).
+func (s *SendBuffer) Allocated() bool { return s.ring != nil }
+
 // Cap returns the capacity in bytes.
-func (s *SendBuffer) Cap() int { return len(s.ring) }
+func (s *SendBuffer) Cap() int { return s.size }
 
 // Grow raises the capacity to n bytes (values at or below Cap() are
 // ignored), for example when the peer's stream window grew. It allocates a
 // new ring and copies the held bytes: call it when a window changes, not
 // per write.
 func (s *SendBuffer) Grow(n int) {
-	if n > len(s.ring) {
-		s.ring = ringRegrow(s.ring, n, s.acked, s.written)
+	if n > s.size {
+		if s.ring != nil {
+			s.ring = ringRegrow(s.ring, n, s.acked, s.written)
+		}
+		s.size = n
 	}
 }
 
@@ -86,7 +108,7 @@ func (s *SendBuffer) Free() int {
 	if s.closed || s.reset {
 		return 0
 	}
-	return len(s.ring) - int(s.written-s.acked)
+	return s.size - int(s.written-s.acked)
 }
 
 // Buffered returns the bytes held: written and not yet acknowledged.
@@ -122,6 +144,12 @@ func (s *SendBuffer) Write(p []byte) (int, error) {
 		return 0, ErrClosed
 	}
 	n := min(len(p), s.Free())
+	if n == 0 {
+		return 0, nil
+	}
+	if s.ring == nil {
+		s.ring = make([]byte, s.size)
+	}
 	ringCopyIn(s.ring, s.written, p[:n])
 	s.written += uint64(n)
 	return n, nil

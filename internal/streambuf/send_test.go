@@ -26,7 +26,11 @@ func runSendModel(t *testing.T, seed uint64, total, capacity, maxRanges int, los
 		src[i] = byte(rng.Uint32())
 	}
 	var s SendBuffer
-	s.Init(make([]byte, capacity), maxRanges)
+	if seed%2 == 1 {
+		s.InitLazy(capacity, maxRanges) // odd seeds: the ring comes with the first Write
+	} else {
+		s.Init(make([]byte, capacity), maxRanges)
+	}
 	recv := make([]byte, total)
 	got := make([]bool, total)
 	finAt := -1
@@ -284,5 +288,34 @@ func BenchmarkSendBufferReordered(b *testing.B) {
 		if havePrev {
 			s.OnAck(prev)
 		}
+	}
+}
+
+// TestSendBufferLazy checks that InitLazy allocates nothing until a Write
+// carries data (an empty Write, Grow and Close alone do not), and that the
+// bytes then come out of Next intact.
+func TestSendBufferLazy(t *testing.T) {
+	var s SendBuffer
+	s.InitLazy(64, 0)
+	if s.Allocated() || s.Cap() != 64 || s.Free() != 64 {
+		t.Fatalf("after InitLazy: allocated %v, cap %d, free %d", s.Allocated(), s.Cap(), s.Free())
+	}
+	s.Grow(256)
+	if n, err := s.Write(nil); n != 0 || err != nil || s.Allocated() || s.Cap() != 256 {
+		t.Fatalf("empty write: %d %v, allocated %v, cap %d", n, err, s.Allocated(), s.Cap())
+	}
+	if n, err := s.Write([]byte("hello")); n != 5 || err != nil || !s.Allocated() || s.Cap() != 256 {
+		t.Fatalf("write: %d %v, allocated %v, cap %d", n, err, s.Allocated(), s.Cap())
+	}
+	dst := make([]byte, 100)
+	c, ok := s.Next(dst, 1000)
+	if !ok || c.Offset != 0 || c.N != 5 || string(dst[:c.N]) != "hello" {
+		t.Fatalf("next: %+v %v %q", c, ok, dst[:c.N])
+	}
+	var idle SendBuffer
+	idle.InitLazy(64, 0)
+	idle.Close()
+	if c, ok := idle.Next(dst, 1000); !ok || !c.Fin || c.N != 0 || idle.Allocated() {
+		t.Fatalf("FIN alone: %+v %v, allocated %v", c, ok, idle.Allocated())
 	}
 }

@@ -219,9 +219,9 @@ func (c *Conn) newStream(id uint32, local bool) *Stream {
 		readCh:  make(chan struct{}, 1),
 		writeCh: make(chan struct{}, 1),
 	}
-	st.send.Init(make([]byte, 64<<10), 0)
+	st.send.InitLazy(64<<10, 0)
 	st.sendCredit.Init(InitialStreamWindow)
-	st.recv.Init(make([]byte, InitialStreamWindow), InitialStreamWindow, 0)
+	st.recv.InitLazy(InitialStreamWindow, InitialStreamWindow, 0)
 	st.recv.SetMaxCap(int(c.cfg.MaxStreamWindow))
 	st.recvWin.Init(InitialStreamWindow, c.cfg.MaxStreamWindow, c.clock(c.now))
 	c.streams[id] = st

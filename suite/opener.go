@@ -90,30 +90,33 @@ func (o *Opener) IntegrityLimitReached() bool { return o.failures >= o.limit }
 // Window returns the replay window (read-only use: Verdict, Highest).
 func (o *Opener) Window() *replay.Window { return &o.win }
 
-// Open authenticates the decoded frame f and decrypts its payload into dst,
-// returning the plaintext, which aliases dst. dst is caller-owned scratch of
-// at least len(f.Payload)+OpenSlack bytes; it may overlap f's bytes (they
-// are copied first). The associated data is f.Header re-encoded, which is
+// Open authenticates the decoded frame f and returns its plaintext. The
+// AEAD suites decrypt in place: the plaintext aliases f.Payload, whose
+// bytes are overwritten (also when authentication fails), and dst is not
+// used. The STC suites decrypt into dst, caller-owned scratch of at least
+// len(f.Payload)+OpenSlack bytes that may overlap f's bytes (they are
+// copied first). The associated data is f.Header re-encoded, which is
 // byte-for-byte f.HeaderBytes for a frame from codec.Decode, so what is
 // authenticated is exactly the header the caller acts on.
 //
-// Checks, in order: flag 0x80 clear ([ErrReservedFlag]); metadata present
-// ([ErrPlaintext]) and of the suite's length ([ErrBadMetadata]); the
-// sequence is fresh in the replay window ([ErrReplay], [ErrTooOld]); the
-// key phase is held ([ErrUnknownPhase]); authentication ([ErrAuth]); for
-// STC, the authenticated chunk header matches the frame ([ErrBadMetadata]).
-// Only then is the sequence marked, and a frame of the next phase promotes
-// it to current (the one Open that allocates: it derives the phase after).
-// [ErrShortBuffer] if dst is too small. Errors are never wrapped.
+// Checks, in order: flag 0x80 clear ([ErrReservedFlag]); metadata of the
+// suite's length ([ErrPlaintext] for an STC frame without any,
+// [ErrBadMetadata] otherwise); the sequence is fresh in the replay window
+// ([ErrReplay], [ErrTooOld]); the key phase is held ([ErrUnknownPhase]);
+// authentication ([ErrAuth], also for an AEAD payload shorter than the
+// tag); for STC, the authenticated chunk header matches the frame
+// ([ErrBadMetadata]). Only then is the sequence marked, and a frame of the
+// next phase promotes it to current (the one Open that allocates: it
+// derives the phase after). [ErrShortBuffer] if an STC dst is too small.
+// Errors are never wrapped.
 func (o *Opener) Open(dst []byte, f *codec.Frame) ([]byte, error) {
 	if f.Flags&FlagReserved != 0 {
 		return nil, ErrReservedFlag
 	}
-	switch len(f.Metadata) {
-	case 0:
-		return nil, ErrPlaintext
-	case o.metaLen:
-	default:
+	if len(f.Metadata) != o.metaLen {
+		if len(f.Metadata) == 0 {
+			return nil, ErrPlaintext
+		}
 		return nil, ErrBadMetadata
 	}
 	seq := f.Sequence
@@ -123,10 +126,10 @@ func (o *Opener) Open(dst []byte, f *codec.Frame) ([]byte, error) {
 	case replay.TooOld:
 		return nil, ErrTooOld
 	}
-	if len(dst) < len(f.Payload)+OpenSlack {
+	if o.stcAD != nil && len(dst) < len(f.Payload)+OpenSlack {
 		return nil, ErrShortBuffer
 	}
-	if o.stcAD == nil && len(f.Payload) > MaxPayload {
+	if o.stcAD == nil && len(f.Payload) > MaxPayload+TagSize {
 		return nil, ErrPayloadTooLarge // STC bounds its ciphertext in openSTC
 	}
 	// Select the key phase: the flag is the phase parity; a parity that is
@@ -151,7 +154,7 @@ func (o *Opener) Open(dst []byte, f *codec.Frame) ([]byte, error) {
 	if k.stc != nil {
 		pt, err = o.openSTC(dst, k, f)
 	} else {
-		pt, err = o.openAEAD(dst, k, f)
+		pt, err = o.openAEAD(k, f)
 	}
 	if err != nil {
 		return nil, err
@@ -171,13 +174,13 @@ func (o *Opener) Open(dst []byte, f *codec.Frame) ([]byte, error) {
 	return pt, nil
 }
 
-// openAEAD: payload = ciphertext, metadata = tag.
-func (o *Opener) openAEAD(dst []byte, k *phaseKeys, f *codec.Frame) ([]byte, error) {
-	n := len(f.Payload)
-	copy(o.tag[:], f.Metadata)
-	copy(dst[:n], f.Payload)
-	copy(dst[n:n+TagSize], o.tag[:])
-	pt, err := k.aead.Open(dst[:0], o.nonce[:], dst[:n+TagSize], o.ad[:])
+// openAEAD: payload = ciphertext ‖ tag, no metadata; decrypts in place.
+func (o *Opener) openAEAD(k *phaseKeys, f *codec.Frame) ([]byte, error) {
+	if len(f.Payload) < TagSize {
+		o.failures++
+		return nil, ErrAuth
+	}
+	pt, err := k.aead.Open(f.Payload[:0], o.nonce[:], f.Payload, o.ad[:])
 	if err != nil {
 		o.failures++
 		return nil, ErrAuth

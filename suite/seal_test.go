@@ -167,10 +167,16 @@ func TestWrongKey(t *testing.T) {
 	if _, err := open(o, seal(t, s, pattern(64, 0))); err != ErrAuth {
 		t.Fatalf("cross-suite: %v", err)
 	}
-	// An AEAD frame to an STC opener: wrong metadata length.
+	// An AEAD frame (no metadata) to an STC opener reads as plaintext.
 	o, _ = NewOpener(STCAES256GCM, testSecret(7))
-	if _, err := open(o, seal(t, s, pattern(64, 0))); err != ErrBadMetadata {
+	if _, err := open(o, seal(t, s, pattern(64, 0))); err != ErrPlaintext {
 		t.Fatalf("aead to stc: %v", err)
+	}
+	// An STC frame to an AEAD opener: metadata where none belongs.
+	s, _ = NewSealer(STCAES256GCM, testSecret(7))
+	o, _ = NewOpener(AES256GCM, testSecret(7))
+	if _, err := open(o, seal(t, s, pattern(64, 0))); err != ErrBadMetadata {
+		t.Fatalf("stc to aead: %v", err)
 	}
 }
 
@@ -211,30 +217,56 @@ func TestRejects(t *testing.T) {
 		codec.Decode(wire, &f)
 		dst := make([]byte, 2048)
 
-		p := f
-		p.Metadata = nil // plaintext frame (D7)
-		if _, err := o.Open(dst, &p); err != ErrPlaintext {
-			t.Errorf("%s: plaintext: %v", Name(id), err)
+		// decoded returns a fresh decoding of wire: the AEAD suites decrypt
+		// in place, so every attempt needs its own bytes.
+		decoded := func() codec.Frame {
+			var g codec.Frame
+			codec.Decode(bytes.Clone(wire), &g)
+			return g
 		}
-		p = f
-		p.Metadata = p.Metadata[:len(p.Metadata)-1]
-		if _, err := o.Open(dst, &p); err != ErrBadMetadata {
-			t.Errorf("%s: short metadata: %v", Name(id), err)
+		if IsSTC(id) {
+			p := decoded()
+			p.Metadata = nil // plaintext frame (D7)
+			if _, err := o.Open(dst, &p); err != ErrPlaintext {
+				t.Errorf("%s: plaintext: %v", Name(id), err)
+			}
+			p = decoded()
+			p.Metadata = p.Metadata[:len(p.Metadata)-1]
+			if _, err := o.Open(dst, &p); err != ErrBadMetadata {
+				t.Errorf("%s: short metadata: %v", Name(id), err)
+			}
+			p = decoded()
+			if _, err := o.Open(dst[:len(f.Payload)+OpenSlack-1], &p); err != ErrShortBuffer {
+				t.Errorf("%s: short dst: %v", Name(id), err)
+			}
+		} else {
+			p := decoded()
+			p.Metadata = []byte{0} // AEAD frames carry none
+			if _, err := o.Open(dst, &p); err != ErrBadMetadata {
+				t.Errorf("%s: metadata: %v", Name(id), err)
+			}
+			p = decoded()
+			p.Payload = p.Payload[:TagSize-1] // shorter than the tag
+			if _, err := o.Open(dst, &p); err != ErrAuth {
+				t.Errorf("%s: short payload: %v", Name(id), err)
+			}
+			p = decoded()
+			p.Payload = p.Payload[:0]
+			if _, err := o.Open(nil, &p); err != ErrAuth {
+				t.Errorf("%s: empty payload: %v", Name(id), err)
+			}
 		}
-		p = f
+		p := decoded()
 		p.Flags |= FlagReserved
 		if _, err := o.Open(dst, &p); err != ErrReservedFlag {
 			t.Errorf("%s: reserved flag: %v", Name(id), err)
 		}
-		if _, err := o.Open(dst[:len(f.Payload)+OpenSlack-1], &f); err != ErrShortBuffer {
-			t.Errorf("%s: short dst: %v", Name(id), err)
-		}
-		p = f
+		p = decoded()
 		p.Payload = make([]byte, 80000)
 		if _, err := o.Open(make([]byte, 80100), &p); err != ErrPayloadTooLarge {
 			t.Errorf("%s: huge payload: %v", Name(id), err)
 		}
-		p = f
+		p = decoded()
 		p.Flags ^= FlagKeyPhase // the next phase's key
 		if _, err := o.Open(dst, &p); err != ErrAuth {
 			t.Errorf("%s: flipped phase: %v", Name(id), err)

@@ -87,9 +87,12 @@ func (s *Sealer) Rotate() (uint64, error) {
 // FrameLen returns the exact number of bytes Seal writes for an n-byte
 // payload (n <= MaxPayload).
 func (s *Sealer) FrameLen(n int) int {
-	ct := n
-	if s.keys.stc != nil && n > 0 {
-		ct = s.keys.stc.SealedLen(n)
+	ct := n + TagSize // AEAD: ciphertext ‖ tag
+	if s.keys.stc != nil {
+		ct = 0
+		if n > 0 {
+			ct = s.keys.stc.SealedLen(n)
+		}
 	}
 	total, _ := frameLen(s.metaLen, ct)
 	return total
@@ -113,10 +116,9 @@ func (s *Sealer) Check(n int) error {
 // and returns its length (FrameLen(len(payload))). The caller sets h's type,
 // flags, session id, stream id and timestamp; Seal assigns h.Sequence and
 // the FlagKeyPhase bit, writing both back into *h. dst is caller-owned and
-// must hold FrameLen(len(payload)) bytes; if its capacity has 16 more, the
-// AEAD suites seal without an extra copy (those 16 bytes past the frame are
-// scratch). payload may overlap dst in any way, including sitting exactly at
-// the frame's payload offset (sealing in place).
+// must hold FrameLen(len(payload)) bytes. payload may overlap dst in any
+// way; the AEAD suites seal without a copy when it does not overlap or sits
+// exactly at the frame's payload offset (sealing in place).
 //
 // Errors: [ErrReservedFlag] if h has flag 0x80, [ErrPayloadTooLarge],
 // [ErrShortBuffer], [ErrSequenceExhausted] once the sequence reached
@@ -150,29 +152,20 @@ func (s *Sealer) Seal(dst []byte, h *codec.Header, payload []byte) (int, error) 
 	return w, nil
 }
 
-// sealAEAD writes an AEAD-suite frame: metadata = tag, payload = ciphertext.
+// sealAEAD writes an AEAD-suite frame: no metadata, payload = ciphertext ‖
+// tag, sealed straight into place.
 func (s *Sealer) sealAEAD(dst []byte, h *codec.Header, pt []byte) int {
 	n := len(pt)
-	total, body := frameLen(TagSize, n)
-	p := total - n // payload offset; the tag goes at p-16
-	hdr := p - TagSize - 1 - codec.HeaderLen
-	if cap(dst) >= total+TagSize && (!overlaps(pt, dst[:total+TagSize]) || &pt[0] == &dst[p]) {
-		// Seal straight to the payload offset; the tag lands in the 16
-		// scratch bytes after the frame and moves to the metadata.
-		putPrefix(dst, body, h, TagSize)
-		s.keys.aead.Seal(dst[p:p], s.nonce[:], pt, dst[hdr:hdr+codec.HeaderLen])
-		copy(dst[p-TagSize:p], dst[total:total+TagSize])
-		return total
+	total, body := frameLen(0, n+TagSize)
+	p := total - n - TagSize // the payload follows the 0 metadata length
+	if n > 0 && overlaps(pt, dst[:total]) && &pt[0] != &dst[p] {
+		// An awkward overlap: move the plaintext into place first, before
+		// the prefix can overwrite it.
+		copy(dst[p:p+n], pt)
+		pt = dst[p : p+n]
 	}
-	// Exact-size buffer (or an awkward overlap): move the plaintext to the
-	// metadata offset, seal in place, then swap tag and ciphertext.
-	m := p - TagSize
-	copy(dst[m:m+n], pt)
-	putPrefix(dst, body, h, TagSize)
-	s.keys.aead.Seal(dst[m:m], s.nonce[:], dst[m:m+n], dst[hdr:hdr+codec.HeaderLen])
-	copy(s.tag[:], dst[m+n:total])
-	copy(dst[p:total], dst[m:m+n])
-	copy(dst[m:p], s.tag[:])
+	putPrefix(dst, body, h, 0)
+	s.keys.aead.Seal(dst[p:p], s.nonce[:], pt, dst[p-1-codec.HeaderLen:p-1])
 	return total
 }
 

@@ -32,7 +32,8 @@ const (
 	// header's u16 data length; applied to every suite).
 	MaxPayload = 65535
 	// OpenSlack is how many bytes beyond the payload length Open needs in
-	// its destination buffer.
+	// its destination buffer (used by the STC suites; the AEAD suites
+	// decrypt in place).
 	OpenSlack = TagSize
 )
 
@@ -67,16 +68,17 @@ func Known(id uint8) bool { return id >= AES256GCM && id <= STCChaCha20Poly1305 
 // the STC DSF transform; integrity from the AEAD tag).
 func IsSTC(id uint8) bool { return id == STCAES256GCM || id == STCChaCha20Poly1305 }
 
-// MetadataLen returns the metadata length of the suite's frames: 16 for the
-// AEAD suites, 32 for the STC suites, 0 for an unknown id.
+// MetadataLen returns the metadata length of the suite's frames: 0 for the
+// AEAD suites (their tag follows the ciphertext in the payload), 32 for
+// the STC suites (chunk header and tag), -1 for an unknown id.
 func MetadataLen(id uint8) int {
 	switch {
 	case id == AES256GCM || id == ChaCha20Poly1305:
-		return TagSize
+		return 0
 	case IsSTC(id):
 		return ChunkHeaderSize + TagSize
 	}
-	return 0
+	return -1
 }
 
 // usesAES reports whether the suite's AEAD is AES-256-GCM.

@@ -28,9 +28,17 @@ func TestPlaintextAndUnknownSessionDropped(t *testing.T) {
 	a, b := newSides(t, clk, nil)
 	f := codec.Frame{Header: codec.Header{Type: codec.TypeData, SessionID: a.s.RemoteID(), Sequence: 1}, Payload: []byte("plain")}
 	b.sh.receive(&f, a.addr, clk.t)
-	if b.s.stats.DropPlaintext.Load() != 1 {
-		t.Fatal("plaintext frame not dropped")
+	// Under an AEAD suite a frame without metadata is the normal layout, so
+	// a plaintext frame fails authentication (docs/PROTOCOL.md section 5).
+	if b.s.stats.DropAuth.Load() != 1 {
+		t.Fatal("plaintext frame not dropped as unauthentic")
 	}
+	f.Metadata = make([]byte, 16) // the old layout's tag in metadata
+	b.sh.receive(&f, a.addr, clk.t)
+	if b.s.stats.DropBadMetadata.Load() != 1 {
+		t.Fatal("frame with metadata not dropped")
+	}
+	f.Metadata = nil
 	f.SessionID = codec.SessionID{9}
 	b.sh.receive(&f, a.addr, clk.t)
 	if b.n.stats.DropUnknownSession.Load() != 1 {

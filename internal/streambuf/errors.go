@@ -22,4 +22,7 @@ var (
 	// ErrLimit reports a SetLimit beyond the buffer's memory (read offset
 	// plus capacity).
 	ErrLimit = errors.New("streambuf: limit beyond buffer capacity")
+	// ErrStale reports a CommitWrite or CommitRead whose WriteSpace or
+	// ReadSpace no longer describes the buffer (it moved in between).
+	ErrStale = errors.New("streambuf: buffer changed since its space was taken")
 )

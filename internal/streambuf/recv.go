@@ -248,13 +248,48 @@ func (r *RecvBuffer) Read(p []byte) (int, error) {
 	}
 	n := min(uint64(len(p)), sp.end-sp.start)
 	ringCopyOut(r.ring, r.read, p[:n])
+	r.consume(n)
+	return int(n), nil
+}
+
+// ReadSpace returns the bytes Read would return next, up to max, in place:
+// a and then b (the part after the ring wraps), starting at ReadOffset().
+// It lets a reader copy without holding the lock that guards r: Push never
+// rewrites held bytes and SetLimit's regrowth leaves the old ring as it
+// was, so a and b keep their contents until CommitRead. Nothing is
+// consumed until then.
+func (r *RecvBuffer) ReadSpace(max int) (a, b []byte) {
+	n := min(uint64(max), uint64(r.Readable()))
+	if n == 0 {
+		return nil, nil
+	}
+	i := r.read % uint64(len(r.ring))
+	a = r.ring[i:min(uint64(len(r.ring)), i+n)]
+	return a, r.ring[:n-uint64(len(a))]
+}
+
+// CommitRead consumes the first n bytes of a ReadSpace call made at read
+// offset off. If r changed in between (Reset, or another reader) it
+// consumes nothing and returns [ErrReset] or [ErrStale].
+func (r *RecvBuffer) CommitRead(off uint64, n int) error {
+	switch {
+	case r.reset:
+		return ErrReset
+	case off != r.read || n > r.Readable():
+		return ErrStale
+	}
+	r.consume(uint64(n))
+	return nil
+}
+
+// consume advances the read offset by n readable bytes.
+func (r *RecvBuffer) consume(n uint64) {
 	r.read += n
-	if r.read == sp.end {
+	if sp, _ := r.have.first(); r.read == sp.end {
 		r.have.popFirst()
 	} else {
 		r.have.s[0].start = r.read
 	}
-	return int(n), nil
 }
 
 // Reset applies the peer's RESET_STREAM with final size finalSize and

@@ -155,6 +155,42 @@ func (s *SendBuffer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteSpace returns where the next bytes written go: the ring's free
+// space from offset Written(), as a and then b (the part after the ring
+// wraps), max bytes at most in total, allocating the ring if InitLazy left
+// it out. It lets a writer copy without holding the lock that guards s:
+// nothing else reads or writes the free space, and only Grow (the writer's
+// own call) moves it. The copy becomes part of the stream with CommitWrite.
+func (s *SendBuffer) WriteSpace(max int) (a, b []byte) {
+	n := min(max, s.Free())
+	if n <= 0 {
+		return nil, nil
+	}
+	if s.ring == nil {
+		s.ring = make([]byte, s.size)
+	}
+	i := int(s.written % uint64(len(s.ring)))
+	a = s.ring[i:min(len(s.ring), i+n)]
+	return a, s.ring[:n-len(a)]
+}
+
+// CommitWrite appends the first n bytes a WriteSpace call returned to the
+// stream; off is Written() at that call. If s changed in between (Reset,
+// Close) it appends nothing and returns [ErrReset], [ErrClosed] or
+// [ErrStale]. n must not exceed what WriteSpace returned.
+func (s *SendBuffer) CommitWrite(off uint64, n int) error {
+	switch {
+	case s.reset:
+		return ErrReset
+	case s.closed:
+		return ErrClosed
+	case off != s.written || n > s.Free():
+		return ErrStale
+	}
+	s.written += uint64(n)
+	return nil
+}
+
 // Close marks the end of the stream: the final size is Written(). Next
 // sends the FIN with the last byte (or alone). Close after Reset returns
 // [ErrReset]; a second Close is a no-op.

@@ -45,8 +45,9 @@ type Stream struct {
 	readTimer, writeTimer       *time.Timer
 }
 
-// lockChunk bounds the bytes Write and Read copy under the Conn's lock.
-const lockChunk = 16 << 10
+// writeChunk is how many bytes Write copies before it hands them to the
+// shard: the first frames of a large Write leave while the rest is copied.
+const writeChunk = 16 << 10
 
 const (
 	resetNone uint8 = iota
@@ -81,22 +82,30 @@ func (st *Stream) Write(p []byte) (int, error) {
 		if st.send.Free() == 0 {
 			st.growSendLocked()
 		}
-		// At most lockChunk bytes per lock hold: the shard polls this
-		// stream's Conn for every frame and should not wait for a long copy.
-		k, _ := st.send.Write(p[n:min(len(p), n+lockChunk)])
-		n += k
-		if k > 0 {
-			c.activate(st)
-		}
+		off := st.send.Written()
+		a, b := st.send.WriteSpace(min(len(p)-n, writeChunk))
 		deadline := st.writeDeadline
 		c.mu.Unlock()
-		if k > 0 {
+		if k := len(a) + len(b); k > 0 {
+			// Copy without the lock (the free space is the writer's alone;
+			// see streambuf.SendBuffer.WriteSpace), then commit.
+			copy(a, p[n:])
+			copy(b, p[n+len(a):])
+			c.mu.Lock()
+			if err := st.send.CommitWrite(off, k); err != nil {
+				if e := st.writeErrLocked(); e != nil {
+					err = e // reset or closed meanwhile
+				}
+				c.mu.Unlock()
+				return n, err
+			}
+			c.activate(st)
+			c.mu.Unlock()
+			n += k
 			c.cfg.Waker()
-		}
-		if n == len(p) {
-			return n, nil
-		}
-		if k > 0 {
+			if n == len(p) {
+				return n, nil
+			}
 			continue // more room may be left: copy the next piece first
 		}
 		if err := st.wait(st.writeCh, deadline, &st.writeTimer); err != nil {
@@ -145,23 +154,30 @@ func (st *Stream) Read(p []byte) (int, error) {
 			c.mu.Unlock()
 			return 0, ErrReadClosed
 		}
-		n, err := st.recv.Read(p[:min(len(p), lockChunk)])
-		for err == nil && n > 0 && n < len(p) && st.recv.Readable() > 0 {
-			// More is buffered: fill p, releasing the lock between
-			// chunks so that the shard is never held up for long.
+		off := st.recv.ReadOffset()
+		if a, b := st.recv.ReadSpace(len(p)); len(a) > 0 {
+			// Copy without the lock (the shard never rewrites readable
+			// bytes; see streambuf.RecvBuffer.ReadSpace), then commit.
 			c.mu.Unlock()
+			n := copy(p, a)
+			n += copy(p[n:], b)
 			c.mu.Lock()
-			var k int
-			k, err = st.recv.Read(p[n:min(len(p), n+lockChunk)])
-			n += k
-			if err == io.EOF || err == streambuf.ErrReset {
-				err = nil // reported by the next Read, after these bytes
+			if err := st.recv.CommitRead(off, n); err == nil {
+				wake := c.consumedLocked(st, n)
+				c.mu.Unlock()
+				if wake {
+					c.cfg.Waker()
+				}
+				return n, nil
+			}
+			// Reset by the peer or canceled meanwhile: what was copied is
+			// void; the checks below say why.
+			if st.readCanceled {
+				c.mu.Unlock()
+				return 0, ErrReadClosed
 			}
 		}
-		wake := false
-		if n > 0 {
-			wake = c.consumedLocked(st, n)
-		}
+		_, err := st.recv.Read(nil) // nothing readable: io.EOF, ErrReset or nil
 		if err == io.EOF {
 			c.maybeRetire(st)
 		} else if err == streambuf.ErrReset {
@@ -169,7 +185,7 @@ func (st *Stream) Read(p []byte) (int, error) {
 			err = &StreamError{StreamID: st.id, Code: code, Remote: true}
 			c.maybeRetire(st)
 		}
-		if n == 0 && err == nil {
+		if err == nil {
 			if c.err != nil {
 				err = c.err
 			} else if !st.readDeadline.IsZero() && !time.Now().Before(st.readDeadline) {
@@ -178,11 +194,8 @@ func (st *Stream) Read(p []byte) (int, error) {
 		}
 		deadline := st.readDeadline
 		c.mu.Unlock()
-		if wake {
-			c.cfg.Waker()
-		}
-		if n > 0 || err != nil {
-			return n, err
+		if err != nil {
+			return 0, err
 		}
 		if err := st.wait(st.readCh, deadline, &st.readTimer); err != nil {
 			return 0, err

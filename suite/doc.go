@@ -7,8 +7,11 @@
 // secret. The Sealer assigns strictly increasing sequence numbers (the AEAD
 // nonce is 4 zero bytes ‖ the 8-byte big-endian sequence), so a (key, nonce)
 // pair is never reused; the Opener authenticates the 30-byte frame header as
-// associated data, rejects plaintext (M = 0) frames, and drops replays with a
-// [replay.Window] that is marked only after authentication.
+// associated data, decrypts the AEAD suites' frames in place (their payload
+// is ciphertext ‖ tag), rejects frames whose metadata does not fit the suite
+// (plaintext frames fail authentication, or, under STC, the M = 0 check),
+// and drops replays with a [replay.Window] that is marked only after
+// authentication.
 //
 // Key phases: [Sealer.Rotate] switches to the next phase (flag 0x40 carries
 // the phase parity); the Opener keeps the next phase's keys precomputed and

@@ -6,10 +6,11 @@ import (
 
 // Suite ids, as carried (u8) in HELLO.suites and RESPONSE.suite.
 const (
-	// AES256GCM: payload = AES-256-GCM ciphertext, metadata = 16-byte tag.
+	// AES256GCM: payload = AES-256-GCM ciphertext ‖ 16-byte tag, no
+	// metadata.
 	AES256GCM uint8 = 0x01
-	// ChaCha20Poly1305: payload = ChaCha20-Poly1305 ciphertext, metadata =
-	// 16-byte tag.
+	// ChaCha20Poly1305: payload = ChaCha20-Poly1305 ciphertext ‖ 16-byte
+	// tag, no metadata.
 	ChaCha20Poly1305 uint8 = 0x02
 	// STCAES256GCM: payload = STC DSF chunk, metadata = 16-byte STC chunk
 	// header ‖ AES-256-GCM tag over header ‖ chunk header ‖ DSF ciphertext.

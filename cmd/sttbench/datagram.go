@@ -228,8 +228,7 @@ func parseDatagramFlags(args []string, stderr io.Writer) (datagramConfig, bool, 
 	fs.StringVar(&cfg.Peer, "peer", "", "receiver ip:port for -role send")
 	fs.StringVar(&cfg.Suite, "suite", "", "also run stt sessions with these suites (comma-separated: aead, stc, or suite names)")
 	jsonOut := fs.Bool("json", false, "print one JSON document instead of a table")
-	fs.StringVar(&cpuProfile, "cpuprofile", "", cpuProfileHelp)
-	fs.StringVar(&traceOut, "trace", "", traceHelp)
+	profileFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, false, usageError{err}
 	}

@@ -79,8 +79,7 @@ func parseHandshakeFlags(args []string, stderr io.Writer) (handshakeConfig, bool
 	fs.IntVar(&cfg.Dialers, "dialers", 4, "node mode: concurrent dialing nodes (1..16)")
 	fs.StringVar(&cfg.Suites, "suite", "aead", "suites offered (suite.ParseName)")
 	jsonOut := fs.Bool("json", false, "print one JSON document instead of a table")
-	fs.StringVar(&cpuProfile, "cpuprofile", "", cpuProfileHelp)
-	fs.StringVar(&traceOut, "trace", "", traceHelp)
+	profileFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, false, usageError{err}
 	}

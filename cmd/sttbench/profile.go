@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -48,8 +49,8 @@ func startProfiles(cpuPath, tracePath string) (stop func(), err error) {
 	return stopAll, nil
 }
 
-// profileFlagsHelp are the usage texts of -cpuprofile and -trace.
-const (
-	cpuProfileHelp = "write a CPU profile of the run to this file"
-	traceHelp      = "write a runtime execution trace of the run to this file (go tool trace)"
-)
+// profileFlags registers -cpuprofile and -trace on a command's flag set.
+func profileFlags(fs *flag.FlagSet) {
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fs.StringVar(&traceOut, "trace", "", "write a runtime execution trace of the run to this file (go tool trace)")
+}

@@ -77,8 +77,7 @@ func parseSealFlags(args []string, stderr io.Writer) (sealConfig, bool, error) {
 	fs.DurationVar(&cfg.Duration, "duration", time.Second, "measurement time per suite and operation")
 	fs.IntVar(&cfg.MaxOps, "max-ops", 100_000_000, "operations per suite and operation at most")
 	jsonOut := fs.Bool("json", false, "print one JSON document instead of a table")
-	fs.StringVar(&cpuProfile, "cpuprofile", "", cpuProfileHelp)
-	fs.StringVar(&traceOut, "trace", "", traceHelp)
+	profileFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, false, usageError{err}
 	}

@@ -69,8 +69,7 @@ func parseStreamFlags(args []string, stderr io.Writer) (streamConfig, bool, erro
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "hard deadline for the whole run")
 	fs.StringVar(&cfg.Suite, "suite", "aead", "cipher suite: aead | stc (or names of suite.ParseName)")
 	jsonOut := fs.Bool("json", false, "print one JSON document instead of text")
-	fs.StringVar(&cpuProfile, "cpuprofile", "", cpuProfileHelp)
-	fs.StringVar(&traceOut, "trace", "", traceHelp)
+	profileFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, false, usageError{err}
 	}

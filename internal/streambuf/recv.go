@@ -247,8 +247,10 @@ func (r *RecvBuffer) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	n := min(uint64(len(p)), sp.end-sp.start)
-	ringCopyOut(r.ring, r.read, p[:n])
-	r.consume(n)
+	if n > 0 {
+		ringCopyOut(r.ring, r.read, p[:n])
+		r.consume(n)
+	}
 	return int(n), nil
 }
 

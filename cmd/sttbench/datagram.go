@@ -316,6 +316,11 @@ type hostInfo struct {
 	Go         string `json:"go"`
 }
 
+// thisHost describes the machine and runtime the benchmark runs on.
+func thisHost() hostInfo {
+	return hostInfo{runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version()}
+}
+
 func datagramCommand(args []string, stdout io.Writer) error {
 	cfg, jsonOut, err := parseDatagramFlags(args, stdErr)
 	if err != nil {
@@ -340,7 +345,7 @@ func datagramCommand(args []string, stdout io.Writer) error {
 // runDatagramModes runs cfg.Mode (every mode for "all") and collects the
 // report. progress enables the live line on w.
 func runDatagramModes(cfg datagramConfig, w io.Writer, progress bool) (datagramReport, error) {
-	rep := datagramReport{Host: hostInfo{runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version()}}
+	rep := datagramReport{Host: thisHost()}
 	modes := []string{cfg.Mode}
 	if cfg.Mode == "all" {
 		modes = []string{"raw", "conn", "engine"}

@@ -119,7 +119,7 @@ func handshakeCommand(args []string, stdout io.Writer) error {
 
 // runHandshakes runs cfg.Mode's benchmarks in order.
 func runHandshakes(cfg handshakeConfig, status func(string)) (handshakeReport, error) {
-	rep := handshakeReport{Host: hostInfo{runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version()}}
+	rep := handshakeReport{Host: thisHost()}
 	type job struct {
 		name string
 		run  func(handshakeConfig) (handshakeResult, error)

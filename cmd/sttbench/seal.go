@@ -117,7 +117,7 @@ func sealCommand(args []string, stdout io.Writer) error {
 // nil, is told which measurement starts.
 func runSeal(cfg sealConfig, status func(string)) (sealReport, error) {
 	rep := sealReport{AESHardware: suite.HasAESHardware(),
-		Host: hostInfo{runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version()}}
+		Host: thisHost()}
 	for _, id := range cfg.Suites {
 		for _, op := range []string{"seal", "open"} {
 			if status != nil {

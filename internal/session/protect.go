@@ -64,9 +64,7 @@ func (sh *shardState) receive(f *codec.Frame, from netip.AddrPort, now time.Time
 	sh.afterOpen(s, now)
 	switch t := f.Type; {
 	case t == codec.TypeData:
-		if s.q.push(f.StreamID, pt) {
-			s.stats.DatagramsIn.Add(1)
-		} else {
+		if !s.q.push(f.StreamID, pt, &s.stats.DatagramsIn) {
 			s.stats.DropQueueFull.Add(1)
 		}
 	case t == codec.TypeControl:

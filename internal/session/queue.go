@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // recvQueue is a session's bounded queue of received datagrams: a fixed ring
@@ -30,8 +31,11 @@ func newRecvQueue(capacity, mtu int, closed chan struct{}) *recvQueue {
 	return &recvQueue{slots: make([]qslot, capacity), mtu: mtu, ready: make(chan struct{}, 1), closed: closed}
 }
 
-// push copies p into the ring; it reports false (drop) when the ring is full.
-func (q *recvQueue) push(stream uint32, p []byte) bool {
+// push copies p into the ring and adds 1 to accepted, or reports false
+// (drop) when the ring is full. accepted is incremented under the queue's
+// lock, before the datagram can be popped: a reader that received a
+// datagram also sees it counted.
+func (q *recvQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool {
 	q.mu.Lock()
 	if q.n == len(q.slots) {
 		q.mu.Unlock()
@@ -44,6 +48,7 @@ func (q *recvQueue) push(stream uint32, p []byte) bool {
 	sl.n = copy(sl.buf[:cap(sl.buf)], p)
 	sl.stream = stream
 	q.n++
+	accepted.Add(1)
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:

@@ -1,6 +1,9 @@
 package ring
 
-import "sync/atomic"
+import (
+	"strconv"
+	"sync/atomic"
+)
 
 // cacheLine is the assumed cache-line size. 64 bytes is right for amd64 and
 // most arm64 cores; 128 would also cover adjacent-line prefetching, at the
@@ -16,13 +19,17 @@ type paddedIndex struct {
 	_ [cacheLine - 8]byte
 }
 
+// maxCapacity bounds a ring's capacity: 2^40 slots, or the largest power
+// of two an int holds on 32-bit platforms.
+const maxCapacity = 1 << min(40, strconv.IntSize-2)
+
 // roundPow2 returns the smallest power of two >= n, with a minimum of 2.
-// It panics if n is too large for the rings' int-sized capacity.
+// It panics if n exceeds maxCapacity.
 func roundPow2(n int) int {
 	if n < 2 {
 		return 2
 	}
-	if n > 1<<40 {
+	if n > maxCapacity {
 		panic("ring: capacity too large")
 	}
 	c := 1

@@ -87,7 +87,7 @@ type Pool struct {
 // New allocates count buffers of size bytes each, all free. It panics if
 // count or size is not positive or count exceeds 2^31.
 func New(count, size int) *Pool {
-	if count <= 0 || size <= 0 || count > 1<<31 {
+	if count <= 0 || size <= 0 || uint64(count) > 1<<31 {
 		panic("bufpool: invalid pool dimensions")
 	}
 	p := &Pool{bufs: make([]Buf, count), size: size, wake: make(chan struct{}, 1)}

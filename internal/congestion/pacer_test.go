@@ -1,6 +1,8 @@
 package congestion
 
 import (
+	"math"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -13,8 +15,14 @@ func TestRate(t *testing.T) {
 	if Rate(1, 0) != Unlimited || Rate(0, ms) != 1 {
 		t.Fatal("edge rates")
 	}
-	if Rate(1<<40, time.Nanosecond) != Unlimited {
-		t.Fatal("overflow not saturated")
+	// The largest window over 1 ns: saturated where int has 64 bits; on
+	// 32-bit platforms the product fits and the quotient is exact.
+	want := uint64(Unlimited)
+	if strconv.IntSize == 32 {
+		want = math.MaxInt32 * 1_250_000_000
+	}
+	if got := Rate(math.MaxInt, time.Nanosecond); got != want {
+		t.Fatalf("Rate(MaxInt, 1ns) = %d, want %d", got, want)
 	}
 }
 

@@ -12,7 +12,7 @@ RACE_PKGS ?= ./...
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 CMDS      := $(notdir $(wildcard cmd/*))
 
-.PHONY: all build test unit vet race purego fuzz bench lint install clean
+.PHONY: all build test unit vet race purego test32 cross fuzz bench lint install clean
 
 all: build
 
@@ -21,8 +21,9 @@ build:
 	@mkdir -p bin
 	$(foreach c,$(CMDS),$(GO) build -o bin/$(c) ./cmd/$(c) &&) true
 
-## test: everything CI runs: vet, unit tests, the purego build, the race detector.
-test: vet unit purego race
+## test: everything CI runs: vet, unit tests, the purego build, the race
+## detector, the tests on 32-bit x86, and vet on other systems.
+test: vet unit purego race test32 cross
 
 vet:
 	$(GO) vet ./...
@@ -36,6 +37,24 @@ purego:
 
 race:
 	$(GO) test -count=$(COUNT) -race $(RACE_PKGS)
+
+## test32: the tests on 386, where int is 32 bits (linux/amd64 hosts run
+## 386 binaries natively; elsewhere only vet for 386).
+test32:
+	@if [ "$$($(GO) env GOHOSTOS)/$$($(GO) env GOHOSTARCH)" = linux/amd64 ]; then \
+		echo "GOARCH=386 $(GO) test -count=$(COUNT) ./..."; GOARCH=386 $(GO) test -count=$(COUNT) ./...; \
+	else \
+		echo "test32: this host cannot run 386 binaries; vet only"; GOARCH=386 $(GO) vet ./...; \
+	fi
+
+## cross: vet (which type-checks tests too) for the other systems and
+## architectures the portable code paths serve.
+cross:
+	GOOS=darwin $(GO) vet ./...
+	GOOS=windows $(GO) vet ./...
+	GOOS=freebsd $(GO) vet ./...
+	GOARCH=arm64 $(GO) vet ./...
+	GOARCH=arm $(GO) vet ./...
 
 ## fuzz: run every FuzzXxx target for FUZZTIME each.
 fuzz:

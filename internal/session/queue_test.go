@@ -11,7 +11,7 @@ import (
 // ReceiveDatagram must include it), and a full queue refuses without
 // counting.
 func TestRecvQueueCountsBeforeDelivery(t *testing.T) {
-	const total = 20000
+	const total = 5000
 	closed := make(chan struct{})
 	q := newRecvQueue(4, 64, closed)
 	var accepted atomic.Uint64

@@ -47,8 +47,10 @@ func FuzzReceive(f *testing.F) {
 
 // FuzzControl seals arbitrary control payloads (and custom/stream frames)
 // with the peer's keys, so that the code after authentication sees any
-// content: nothing panics, a session is closed only by a SESSION_CLOSE, and
-// the shard's tables stay consistent.
+// content: nothing panics, a session ends only by the peer's SESSION_CLOSE
+// or by a protocol error that the receiver reports to the peer in its own
+// SESSION_CLOSE (testdata: a one-byte STREAM frame), and the shard's
+// tables stay consistent.
 func FuzzControl(f *testing.F) {
 	f.Add(uint8(codec.TypeControl), codec.AppendPing(nil, 7))
 	f.Add(uint8(codec.TypeControl), codec.AppendKeyRotation(nil, 1))
@@ -72,8 +74,17 @@ func FuzzControl(f *testing.F) {
 		}
 		if st := b.s.State(); st == Closed {
 			var ce *CloseError
-			if !errors.As(b.s.Err(), &ce) || !ce.Remote {
-				t.Fatalf("closed without a SESSION_CLOSE: %v", b.s.Err())
+			if !errors.As(b.s.Err(), &ce) {
+				t.Fatalf("closed without a CloseError: %v", b.s.Err())
+			}
+			if !ce.Remote {
+				// b closed the session itself: only for an error of the
+				// peer's, and the peer was told which in a SESSION_CLOSE.
+				var pe *CloseError
+				if ce.Code == codec.CodeNoError || a.s.State() != Closed ||
+					!errors.As(a.s.Err(), &pe) || !pe.Remote || pe.Code != ce.Code {
+					t.Fatalf("closed locally (%v), but the peer's side ended with %v", ce, a.s.Err())
+				}
 			}
 			if len(b.sh.sessions) != 0 {
 				t.Fatal("closed session left in the table")

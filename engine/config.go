@@ -65,7 +65,7 @@ type Config struct {
 	// up to it (default 1200).
 	MTU int
 	// Logger receives lifecycle and error events, never per-packet logs
-	// (default slog.Default()).
+	// (default: none; the engine is silent unless given a logger).
 	Logger *slog.Logger
 	// InlineDelivery lets the receive loop run a shard's step (handler
 	// call, Pump round, flush) itself when everything in a read batch went
@@ -142,7 +142,7 @@ func (c Config) withDefaults(caps conn.Caps) (Config, error) {
 		return bad("MTU %d outside [%d, min(BufferSize, %d)]", c.MTU, codec.MinFrameLen, maxUDPPayload)
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }

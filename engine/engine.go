@@ -123,6 +123,15 @@ func (e *Engine) SendPool() *bufpool.Pool { return e.sendPool }
 // Shards returns the number of shards.
 func (e *Engine) Shards() int { return len(e.shards) }
 
+// Shard returns shard i (0 <= i < Shards()). Its methods other than ID and
+// Engine may be called only from the [Handler] and [Pumper] calls for it,
+// or, on an engine that was never started, from one goroutine at a time
+// (tests drive shards by hand that way). It panics if i is out of range.
+func (e *Engine) Shard(i int) *Shard { return e.shards[i] }
+
+// LocalAddr returns the address of the engine's conn.
+func (e *Engine) LocalAddr() netip.AddrPort { return e.c.LocalAddr() }
+
 // Start launches the receive loop and the shard goroutines. It returns
 // [ErrStarted] on a second call and [ErrClosed] after Close.
 func (e *Engine) Start() error {

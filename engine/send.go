@@ -358,22 +358,33 @@ func (q *outQueue) flush(s *Shard) {
 		}
 	}
 	dgrams := uint64(len(q.dgs))
-	sent, err := s.e.c.WriteBatch(msgs)
-	s.stats.add(cTxBatches, 1)
 	s.stats.add(cTxMessages, uint64(len(msgs)))
 	s.stats.add(cTxGSOMessages, gso)
-	if err != nil {
-		s.stats.add(cTxErrors, 1)
-		lost := uint64(0)
-		for _, m := range msgs[sent:] {
-			lost++
-			if m.SegSize > 0 {
-				lost += uint64((m.N+m.SegSize-1)/m.SegSize) - 1
-			}
-			bytes -= uint64(m.N)
+	for rest := msgs; len(rest) > 0; {
+		sent, err := s.e.c.WriteBatch(rest)
+		s.stats.add(cTxBatches, 1)
+		if err == nil {
+			break
 		}
+		// rest[sent] failed. A closed conn loses everything left; any
+		// other error (a destination of the wrong family, an unreachable
+		// network) belongs to that one destination: drop that Message,
+		// keep the error for the handler (reportSendErrors), send the rest.
+		s.stats.add(cTxErrors, 1)
+		if rest = rest[sent:]; len(rest) == 0 {
+			break
+		}
+		failed := rest[:1]
+		if isClosedErr(err) || len(s.sendErrs) == cap(s.sendErrs) {
+			failed = rest
+		} else {
+			s.sendErrs = append(s.sendErrs, sendError{to: rest[0].Addr, err: err})
+		}
+		lost, lostBytes := countDatagrams(failed)
 		s.stats.add(cTxDropped, lost)
 		dgrams -= lost
+		bytes -= lostBytes
+		rest = rest[len(failed):]
 	}
 	s.stats.add(cTxDatagrams, dgrams)
 	s.stats.add(cTxBytes, bytes)
@@ -401,4 +412,17 @@ func (q *outQueue) reset() {
 	}
 	q.trains = q.trains[:0]
 	q.dgs = q.dgs[:0]
+}
+
+// countDatagrams returns the datagrams and bytes msgs carry (a GSO Message
+// counts each segment).
+func countDatagrams(msgs []conn.Message) (n, bytes uint64) {
+	for _, m := range msgs {
+		n++
+		if m.SegSize > 0 {
+			n += uint64((m.N+m.SegSize-1)/m.SegSize) - 1
+		}
+		bytes += uint64(m.N)
+	}
+	return n, bytes
 }

@@ -58,6 +58,29 @@ type Pumper interface {
 	Pump(s *Shard) (more bool)
 }
 
+// SendErrorHandler is an optional interface of a [Handler]: the shard
+// reports each datagram (or GSO run) the conn refused to send because of
+// its destination (an address of the wrong family, an unreachable network,
+// a firewall's EPERM), so the layer above can fail a dial at once instead
+// of waiting for a timeout. The datagrams are dropped and counted either
+// way (TxErrors, TxDropped).
+type SendErrorHandler interface {
+	// SendError is called on the shard's goroutine, after the step whose
+	// flush failed, outside any other Handler call; err is the conn's
+	// error (usually a *net.OpError). At most maxSendErrors reports are
+	// kept per step; later failures of the step are only counted.
+	SendError(s *Shard, to netip.AddrPort, err error)
+}
+
+// sendError is one refused destination, kept until reportSendErrors.
+type sendError struct {
+	to  netip.AddrPort
+	err error
+}
+
+// maxSendErrors bounds the send errors a shard keeps between reports.
+const maxSendErrors = 16
+
 // rxItem is one routed datagram, or a run of GRO segments, in a shard's
 // ring: a reference to buf, whose bytes [off, off+n) hold the datagram, or
 // datagrams of seg bytes each (the last may be shorter) when seg > 0.
@@ -88,9 +111,13 @@ type Shard struct {
 
 	out outQueue
 
-	pump  Pumper      // the Handler, if it implements Pumper
-	woken atomic.Bool // Engine.Wake asked for a Pump round
-	held  int         // steps whose output was held back (see step)
+	pump Pumper           // the Handler, if it implements Pumper
+	serr SendErrorHandler // the Handler, if it implements SendErrorHandler
+	// sendErrs are the destinations the conn refused since the last
+	// report (see SendErrorHandler), cap maxSendErrors.
+	sendErrs []sendError
+	woken    atomic.Bool // Engine.Wake asked for a Pump round
+	held     int         // steps whose output was held back (see step)
 
 	// own is held by whichever goroutine runs a step for the shard: the
 	// shard goroutine, or the receive loop with Config.InlineDelivery.
@@ -109,6 +136,8 @@ func newShard(e *Engine, id int) *Shard {
 	}
 	s.in, s.sendq, s.sig = newRings(&e.cfg)
 	s.pump, _ = e.h.(Pumper)
+	s.serr, _ = e.h.(SendErrorHandler)
+	s.sendErrs = make([]sendError, 0, maxSendErrors)
 	s.out.init(e, b)
 	return s
 }
@@ -208,7 +237,25 @@ func (s *Shard) step() (n, m int, more bool) {
 	}
 	s.held = 0
 	s.out.flush(s)
+	s.reportSendErrors()
 	return n, m, more
+}
+
+// reportSendErrors hands the destinations the conn refused to the
+// SendErrorHandler, if any, and forgets them. It runs at the end of a step,
+// outside every other Handler call, because flushes also happen inside
+// them (a full output flushes from Reserve).
+func (s *Shard) reportSendErrors() {
+	if len(s.sendErrs) == 0 {
+		return
+	}
+	for i, se := range s.sendErrs {
+		if s.serr != nil {
+			s.serr.SendError(s, se.to, se.err)
+		}
+		s.sendErrs[i] = sendError{}
+	}
+	s.sendErrs = s.sendErrs[:0]
 }
 
 // stepInline runs one step for the shard on the calling goroutine (the

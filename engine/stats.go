@@ -104,3 +104,36 @@ func (a *totals) stats() Stats {
 		TxErrors: a[cTxErrors], TxDropped: a[cTxDropped], SendBackpressure: a[cSendBackpressure],
 	}
 }
+
+// Each calls fn with every field's name in snake_case ("rx_batches",
+// "tx_gso_messages", "drop_bad_magic", ..., "pool_free") and its value,
+// in the order of the fields.
+func (s *Stats) Each(fn func(name string, v uint64)) {
+	fn("rx_batches", s.RxBatches)
+	fn("rx_messages", s.RxMessages)
+	fn("rx_datagrams", s.RxDatagrams)
+	fn("rx_bytes", s.RxBytes)
+	fn("rx_gro", s.RxGRO)
+	fn("rx_errors", s.RxErrors)
+	fn("rx_pool_waits", s.RxPoolWaits)
+	fn("rx_inline", s.RxInline)
+	fn("frames_in", s.FramesIn)
+	fn("handler_calls", s.HandlerCalls)
+	fn("drop_bad_magic", s.DropBadMagic)
+	fn("drop_truncated", s.DropTruncated)
+	fn("drop_too_large", s.DropTooLarge)
+	fn("drop_malformed", s.DropMalformed)
+	fn("drop_ring_full", s.DropRingFull)
+	fn("drop_bad_frame", s.DropBadFrame)
+	fn("tx_frames", s.TxFrames)
+	fn("tx_datagrams", s.TxDatagrams)
+	fn("tx_bytes", s.TxBytes)
+	fn("tx_messages", s.TxMessages)
+	fn("tx_gso_messages", s.TxGSOMessages)
+	fn("tx_batches", s.TxBatches)
+	fn("tx_errors", s.TxErrors)
+	fn("tx_dropped", s.TxDropped)
+	fn("send_backpressure", s.SendBackpressure)
+	fn("pool_free", s.PoolFree)
+	fn("send_pool_free", s.SendPoolFree)
+}

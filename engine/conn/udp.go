@@ -44,7 +44,7 @@ type Config struct {
 	// then a single datagram.
 	DisableGRO bool
 	// Logger receives the socket's rare events (buffer caps, GSO turned
-	// off). Nil means slog.Default().
+	// off). Nil: the socket logs nothing.
 	Logger *slog.Logger
 }
 
@@ -115,7 +115,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.SendBuffer = DefaultSocketBuffer
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return cfg
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sttgo/stt/engine/conn"
+	"github.com/sttgo/stt/handshake"
 )
 
 // DefaultMaxMTU is the default ceiling of path MTU discovery: a 9000-byte
@@ -12,43 +13,65 @@ import (
 // lower after a few lost probes; none of them is a congestion signal.
 const DefaultMaxMTU = 8952
 
-// Config configures a Node. Only Seed is required; zero fields take defaults.
+// MinSeedLen is the shortest seed Listen accepts, in bytes.
+const MinSeedLen = 16
+
+// The handshake enforces the same minimum.
+var _ [MinSeedLen - handshake.MinSeedLen]struct{}
+var _ [handshake.MinSeedLen - MinSeedLen]struct{}
+
+// Config configures a Node. Only Seed is required; zero fields take
+// defaults.
 type Config struct {
-	// ListenAddr is the UDP address to bind (default "127.0.0.1:0").
+	// ListenAddr is the UDP address to bind, "host:port" (default
+	// "127.0.0.1:0": loopback, a port chosen by the system). Use
+	// "0.0.0.0:port" or "[::]:port" to be reachable from other hosts;
+	// an IPv4 address gives an IPv4-only node.
 	ListenAddr string
-	// Seed is the pre-shared seed, at least 16 bytes; nodes with different
-	// seeds cannot establish sessions. It is not retained after Listen
-	// copies it.
+	// Seed is the pre-shared seed, at least MinSeedLen bytes; nodes with different
+	// seeds cannot establish sessions. Listen copies it.
 	Seed []byte
-	// Suites lists the cipher suites offered and accepted, parsed by
-	// suite.ParseName: "aead" (default), "stc", or explicit names.
+	// Suites lists the cipher suites offered and accepted, by name:
+	// "aead" (default: AES-256-GCM where the CPU has AES instructions,
+	// ChaCha20-Poly1305 otherwise), "stc" (read README's section on STC
+	// first), or explicit names, comma-separated ("aes-256-gcm",
+	// "chacha20-poly1305", "stc-aes-256-gcm", "stc-chacha20-poly1305").
 	Suites string
-	// Shards, BatchSize and MTU size the engine (see engine.Config). MTU
-	// (default 1200) is the datagram size every session starts with.
-	Shards, BatchSize, MTU int
+	// Shards is the number of engine shards, each a goroutine owning a
+	// share of the sessions (default GOMAXPROCS). BatchSize is the number
+	// of datagrams per system call (default 64).
+	Shards, BatchSize int
+	// MTU is the datagram size every session starts with (default 1200,
+	// which every IPv6 path carries).
+	MTU int
 	// MaxMTU is the largest datagram path MTU discovery probes for while a
 	// session sends stream data (default DefaultMaxMTU; at most 65527; -1
 	// or any value <= MTU: no probing). Probing runs only on sockets that
 	// set the don't-fragment bit (Linux); elsewhere sessions keep MTU.
 	MaxMTU int
 	// HandshakeTimeout bounds one handshake attempt (default 10 s); Dial
-	// retries once after a first timeout.
+	// retries once after a first timeout, so a Dial to a silent address
+	// fails after twice this.
 	HandshakeTimeout time.Duration
 	// KeepAlive (default 15 s): a PING is sent on a session that sent
 	// nothing for this long. IdleTimeout (default 60 s): a session that
 	// received nothing authenticated for this long closes with
-	// IDLE_TIMEOUT.
+	// CodeIdleTimeout.
 	KeepAlive, IdleTimeout time.Duration
 	// RekeyAfterFrames (default 2^20), RekeyAfterBytes (default 1 GiB) and
 	// RekeyAfterTime (default 10 min) trigger automatic key rotation.
 	RekeyAfterFrames, RekeyAfterBytes uint64
 	RekeyAfterTime                    time.Duration
-	// MaxSessions (default 65536) and MaxHalfOpen (default 1024) bound the
-	// session table and the responders' half-open handshakes.
+	// MaxSessions (default 65536) bounds the sessions of the node and
+	// MaxHalfOpen (default 1024) the handshakes it answers at once.
 	MaxSessions, MaxHalfOpen int
-	// Logger receives lifecycle events (default slog.Default()).
+	// Logger receives lifecycle events (sessions established and closed at
+	// Debug level, engine start and stop at Info, persistent socket errors
+	// at Warn), never per-packet ones. Nil: the node logs nothing.
 	Logger *slog.Logger
-	// Conn, if set, is used instead of a UDP socket (tests use conntest);
-	// the Node takes ownership and closes it.
+	// Conn, if set, is the datagram transport used instead of a UDP socket
+	// bound to ListenAddr: anything implementing the batch interface of
+	// package engine/conn (tests use the in-memory network of
+	// engine/conn/conntest). The Node takes ownership and closes it.
 	Conn conn.Batch
 }

@@ -2,32 +2,168 @@ package stt
 
 import (
 	"errors"
+	"fmt"
+	"net/netip"
+	"time"
 
+	"github.com/sttgo/stt/handshake"
 	"github.com/sttgo/stt/internal/session"
+	"github.com/sttgo/stt/internal/streams"
 )
 
-// Errors. Handshake failures returned by Dial wrap ErrHandshake and the
-// handshake package's sentinel (handshake.ErrAuthFailed, ErrHandshakeTimeout,
-// ...), so errors.Is works with either.
+// Errors of nodes and sessions. Every error the package returns has a
+// message starting with "stt:" and matches these with errors.Is where it
+// applies.
 var (
 	// ErrClosed reports use of a closed Node or Session; every *CloseError
-	// also matches it with errors.Is.
-	ErrClosed = session.ErrClosed
-	// ErrBackpressure reports that a send could not be queued; retry later.
-	ErrBackpressure = session.ErrBackpressure
-	// ErrTooLarge reports a datagram that does not fit in one frame.
-	ErrTooLarge = session.ErrTooLarge
+	// matches it too.
+	ErrClosed = errors.New("stt: closed")
+	// ErrBackpressure reports that a send could not be queued: nothing was
+	// sent; retry later.
+	ErrBackpressure = errors.New("stt: backpressure (send queue full): retry later")
+	// ErrTooLarge reports a datagram larger than one frame carries at the
+	// session's MTU (see Session.MaxDatagramSize; use a stream).
+	ErrTooLarge = errors.New("stt: datagram larger than one frame at the MTU allows (use a stream)")
+	// ErrTruncated reports a received datagram longer than the buffer
+	// passed to ReceiveDatagram: the buffer holds its first bytes, the rest
+	// is lost.
+	ErrTruncated = errors.New("stt: datagram truncated: the buffer was smaller than the datagram")
 	// ErrFrameType reports a custom frame type outside 0x80-0xFF.
-	ErrFrameType = session.ErrFrameType
+	ErrFrameType = errors.New("stt: custom frame types are 0x80-0xFF")
 	// ErrDialInProgress reports a Dial to an address this node is already
 	// handshaking with.
-	ErrDialInProgress = session.ErrDialInProgress
-	// ErrTableFull reports that the session table (Config.MaxSessions) is full.
-	ErrTableFull = session.ErrTableFull
-	// ErrHandshake is wrapped by every handshake failure of Dial.
-	ErrHandshake = errors.New("handshake failed")
+	ErrDialInProgress = errors.New("stt: a handshake with this address is already running")
+	// ErrTableFull reports that the session table (Config.MaxSessions) is
+	// full.
+	ErrTableFull = errors.New("stt: session table full (raise Config.MaxSessions)")
+	// ErrWriteClosed reports a Write after CloseWrite or Close.
+	ErrWriteClosed = errors.New("stt: write on a stream closed for writing")
+	// ErrReadClosed reports a Read after CancelRead or Close.
+	ErrReadClosed = errors.New("stt: read on a stream closed for reading")
+	// ErrHandshake is matched by every *HandshakeError.
+	ErrHandshake = errors.New("stt: handshake failed")
 )
 
-// CloseError is a session's error after a close with a code; Remote tells
-// whether the peer sent the SESSION_CLOSE.
-type CloseError = session.CloseError
+// Causes of a *HandshakeError, matched with errors.Is.
+var (
+	// ErrAuthFailed: the peer could not prove the shared seed (it holds
+	// another seed), or a handshake message was tampered with.
+	ErrAuthFailed = handshake.ErrAuthFailed
+	// ErrHandshakeTimeout: no complete handshake within twice
+	// Config.HandshakeTimeout (nothing answers at that address, or the
+	// path loses nearly everything).
+	ErrHandshakeTimeout = handshake.ErrHandshakeTimeout
+	// ErrNoCommonSuite: the peer accepts none of the offered cipher suites
+	// (Config.Suites).
+	ErrNoCommonSuite = handshake.ErrNoCommonSuite
+)
+
+// HandshakeError is the error of a Dial whose handshake failed. It matches
+// ErrHandshake and its cause (ErrAuthFailed, ErrHandshakeTimeout,
+// ErrNoCommonSuite, ...) with errors.Is.
+type HandshakeError struct {
+	// Peer is the address dialed.
+	Peer netip.AddrPort
+	// Elapsed is the time from the start of Dial to the failure.
+	Elapsed time.Duration
+	// Err is the cause.
+	Err error
+}
+
+// Error describes the failure: peer, elapsed time and cause.
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("stt: handshake with %v failed after %v: %v", e.Peer, e.Elapsed.Round(time.Millisecond), e.Err)
+}
+
+// Unwrap returns Err.
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrHandshake.
+func (e *HandshakeError) Is(target error) bool { return target == ErrHandshake }
+
+// CloseError is a session's error after it was closed with a code: by the
+// peer's SESSION_CLOSE (Remote true) or locally (Close, idle timeout, a
+// protocol violation of the peer, node shutdown). It matches ErrClosed.
+type CloseError struct {
+	// Code says why the session ended (CodeNoError for a normal close).
+	Code ErrorCode
+	// Reason is the human-readable reason sent with the close (at most 256
+	// bytes; may be empty).
+	Reason string
+	// Remote reports whether the peer closed the session.
+	Remote bool
+}
+
+// Error describes the close.
+func (e *CloseError) Error() string {
+	side := "locally"
+	if e.Remote {
+		side = "by peer"
+	}
+	if e.Reason == "" {
+		return fmt.Sprintf("stt: session closed %s: %v", side, e.Code)
+	}
+	return fmt.Sprintf("stt: session closed %s: %v: %s", side, e.Code, e.Reason)
+}
+
+// Is reports whether target is ErrClosed.
+func (e *CloseError) Is(target error) bool { return target == ErrClosed }
+
+// StreamError reports a stream canceled with an application error code: by
+// the peer (Remote true: its CancelWrite seen by Read, or its CancelRead
+// seen by Write) or locally (CancelWrite, CancelRead).
+type StreamError struct {
+	// StreamID is the canceled stream.
+	StreamID uint32
+	// Code is the application's error code passed to CancelWrite or
+	// CancelRead.
+	Code uint64
+	// Remote reports whether the peer canceled.
+	Remote bool
+}
+
+// Error describes the cancellation.
+func (e *StreamError) Error() string {
+	who := "locally"
+	if e.Remote {
+		who = "by peer"
+	}
+	return fmt.Sprintf("stt: stream %d canceled %s with code %d", e.StreamID, who, e.Code)
+}
+
+// publicErr maps an error of the layers below to the package's own error
+// values and types; errors it does not know (ctx.Err(), io.EOF,
+// os.ErrDeadlineExceeded, wrapped socket errors) pass unchanged.
+func publicErr(err error) error {
+	switch err {
+	case nil:
+		return nil
+	case session.ErrClosed, streams.ErrConnClosed:
+		return ErrClosed
+	case session.ErrBackpressure:
+		return ErrBackpressure
+	case session.ErrTooLarge:
+		return ErrTooLarge
+	case session.ErrTruncated:
+		return ErrTruncated
+	case session.ErrFrameType:
+		return ErrFrameType
+	case session.ErrDialInProgress:
+		return ErrDialInProgress
+	case session.ErrTableFull:
+		return ErrTableFull
+	case streams.ErrWriteClosed:
+		return ErrWriteClosed
+	case streams.ErrReadClosed:
+		return ErrReadClosed
+	}
+	switch e := err.(type) {
+	case *session.CloseError:
+		return &CloseError{Code: ErrorCode(e.Code), Reason: e.Reason, Remote: e.Remote}
+	case *streams.StreamError:
+		return &StreamError{StreamID: e.StreamID, Code: e.Code, Remote: e.Remote}
+	case *session.HandshakeError:
+		return &HandshakeError{Peer: e.Peer, Elapsed: e.Elapsed, Err: e.Err}
+	}
+	return err
+}

@@ -111,7 +111,7 @@ func pair(t *testing.T, a, b *Node) (*Session, *Session) {
 		}
 		acc <- s
 	}()
-	sa, err := a.Dial(ctx, b.Addr())
+	sa, err := a.DialAddrPort(ctx, b.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}

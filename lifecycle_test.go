@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/engine/conn/conntest"
 )
 
@@ -103,7 +102,7 @@ func TestIdleTimeout(t *testing.T) {
 	for _, s := range []*Session{sa, sb} {
 		<-s.Done()
 		var ce *CloseError
-		if !errors.As(s.Err(), &ce) || ce.Remote || ce.Code != codec.CodeIdleTimeout {
+		if !errors.As(s.Err(), &ce) || ce.Remote || ce.Code != CodeIdleTimeout {
 			t.Fatalf("err %v", s.Err())
 		}
 	}
@@ -118,7 +117,7 @@ func TestKeepAliveKeepsSessionOpen(t *testing.T) {
 	a, _ := tn.node(mod)
 	b, _ := tn.node(mod)
 	sa, sb := pair(t, a, b)
-	eventually(t, "pongs", func() bool { return sa.s.Stats().PongsIn.Load() >= 5 && sb.s.Stats().PongsIn.Load() >= 5 })
+	eventually(t, "pongs", func() bool { return sa.h().Stats().PongsIn.Load() >= 5 && sb.h().Stats().PongsIn.Load() >= 5 })
 	if sa.Err() != nil || sb.Err() != nil {
 		t.Fatalf("closed: %v %v", sa.Err(), sb.Err())
 	}
@@ -135,7 +134,7 @@ func TestTableFullTellsThePeer(t *testing.T) {
 	b, _ := tn.node(nil)
 	pair(t, a, srv) // takes the only slot
 	ctx := ctxT(t, 20*time.Second)
-	s, err := b.Dial(ctx, srv.Addr()) // the handshake completes (FINAL), then the close follows
+	s, err := b.DialAddrPort(ctx, srv.Addr()) // the handshake completes (FINAL), then the close follows
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -145,7 +144,7 @@ func TestTableFullTellsThePeer(t *testing.T) {
 		t.Fatal("the refused session stayed open")
 	}
 	var ce *CloseError
-	if !errors.As(s.Err(), &ce) || !ce.Remote || ce.Code != codec.CodeSession || ce.Reason != "session table full" {
+	if !errors.As(s.Err(), &ce) || !ce.Remote || ce.Code != CodeSession || ce.Reason != "session table full" {
 		t.Fatalf("refused session ended with %v", s.Err())
 	}
 	if srv.Stats().Sessions["table_full"] == 0 {

@@ -293,7 +293,7 @@ func netnsClient(ctx context.Context, cfg netnsConfig) error {
 		return err
 	}
 	defer n.Close()
-	sess, err := n.Dial(ctx, peer)
+	sess, err := n.DialAddrPort(ctx, peer)
 	if err != nil {
 		return fmt.Errorf("dial %v: %w", peer, err)
 	}

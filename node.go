@@ -3,8 +3,8 @@ package stt
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -12,18 +12,18 @@ import (
 
 	"github.com/sttgo/stt/engine"
 	"github.com/sttgo/stt/engine/conn"
-	"github.com/sttgo/stt/handshake"
 	"github.com/sttgo/stt/internal/session"
 	"github.com/sttgo/stt/suite"
 )
 
 // Node is one stt endpoint: a socket, the packet engine, and the sessions
-// it runs as initiator (Dial) and responder (Accept).
+// it runs as initiator (Dial) and responder (Accept). Its methods are safe
+// for concurrent use.
 type Node struct {
 	sn     *session.Node
 	eng    *engine.Engine
 	addr   netip.AddrPort
-	nodeID [32]byte
+	nodeID NodeID
 	once   sync.Once
 	err    error
 }
@@ -32,8 +32,8 @@ type Node struct {
 // the engine and answers handshakes at once. Errors: an invalid Config (seed
 // shorter than 16 bytes, unknown suite name) or the socket's error.
 func Listen(cfg Config) (*Node, error) {
-	if len(cfg.Seed) < handshake.MinSeedLen {
-		return nil, fmt.Errorf("stt: Config.Seed must hold at least %d bytes", handshake.MinSeedLen)
+	if len(cfg.Seed) < MinSeedLen {
+		return nil, fmt.Errorf("stt: Config.Seed must hold at least %d bytes (got %d)", MinSeedLen, len(cfg.Seed))
 	}
 	names := cfg.Suites
 	if names == "" {
@@ -65,7 +65,7 @@ func Listen(cfg Config) (*Node, error) {
 		if addr == "" {
 			addr = "127.0.0.1:0"
 		}
-		uc, err := conn.ListenUDP("udp", addr, conn.Config{})
+		uc, err := conn.ListenUDP("udp", addr, conn.Config{Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("stt: listen %s: %w", addr, err)
 		}
@@ -86,7 +86,6 @@ func Listen(cfg Config) (*Node, error) {
 		MTU:              mtu,
 		MaxMTU:           maxMTU,
 		Logger:           cfg.Logger,
-		NewOwner:         func(s *session.Session) any { return &Session{s: s} },
 	}, shards)
 	if err != nil {
 		c.Close()
@@ -95,7 +94,7 @@ func Listen(cfg Config) (*Node, error) {
 	eng, err := engine.New(c, engine.Config{Shards: shards, BatchSize: cfg.BatchSize, MTU: mtu, Logger: cfg.Logger}, sn)
 	if err != nil {
 		c.Close()
-		return nil, err
+		return nil, fmt.Errorf("stt: %w", err)
 	}
 	// Probes are honest only if the sending host never fragments them.
 	sn.SetPMTUDiscovery(c.Caps().DontFragment && maxMTU > mtu)
@@ -105,7 +104,7 @@ func Listen(cfg Config) (*Node, error) {
 	}
 	if err := eng.Start(); err != nil {
 		eng.Close()
-		return nil, err
+		return nil, fmt.Errorf("stt: %w", err)
 	}
 	n.sn, n.eng, n.addr = sn, eng, c.LocalAddr()
 	return n, nil
@@ -114,71 +113,104 @@ func Listen(cfg Config) (*Node, error) {
 // Addr returns the bound address.
 func (n *Node) Addr() netip.AddrPort { return n.addr }
 
-// NodeID returns this node's random id (fresh per Listen).
-func (n *Node) NodeID() [32]byte { return n.nodeID }
+// NodeID returns this node's id (random per Listen).
+func (n *Node) NodeID() NodeID { return n.nodeID }
 
-// Dial runs a handshake with the node at peer and returns the session. A
-// first handshake timeout is retried once. Handshake failures wrap
-// ErrHandshake and the handshake sentinel (handshake.ErrAuthFailed: the
-// peer does not hold the same seed; handshake.ErrHandshakeTimeout); other
-// errors are ctx.Err(), ErrClosed or ErrBackpressure.
-func (n *Node) Dial(ctx context.Context, peer netip.AddrPort) (*Session, error) {
-	s, err := n.sn.Dial(ctx, peer)
+// Dial resolves address ("host:port": a name, an IPv4 or an IPv6 address)
+// and runs a handshake with the node there, like [Node.DialAddrPort]. Of
+// the host's addresses it uses the first one this node's socket can reach
+// (IPv4 only for a node listening on an IPv4 address).
+func (n *Node) Dial(ctx context.Context, address string) (*Session, error) {
+	host, port, err := net.SplitHostPort(address)
 	if err != nil {
-		for _, h := range []error{handshake.ErrAuthFailed, handshake.ErrHandshakeTimeout, handshake.ErrNoCommonSuite,
-			handshake.ErrBadKeyShare, handshake.ErrReflection} {
-			if errors.Is(err, h) {
-				return nil, fmt.Errorf("stt: dial %v: %w: %w", peer, ErrHandshake, err)
-			}
-		}
-		return nil, err
+		return nil, fmt.Errorf("stt: dial %q: %w", address, err)
 	}
-	return s.Owner.(*Session), nil
+	pn, err := net.LookupPort("udp", port)
+	if err != nil {
+		return nil, fmt.Errorf("stt: dial %q: %w", address, err)
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil, fmt.Errorf("stt: dial %q: %w", address, err)
+	}
+	for _, ip := range ips {
+		if n.reaches(ip) {
+			return n.DialAddrPort(ctx, netip.AddrPortFrom(ip.Unmap(), uint16(pn)))
+		}
+	}
+	return nil, fmt.Errorf("stt: dial %q: %s resolves to %v, none of which this node's socket (%v) can reach: listen on \"[::]:0\" to reach IPv6 peers", address, host, ips, n.addr)
 }
 
-// Accept returns the next session a peer established with this node.
+// reaches reports whether the node's socket can send to ip: an IPv4 socket
+// reaches only IPv4 addresses.
+func (n *Node) reaches(ip netip.Addr) bool {
+	return !n.addr.Addr().Is4() || ip.Unmap().Is4()
+}
+
+// DialAddrPort runs a handshake with the node at peer and returns the
+// session. A first handshake timeout is retried once. Errors: a
+// *HandshakeError (it matches ErrHandshake and its cause: ErrAuthFailed,
+// ErrHandshakeTimeout, ErrNoCommonSuite), an error wrapping the socket's
+// when this node cannot send to peer at all (an unreachable network, an
+// address family the socket lacks), ErrDialInProgress, ErrTableFull,
+// ErrBackpressure, ErrClosed or ctx.Err().
+func (n *Node) DialAddrPort(ctx context.Context, peer netip.AddrPort) (*Session, error) {
+	if !peer.IsValid() || peer.Port() == 0 {
+		return nil, fmt.Errorf("stt: dial %v: not a valid address and port", peer)
+	}
+	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	if !n.reaches(peer.Addr()) {
+		return nil, fmt.Errorf("stt: dial %v: this node listens on IPv4 (%v) and cannot reach an IPv6 address: listen on \"[::]:0\" or dial an IPv4 address", peer, n.addr)
+	}
+	s, err := n.sn.Dial(ctx, peer)
+	if err != nil {
+		return nil, publicErr(err)
+	}
+	return (*Session)(s), nil
+}
+
+// Accept returns the next session a peer established with this node,
+// blocking until one arrives, ctx ends or the node closes (ErrClosed).
+// Sessions nobody accepts queue up to 128; beyond that new ones are closed
+// with CodeSession ("accept queue full").
 func (n *Node) Accept(ctx context.Context) (*Session, error) {
 	s, err := n.sn.Accept(ctx)
 	if err != nil {
-		return nil, err
+		return nil, publicErr(err)
 	}
-	return s.Owner.(*Session), nil
+	return (*Session)(s), nil
 }
 
 // HandleFrameType registers h for the custom frame type t (0x80-0xFF;
 // ErrFrameType otherwise); nil removes it. h runs on the session's shard
 // goroutine with the decrypted payload, valid only during the call; it
-// must not block.
+// must not block (the shard's other sessions wait) and may call the
+// session's methods, such as SendFrame to answer.
 func (n *Node) HandleFrameType(t uint8, h func(s *Session, streamID uint32, payload []byte)) error {
 	if h == nil {
-		return n.sn.SetHandler(t, nil)
+		return publicErr(n.sn.SetHandler(t, nil))
 	}
-	return n.sn.SetHandler(t, func(s *session.Session, streamID uint32, p []byte) {
-		h(s.Owner.(*Session), streamID, p)
-	})
+	return publicErr(n.sn.SetHandler(t, func(s *session.Session, streamID uint32, p []byte) {
+		h((*Session)(s), streamID, p)
+	}))
 }
 
-// NodeStats is a snapshot of a node's counters.
-type NodeStats struct {
-	// Engine holds the packet engine's counters.
-	Engine engine.Stats
-	// Handshake holds the handshake counters (handshake.Stats.Each names).
-	Handshake map[string]uint64
-	// Sessions holds the session layer's node-wide counters.
-	Sessions map[string]uint64
+// Shutdown closes every session gracefully (see [Session.Shutdown]: each
+// waits until its streams' written bytes are acknowledged, then closes with
+// CodeNoError), then closes the node. If ctx ends first, the sessions still
+// open are closed at once by Close and ctx.Err() is returned.
+func (n *Node) Shutdown(ctx context.Context) error {
+	err := n.sn.ShutdownSessions(ctx)
+	if cerr := n.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
-// Stats returns a snapshot of the node's counters.
-func (n *Node) Stats() NodeStats {
-	st := NodeStats{Engine: n.eng.Stats(), Handshake: map[string]uint64{}, Sessions: map[string]uint64{}}
-	n.sn.HandshakeStats().Each(func(k string, v uint64) { st.Handshake[k] = v })
-	n.sn.Stats().Each(func(k string, v uint64) { st.Sessions[k] = v })
-	return st
-}
-
-// Close sends SESSION_CLOSE(NO_ERROR) on every session, waits up to one
-// second for the shards to flush them, then stops the engine and closes the
-// socket. It is idempotent.
+// Close sends SESSION_CLOSE(CodeNoError) on every session at once, waits
+// up to one second for the shards to flush them, then stops the engine and
+// closes the socket. Peers see the close; bytes still unacknowledged on
+// streams are lost (use Shutdown to wait for them). It is idempotent.
 func (n *Node) Close() error {
 	n.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -84,7 +84,7 @@ func TestReflectedHello(t *testing.T) {
 	})
 	// Dial an address nobody listens on, capturing the HELLO.
 	nowhere := netip.MustParseAddrPort("10.9.9.9:9")
-	go a.Dial(ctxT(t, 5e9), nowhere)
+	go a.DialAddrPort(ctxT(t, 5e9), nowhere)
 	eventually(t, "HELLO captured", func() bool { return hello.Load() != nil })
 	h := *hello.Load()
 	attacker := tn.endpoint()
@@ -113,7 +113,7 @@ func TestHelloFlood(t *testing.T) {
 		}
 		return false // c's packets never arrive
 	})
-	go c.Dial(ctxT(t, 3e9), b.Addr())
+	go c.DialAddrPort(ctxT(t, 3e9), b.Addr())
 	eventually(t, "HELLO captured", func() bool { return hello.Load() != nil })
 	h := *hello.Load()
 	const spoofed = 300

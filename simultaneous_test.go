@@ -23,8 +23,8 @@ func TestSimultaneousOpen(t *testing.T) {
 			err error
 		}
 		ra, rb := make(chan res, 1), make(chan res, 1)
-		go func() { s, err := a.Dial(ctxT(t, 20e9), b.Addr()); ra <- res{s, err} }()
-		go func() { s, err := b.Dial(ctxT(t, 20e9), a.Addr()); rb <- res{s, err} }()
+		go func() { s, err := a.DialAddrPort(ctxT(t, 20e9), b.Addr()); ra <- res{s, err} }()
+		go func() { s, err := b.DialAddrPort(ctxT(t, 20e9), a.Addr()); rb <- res{s, err} }()
 		x, y := <-ra, <-rb
 		if x.err != nil || y.err != nil {
 			t.Fatalf("seed %d: dials: %v / %v", seed, x.err, y.err)

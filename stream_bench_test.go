@@ -50,7 +50,7 @@ func BenchmarkStreamUDP(b *testing.B) {
 	<-done
 	s := sa.Stats()
 	b.ReportMetric(float64(s.Retransmits)/float64(max(1, s.StreamFramesOut)), "retx/frame")
-	cs := sa.s.Streams().Stats()
+	cs := sa.h().Streams().Stats()
 	b.Logf("pacing waits %d cwnd waits %d credit waits %d", cs.PacingWaits.Load(), cs.CwndWaits.Load(), cs.CreditWaits.Load())
 	b.Logf("srtt %v cwnd %d inflight %d frames %d acks in %d lost %d", s.SmoothedRTT, s.CongestionWindow, s.BytesInFlight, s.StreamFramesOut, s.AcksIn, s.LostFrames)
 }

@@ -2,12 +2,14 @@ package stt
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,7 +242,9 @@ func TestStreamSessionCloseWakesStreams(t *testing.T) {
 }
 
 // TestStreamsBesideDatagrams: unreliable datagrams keep flowing on a
-// session while a stream transfer runs on it, in both directions.
+// session while a stream transfer runs on it, in both directions: on this
+// lossless network every datagram sent during the transfers arrives or is
+// counted as dropped.
 func TestStreamsBesideDatagrams(t *testing.T) {
 	tn := newTestNet(t, 13)
 	a, _ := tn.node(nil)
@@ -263,32 +267,42 @@ func TestStreamsBesideDatagrams(t *testing.T) {
 			time.Sleep(200 * time.Microsecond)
 		}
 	}()
-	got := make(chan int, 1)
-	ctx := ctxT(t, 60*time.Second)
+	var got atomic.Int64
+	recvDone := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
-		n := 0
+		defer close(recvDone)
 		buf := make([]byte, 64)
 		for {
 			k, stream, err := sb.ReceiveDatagram(ctx, buf)
 			if err != nil {
-				got <- n
 				return
 			}
 			if stream == 7 && string(buf[:k]) == "tick" {
-				n++
-			}
-			if n == 50 {
-				got <- n
-				return
+				got.Add(1)
 			}
 		}
 	}()
 	transfer(t, sa, sb, 2, 4<<20, 60*time.Second)
 	transfer(t, sb, sa, 1, 1<<20, 60*time.Second)
 	close(stop)
-	<-sent
-	if n := <-got; n < 50 {
-		t.Fatalf("only %d datagrams arrived beside the streams", n)
+	n := <-sent
+	// Each datagram arrives, or is counted as dropped: at the receiver's
+	// full queue, or before, at a shard ring the receive loop found full
+	// (a starved reader or shard on a loaded machine; that count includes
+	// stream frames, which are retransmitted).
+	dropped := func() int64 {
+		return int64(sb.Stats().Drops["drop_queue_full"] + b.Stats().Engine["drop_ring_full"])
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for got.Load()+dropped() < int64(n) && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	cancel()
+	<-recvDone
+	if got.Load() < 10 || got.Load()+dropped() < int64(n) {
+		t.Fatalf("%d datagrams sent beside the streams, %d arrived, at most %d dropped and counted", n, got.Load(), dropped())
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/handshake"
 )
 
@@ -91,7 +90,7 @@ func TestNoCommonSuite(t *testing.T) {
 	tn := newTestNet(t, 2)
 	a, _ := tn.node(func(c *Config) { c.Suites = "aead"; c.HandshakeTimeout = 300e6 })
 	b, _ := tn.node(func(c *Config) { c.Suites = "stc" })
-	_, err := a.Dial(ctxT(t, 10e9), b.Addr())
+	_, err := a.DialAddrPort(ctxT(t, 10e9), b.Addr())
 	if !errors.Is(err, ErrHandshake) || !errors.Is(err, handshake.ErrHandshakeTimeout) {
 		t.Fatalf("dial: %v", err)
 	}
@@ -104,7 +103,7 @@ func TestWrongSeed(t *testing.T) {
 	tn := newTestNet(t, 3)
 	a, _ := tn.node(func(c *Config) { c.Seed = []byte("another seed, 16+ bytes") })
 	b, _ := tn.node(nil)
-	_, err := a.Dial(ctxT(t, 10e9), b.Addr())
+	_, err := a.DialAddrPort(ctxT(t, 10e9), b.Addr())
 	if !errors.Is(err, handshake.ErrAuthFailed) || !errors.Is(err, ErrHandshake) {
 		t.Fatalf("dial with wrong seed: %v", err)
 	}
@@ -126,12 +125,12 @@ func TestCloseRemote(t *testing.T) {
 	a, _ := tn.node(nil)
 	b, _ := tn.node(nil)
 	sa, sb := pair(t, a, b)
-	if err := sa.Close(codec.CodeProtocol, "bye now"); err != nil {
+	if err := sa.Close(CodeProtocol, "bye now"); err != nil {
 		t.Fatal(err)
 	}
 	<-sb.Done()
 	var ce *CloseError
-	if !errors.As(sb.Err(), &ce) || !ce.Remote || ce.Code != codec.CodeProtocol || ce.Reason != "bye now" {
+	if !errors.As(sb.Err(), &ce) || !ce.Remote || ce.Code != CodeProtocol || ce.Reason != "bye now" {
 		t.Fatalf("peer error %v", sb.Err())
 	}
 	<-sa.Done()
@@ -156,10 +155,10 @@ func TestNodeCloseSendsSessionClose(t *testing.T) {
 	}
 	<-sb.Done()
 	var ce *CloseError
-	if !errors.As(sb.Err(), &ce) || !ce.Remote || ce.Code != codec.CodeNoError {
+	if !errors.As(sb.Err(), &ce) || !ce.Remote || ce.Code != CodeNoError {
 		t.Fatalf("peer error %v", sb.Err())
 	}
-	if _, err := a.Dial(ctxT(t, 1e9), b.Addr()); !errors.Is(err, ErrClosed) {
+	if _, err := a.DialAddrPort(ctxT(t, 1e9), b.Addr()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("dial after close: %v", err)
 	}
 }
@@ -172,7 +171,7 @@ func TestDialCanceled(t *testing.T) {
 	silent := tn.endpoint().LocalAddr()
 	for range 2 {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		_, err := a.Dial(ctx, silent)
+		_, err := a.DialAddrPort(ctx, silent)
 		cancel()
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("dial: %v", err)

@@ -41,7 +41,7 @@ func sttPair(t *testing.T) (*stt.Session, *stt.Session, context.Context) {
 		}
 		acc <- s
 	}()
-	a, err := nodes[0].Dial(ctx, nodes[1].Addr())
+	a, err := nodes[0].DialAddrPort(ctx, nodes[1].Addr())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/sttgo/stt"
-	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/handshake"
 	"github.com/sttgo/stt/suite"
 )
@@ -290,14 +289,14 @@ func runNodeHandshakes(cfg handshakeConfig) (handshakeResult, error) {
 	// that handshakes work at all before timing.
 	for _, c := range clients {
 		wctx, wcancel := context.WithTimeout(context.Background(), 15*time.Second)
-		s, err := c.Dial(wctx, server.Addr())
+		s, err := c.DialAddrPort(wctx, server.Addr())
 		wcancel()
 		if err != nil {
 			cancel()
 			wg.Wait()
 			return handshakeResult{}, fmt.Errorf("warm-up dial: %w", err)
 		}
-		s.Close(codec.CodeNoError, "")
+		s.Close(stt.CodeNoError, "")
 	}
 
 	retries0 := server.Stats().Handshake["handshake_retries_sent"]
@@ -313,7 +312,7 @@ func runNodeHandshakes(cfg handshakeConfig) (handshakeResult, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && left.Add(-1) >= 0 {
-				s, err := c.Dial(ctx, server.Addr())
+				s, err := c.DialAddrPort(ctx, server.Addr())
 				if err != nil {
 					if ctx.Err() == nil {
 						failed.Add(1)
@@ -321,7 +320,7 @@ func runNodeHandshakes(cfg handshakeConfig) (handshakeResult, error) {
 					continue
 				}
 				done.Add(1)
-				s.Close(codec.CodeNoError, "")
+				s.Close(stt.CodeNoError, "")
 			}
 		}()
 	}

@@ -429,12 +429,12 @@ func (s *sessionSender) GSO() bool { return false }
 
 func (s *sessionSender) Run(dst netip.AddrPort, deadline time.Time, c *counter) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(15*time.Second))
-	sess, err := s.n.Dial(ctx, dst)
+	sess, err := s.n.DialAddrPort(ctx, dst)
 	cancel()
 	if err != nil {
 		return err
 	}
-	defer sess.Close(codec.CodeNoError, "")
+	defer sess.Close(stt.CodeNoError, "")
 	sent := 0
 	for {
 		for range 64 {

@@ -6,7 +6,6 @@ import (
 	"errors"
 
 	"github.com/sttgo/stt"
-	"github.com/sttgo/stt/codec"
 )
 
 // The stt transport of `sttbench stream`: two nodes on 127.0.0.1 sharing a
@@ -40,7 +39,7 @@ func newSTTStreamTransport(ctx context.Context, suites string) (streamTransport,
 		t.ss, err = t.server.Accept(ctx)
 		accepted <- err
 	}()
-	t.cs, err = t.client.Dial(ctx, t.server.Addr())
+	t.cs, err = t.client.DialAddrPort(ctx, t.server.Addr())
 	if err != nil {
 		t.client.Close()
 		t.server.Close() // unblocks Accept
@@ -81,7 +80,7 @@ func (t *sttStreamTransport) Close() error {
 	var errs []error
 	for _, s := range []*stt.Session{t.cs, t.ss} {
 		if s != nil {
-			errs = append(errs, s.Close(codec.CodeNoError, ""))
+			errs = append(errs, s.Close(stt.CodeNoError, ""))
 		}
 	}
 	errs = append(errs, t.client.Close(), t.server.Close())

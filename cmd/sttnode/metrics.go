@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -63,24 +62,15 @@ func (m *metricsServer) Addr() net.Addr { return m.ln.Addr() }
 func (m *metricsServer) Close() error { return m.srv.Close() }
 
 // writeMetrics writes st in the Prometheus text format (see writeMetric
-// for types and the _total suffix): stt_engine_<field> for every uint64
-// field of engine.Stats (snake_case), stt_<name> for the handshake counters
-// (their names already start with "handshake_") and stt_session_<name> for
-// the session layer's, each group sorted.
+// for types and the _total suffix): stt_engine_<name> for the engine's
+// counters, stt_<name> for the handshake counters (their names already
+// start with "handshake_") and stt_session_<name> for the session layer's,
+// each group sorted.
 func writeMetrics(w io.Writer, st stt.NodeStats) {
-	v := reflect.ValueOf(st.Engine)
-	t := v.Type()
-	for i := range t.NumField() {
-		f := v.Field(i)
-		if f.Kind() != reflect.Uint64 {
-			continue
-		}
-		writeMetric(w, "stt_engine_"+snake(t.Field(i).Name), f.Uint())
-	}
 	for _, g := range []struct {
 		prefix string
 		m      map[string]uint64
-	}{{"stt_", st.Handshake}, {"stt_session_", st.Sessions}} {
+	}{{"stt_engine_", st.Engine}, {"stt_", st.Handshake}, {"stt_session_", st.Sessions}} {
 		keys := make([]string, 0, len(g.m))
 		for k := range g.m {
 			keys = append(keys, k)
@@ -103,28 +93,6 @@ func writeMetric(w io.Writer, name string, v uint64) {
 		name += "_total"
 	}
 	fmt.Fprintf(w, "# TYPE %s %s\n%s %d\n", name, typ, name, v)
-}
-
-// snake turns "RxGRO" or "TxGSOMessages" into "rx_gro", "tx_gso_messages".
-func snake(s string) string {
-	var b strings.Builder
-	r := []rune(s)
-	for i, c := range r {
-		up := c >= 'A' && c <= 'Z'
-		if up && i > 0 {
-			prevLower := r[i-1] >= 'a' && r[i-1] <= 'z'
-			nextLower := i+1 < len(r) && r[i+1] >= 'a' && r[i+1] <= 'z'
-			prevUpper := r[i-1] >= 'A' && r[i-1] <= 'Z'
-			if prevLower || (prevUpper && nextLower) {
-				b.WriteByte('_')
-			}
-		}
-		if up {
-			c += 'a' - 'A'
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // sanitize maps a counter name onto the Prometheus name alphabet.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +15,6 @@ import (
 	"time"
 
 	"github.com/sttgo/stt"
-	"github.com/sttgo/stt/codec"
-	"github.com/sttgo/stt/handshake"
 )
 
 // options are sttnode's parsed flags.
@@ -197,27 +194,24 @@ func echo(ctx context.Context, s *stt.Session, log *slog.Logger) {
 // dialPeer dials o.peer and sends "hello N from ADDR" every o.interval,
 // printing every echo, until o.count echoes arrived (0: until ctx ends).
 func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, log *slog.Logger) error {
-	peer, err := netip.ParseAddrPort(o.peer)
-	if err != nil {
-		return fmt.Errorf("-peer: %w", err)
-	}
 	dctx, dcancel := context.WithTimeout(ctx, o.dialTimeout)
-	s, err := node.Dial(dctx, peer)
+	s, err := node.Dial(dctx, o.peer)
 	dcancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if errors.Is(err, handshake.ErrAuthFailed) {
-			return fmt.Errorf("handshake with %v failed: wrong seed (the peer does not hold this node's seed): %w", peer, err)
+		if errors.Is(err, stt.ErrAuthFailed) {
+			return fmt.Errorf("wrong seed (the peer does not hold this node's seed): %w", err)
 		}
 		return err
 	}
+	peer := s.RemoteAddr()
 	log.Info("session open", "peer", peer, "suite", s.Suite())
 	fmt.Fprintf(stdout, "connected to %v (suite %s)\n", peer, s.Suite())
 	if o.send != "" {
 		err := sendFile(ctx, s, o.send, stdout)
-		s.Close(codec.CodeNoError, "done")
+		s.Close(stt.CodeNoError, "done")
 		return err
 	}
 
@@ -258,7 +252,7 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 	for {
 		select {
 		case <-ctx.Done():
-			s.Close(codec.CodeNoError, "bye")
+			s.Close(stt.CodeNoError, "bye")
 			return nil
 		case <-tick.C:
 			if err := send(); err != nil {
@@ -274,7 +268,7 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 			echoed++
 			fmt.Fprintf(stdout, "echo from %v: %s\n", peer, strings.TrimSpace(m))
 			if o.count > 0 && echoed >= o.count {
-				s.Close(codec.CodeNoError, "done")
+				s.Close(stt.CodeNoError, "done")
 				return nil
 			}
 		}

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/sttgo/stt/handshake"
+	"github.com/sttgo/stt"
 )
 
 // SeedLen is the size of a seed generated on first run.
@@ -23,7 +23,7 @@ var (
 	// (no $STT_STATE_DIR, $XDG_STATE_HOME or home directory).
 	ErrNoStateDir = errors.New("sttnode: cannot determine a state directory (set STT_STATE_DIR or -state-dir)")
 	// ErrSeedTooShort reports an existing seed file holding fewer than
-	// handshake.MinSeedLen bytes.
+	// stt.MinSeedLen bytes.
 	ErrSeedTooShort = errors.New("sttnode: seed file too short")
 	// ErrSeedRead reports an existing seed file that cannot be read.
 	ErrSeedRead = errors.New("sttnode: cannot read seed file")
@@ -55,8 +55,8 @@ func loadOrCreateSeed(path string) (seed []byte, created bool, err error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		if len(b) < handshake.MinSeedLen {
-			return nil, false, fmt.Errorf("%w: %s holds %d bytes, need at least %d", ErrSeedTooShort, path, len(b), handshake.MinSeedLen)
+		if len(b) < stt.MinSeedLen {
+			return nil, false, fmt.Errorf("%w: %s holds %d bytes, need at least %d", ErrSeedTooShort, path, len(b), stt.MinSeedLen)
 		}
 		return b, false, nil
 	case !errors.Is(err, fs.ErrNotExist):

@@ -152,18 +152,10 @@ func TestWriteFileAtomicReplaces(t *testing.T) {
 	}
 }
 
-func TestSnake(t *testing.T) {
-	for in, want := range map[string]string{"RxGRO": "rx_gro", "TxGSOMessages": "tx_gso_messages", "FramesIn": "frames_in", "DropBadMagic": "drop_bad_magic"} {
-		if got := snake(in); got != want {
-			t.Errorf("snake(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestWriteMetrics(t *testing.T) {
 	var b bytes.Buffer
-	st := stt.NodeStats{Handshake: map[string]uint64{"handshake_hellos_in": 3}, Sessions: map[string]uint64{"sessions_active": 2, "sessions_opened": 5}}
-	st.Engine.RxDatagrams, st.Engine.PoolFree = 7, 9
+	st := stt.NodeStats{Engine: map[string]uint64{"rx_datagrams": 7, "pool_free": 9},
+		Handshake: map[string]uint64{"handshake_hellos_in": 3}, Sessions: map[string]uint64{"sessions_active": 2, "sessions_opened": 5}}
 	writeMetrics(&b, st)
 	for _, w := range []string{
 		"# TYPE stt_engine_rx_datagrams_total counter\nstt_engine_rx_datagrams_total 7\n",

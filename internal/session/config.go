@@ -71,12 +71,9 @@ type Config struct {
 	MaxMTU int
 	// Now is the clock (default time.Now); tests inject a fake one.
 	Now func() time.Time
-	// Logger receives lifecycle events (never per-packet ones).
+	// Logger receives lifecycle events (never per-packet ones); nil
+	// discards them: the library is silent unless given a logger.
 	Logger *slog.Logger
-	// NewOwner, if set, is called on the shard goroutine when a session is
-	// established, before it is published; its result is stored in
-	// Session.Owner (the public layer's wrapper).
-	NewOwner func(s *Session) any
 }
 
 func (c *Config) fill() {
@@ -111,6 +108,6 @@ func (c *Config) fill() {
 		c.Now = time.Now
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 }

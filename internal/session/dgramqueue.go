@@ -6,14 +6,15 @@ import (
 	"sync/atomic"
 )
 
-// recvQueue is a session's bounded queue of received datagrams: a fixed ring
-// of slots whose byte slices are allocated on first use (at most cap slots of
-// MTU bytes each) and then reused. The shard goroutine pushes (copying out of
-// the packet buffer); application goroutines pop. When the ring is full the
-// datagram is dropped and counted: datagrams are unreliable.
-type recvQueue struct {
+// dgramQueue is a session's bounded queue of received datagrams: a fixed
+// ring of slots whose byte slices are allocated on first use (at most cap
+// slots of MTU bytes each) and then reused. The shard goroutine pushes
+// (copying out of the packet buffer); application goroutines pop. When the
+// ring is full the datagram is dropped and counted: datagrams are
+// unreliable.
+type dgramQueue struct {
 	mu     sync.Mutex
-	slots  []qslot
+	slots  []dgramSlot
 	head   int // next to pop
 	n      int
 	mtu    int
@@ -21,21 +22,21 @@ type recvQueue struct {
 	closed chan struct{} // the session's done channel
 }
 
-type qslot struct {
+type dgramSlot struct {
 	buf    []byte
 	n      int
 	stream uint32
 }
 
-func newRecvQueue(capacity, mtu int, closed chan struct{}) *recvQueue {
-	return &recvQueue{slots: make([]qslot, capacity), mtu: mtu, ready: make(chan struct{}, 1), closed: closed}
+func newDgramQueue(capacity, mtu int, closed chan struct{}) *dgramQueue {
+	return &dgramQueue{slots: make([]dgramSlot, capacity), mtu: mtu, ready: make(chan struct{}, 1), closed: closed}
 }
 
 // push copies p into the ring and adds 1 to accepted, or reports false
 // (drop) when the ring is full. accepted is incremented under the queue's
 // lock, before the datagram can be popped: a reader that received a
 // datagram also sees it counted.
-func (q *recvQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool {
+func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool {
 	q.mu.Lock()
 	if q.n == len(q.slots) {
 		q.mu.Unlock()
@@ -57,17 +58,18 @@ func (q *recvQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool 
 	return true
 }
 
-// pop copies the oldest datagram into buf, truncating it to len(buf), and
-// returns its full length, or ok false when empty.
-func (q *recvQueue) pop(buf []byte) (n int, stream uint32, ok bool) {
+// pop copies the oldest datagram into buf and returns the bytes copied, its
+// stream and whether it was truncated (longer than buf), or ok false when
+// the queue is empty.
+func (q *dgramQueue) pop(buf []byte) (n int, stream uint32, truncated, ok bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.n == 0 {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	sl := &q.slots[q.head]
-	copy(buf, sl.buf[:sl.n])
-	n, stream = sl.n, sl.stream
+	n = copy(buf, sl.buf[:sl.n])
+	truncated, stream = sl.n > n, sl.stream
 	q.head = (q.head + 1) % len(q.slots)
 	q.n--
 	if q.n > 0 {
@@ -76,26 +78,34 @@ func (q *recvQueue) pop(buf []byte) (n int, stream uint32, ok bool) {
 		default:
 		}
 	}
-	return n, stream, true
+	return n, stream, truncated, true
 }
 
 // wait pops one datagram, blocking until one arrives, ctx ends or the
 // session closes (errClosed then; datagrams queued before the close are
-// still delivered first).
-func (q *recvQueue) wait(ctx context.Context, buf []byte, errClosed func() error) (int, uint32, error) {
+// still delivered first). A truncated datagram returns ErrTruncated with
+// the bytes that fit.
+func (q *dgramQueue) wait(ctx context.Context, buf []byte, errClosed func() error) (int, uint32, error) {
 	for {
-		if n, st, ok := q.pop(buf); ok {
-			return n, st, nil
+		if n, st, trunc, ok := q.pop(buf); ok {
+			return n, st, truncErr(trunc)
 		}
 		select {
 		case <-q.ready:
 		case <-q.closed:
-			if n, st, ok := q.pop(buf); ok {
-				return n, st, nil
+			if n, st, trunc, ok := q.pop(buf); ok {
+				return n, st, truncErr(trunc)
 			}
 			return 0, 0, errClosed()
 		case <-ctx.Done():
 			return 0, 0, ctx.Err()
 		}
 	}
+}
+
+func truncErr(truncated bool) error {
+	if truncated {
+		return ErrTruncated
+	}
+	return nil
 }

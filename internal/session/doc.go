@@ -1,14 +1,35 @@
-// Package session implements stt's secure sessions on top of the engine: the
-// per-session state machine (keys, key phases, keep-alive, idle timeout,
-// close), frame protection and dispatch, and the per-shard logic that runs
-// handshakes and owns a table of sessions.
+// Package session implements stt's secure sessions on top of the engine:
+// the handshake driver, the session table of every shard, each session's
+// protocol state (keys, key phases, keep-alive, idle timeout, close), frame
+// protection and dispatch, and the application's handle on a session.
 //
-// Concurrency: a Node is the engine.Handler (and engine.Pumper) shared by all
-// shards. Everything a session's protocol state holds (Sealer, Opener, timers,
-// peer address) is touched only by the goroutine of the shard that owns it.
-// Application goroutines talk to a shard through a bounded command ring per
-// shard (Node.post) and engine.Engine.Wake; they read received datagrams from
-// a bounded per-session queue and counters from atomics.
+// Ownership. A [Node] is the engine.Handler (and engine.Pumper and
+// engine.SendErrorHandler) shared by all shards; each engine shard has one
+// shard here, which owns its sessions outright. A session has two halves:
+//
+//   - [Session], the application's handle: immutable fields once
+//     established (keys, the datagram queue, the stream layer), atomics
+//     (state, peer address, counters) and the done channel. Its methods are
+//     safe for any goroutine; requests that touch protocol state (send a
+//     datagram, close, rotate keys) travel as commands through a bounded
+//     ring per shard (Node.post) and wake the shard (engine.Engine.Wake).
+//   - sessionState, the protocol state, touched only by the shard
+//     goroutine: Sealer, Opener, the initiator of a dial, timers, key
+//     rotation and close bookkeeping. It embeds its *Session.
+//
+// Received datagrams go to the bounded per-session dgramQueue; streams have
+// their own locks (internal/streams).
+//
+// Files, by what they hold: node.go (the Node and the application-side
+// entry points), handler.go (the engine callbacks), commands.go (the
+// command ring and what each command does), shard.go (the session table),
+// dial.go and respond.go (the handshake driver: initiator and responder),
+// lifecycle.go (establish and close), receive.go (open and dispatch a
+// frame), control.go (control messages), rotate.go (key rotation), seal.go
+// (seal a frame into the engine's output), flush.go (the stream layer's
+// output), timers.go and timerheap.go (deadlines), handle.go and state.go
+// (the two halves of a session), dgramqueue.go and sendbufs.go (bounded
+// buffers between the application and the shard).
 //
 // Session states (Session.State):
 //
@@ -22,8 +43,8 @@
 // A session in Closing answers authenticated frames with its SESSION_CLOSE
 // again (in case it was lost) and delivers nothing to the application.
 //
-// Timers: each shard keeps a min-heap of session deadlines with lazy deletion
-// (an entry whose generation no longer matches is skipped) and one
+// Timers: each shard keeps a min-heap of session deadlines with lazy
+// deletion (an entry whose generation no longer matches is skipped) and one
 // time.Timer that wakes the shard (engine.Engine.Wake) at the earliest one;
-// the shard runs due timers from Pump. No engine changes are needed.
+// the shard runs due timers from Pump.
 package session

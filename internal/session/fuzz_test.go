@@ -14,12 +14,13 @@ import (
 // authenticated frames are delivered or move the peer address.
 func FuzzReceive(f *testing.F) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	a, _ := newSides(f, clk, nil)
+	a, b := newSides(f, clk, nil)
 	a.sh.sealSend(a.s, codec.TypeData, 1, []byte("seed"), clk.t)
-	f.Add(append([]byte(nil), a.out.bufs[0]...))
+	take(a, b)
+	f.Add(append([]byte(nil), b.inbox[0]...))
 	hs := codec.Frame{Header: codec.Header{Type: codec.TypeHandshake}, Payload: []byte{0x41, 0, 0, 0, 0}}
-	b, _ := hs.Append(nil)
-	f.Add(b)
+	hsb, _ := hs.Append(nil)
+	f.Add(hsb)
 	f.Add([]byte("ST"))
 	_, y := newSides(f, clk, nil) // shared by the iterations: state carries over, as on the wire
 	from := netip.MustParseAddrPort("10.0.0.9:9")

@@ -2,17 +2,13 @@ package session
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/handshake"
 	"github.com/sttgo/stt/internal/streams"
-	"github.com/sttgo/stt/suite"
 )
 
 // State is a session's life-cycle state (see the package documentation for
@@ -42,153 +38,32 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// Errors of the session layer.
-var (
-	// ErrClosed reports use of a closed session or node.
-	ErrClosed = errors.New("stt: closed")
-	// ErrBackpressure reports that a datagram could not be queued (the
-	// send buffers or the shard's command ring are full); nothing was
-	// queued and the caller may retry.
-	ErrBackpressure = errors.New("stt: backpressure (send queue full)")
-	// ErrTooLarge reports a datagram that does not fit one frame of the MTU.
-	ErrTooLarge = errors.New("stt: datagram larger than the MTU allows")
-	// ErrFrameType reports a custom frame type outside 0x80-0xFF.
-	ErrFrameType = errors.New("stt: custom frame types are 0x80-0xFF")
-	// ErrDialInProgress reports a Dial to an address that already has a
-	// handshake running from this node.
-	ErrDialInProgress = errors.New("stt: a handshake with this address is already running")
-	// ErrTableFull reports that the shard's session table is full.
-	ErrTableFull = errors.New("stt: session table full")
-)
-
-// CloseError is the error of a session that was closed with a code: by the
-// peer's SESSION_CLOSE (Remote true) or locally (Close, idle timeout,
-// protocol errors).
-type CloseError struct {
-	Code   codec.ErrorCode
-	Reason string
-	Remote bool
-}
-
-// Error describes the close.
-func (e *CloseError) Error() string {
-	side := "locally"
-	if e.Remote {
-		side = "by peer"
-	}
-	if e.Reason == "" {
-		return fmt.Sprintf("stt: session closed %s: %v", side, e.Code)
-	}
-	return fmt.Sprintf("stt: session closed %s: %v: %s", side, e.Code, e.Reason)
-}
-
-// Is makes errors.Is(err, ErrClosed) true for every CloseError.
-func (e *CloseError) Is(target error) bool { return target == ErrClosed }
-
-// Stats are a session's counters, read atomically.
-type Stats struct {
-	FramesIn, FramesOut       atomic.Uint64 // authenticated / sealed frames
-	BytesIn, BytesOut         atomic.Uint64 // frame bytes
-	DatagramsIn, DatagramsOut atomic.Uint64 // application datagrams
-	CustomIn, CustomOut       atomic.Uint64 // custom-type frames
-	PingsOut, PongsIn         atomic.Uint64
-	KeyRotations              atomic.Uint64 // send-direction rotations
-	DropQueueFull             atomic.Uint64 // datagram dropped: receive queue full
-	DropReplay                atomic.Uint64
-	DropTooOld                atomic.Uint64
-	DropAuth                  atomic.Uint64
-	DropPlaintext             atomic.Uint64
-	DropBadMetadata           atomic.Uint64
-	DropReservedFlag          atomic.Uint64
-	DropUnknownPhase          atomic.Uint64
-	DropStream                atomic.Uint64 // STREAM frames not stored (too many gaps; the peer retransmits)
-	DropBadControl            atomic.Uint64 // undecodable control message
-	DropNoHandler             atomic.Uint64 // custom type without a handler
-	DropType                  atomic.Uint64 // unknown frame type
-	Migrations                atomic.Uint64 // peer address changes
-}
-
-// Each calls fn with every counter's name and value.
-func (st *Stats) Each(fn func(name string, v uint64)) {
-	fn("frames_in", st.FramesIn.Load())
-	fn("frames_out", st.FramesOut.Load())
-	fn("bytes_in", st.BytesIn.Load())
-	fn("bytes_out", st.BytesOut.Load())
-	fn("datagrams_in", st.DatagramsIn.Load())
-	fn("datagrams_out", st.DatagramsOut.Load())
-	fn("custom_in", st.CustomIn.Load())
-	fn("custom_out", st.CustomOut.Load())
-	fn("pings_out", st.PingsOut.Load())
-	fn("pongs_in", st.PongsIn.Load())
-	fn("key_rotations", st.KeyRotations.Load())
-	fn("drop_queue_full", st.DropQueueFull.Load())
-	fn("drop_replay", st.DropReplay.Load())
-	fn("drop_too_old", st.DropTooOld.Load())
-	fn("drop_auth", st.DropAuth.Load())
-	fn("drop_plaintext", st.DropPlaintext.Load())
-	fn("drop_bad_metadata", st.DropBadMetadata.Load())
-	fn("drop_reserved_flag", st.DropReservedFlag.Load())
-	fn("drop_unknown_phase", st.DropUnknownPhase.Load())
-	fn("drop_stream", st.DropStream.Load())
-	fn("drop_bad_control", st.DropBadControl.Load())
-	fn("drop_no_handler", st.DropNoHandler.Load())
-	fn("drop_type", st.DropType.Load())
-	fn("migrations", st.Migrations.Load())
-}
-
-// Session is one secure session. Its exported methods are safe for
-// concurrent use by application goroutines; its protocol state is owned by
-// the shard goroutine.
+// Session is the application's handle on one secure session. Its methods
+// are safe for concurrent use. It holds what application goroutines and
+// the owning shard share, each field either immutable once the session is
+// established or synchronised (atomics, the datagram queue's lock, the
+// stream layer's lock, the done channel); the protocol state lives in the
+// shard-owned [sessionState], which application goroutines reach only
+// through commands.
 type Session struct {
 	node  *Node
 	shard int
+	st    *sessionState // shard goroutine only; never dereferenced by the methods below
 
 	// Set once when established, then read-only.
-	keys handshake.Keys
+	keys       handshake.Keys
+	q          *dgramQueue
+	conn       *streams.Conn // the stream layer (its own lock)
+	maxPayload int           // largest datagram payload at the base MTU
 
-	state atomic.Uint32
-	peer  atomic.Pointer[netip.AddrPort] // changes only after an authenticated frame
-	stats Stats
-	q     *recvQueue
-
-	// Owner is free for the layer above (the public stt.Session); set it
-	// before the session is handed out.
-	Owner any
+	state    atomic.Uint32
+	peer     atomic.Pointer[netip.AddrPort] // changes only after an authenticated frame
+	stats    Stats
+	flushReq atomic.Bool // queued in the node's flush requests
 
 	doneOnce sync.Once
 	done     chan struct{}
 	err      error // set before done is closed
-
-	conn       *streams.Conn // the stream layer; set when established
-	maxPayload int           // largest frame payload at the base MTU; set when established
-	dgMSS      int           // the stream layer's MSS that dgLimit was computed for
-	dgLimit    int           // datagram size bound for this session's frames (its path MTU)
-	flushReq   atomic.Bool   // queued in the node's flush requests
-
-	// Shard-goroutine state.
-	inFlush         bool // queued in the shard's flush queue
-	sealer          *suite.Sealer
-	opener          *suite.Opener
-	init            *handshake.Initiator
-	dial            *dialReq
-	redialed        bool
-	lastSend        time.Time
-	lastRecv        time.Time
-	phaseStart      time.Time
-	phaseFrames     uint64
-	phaseBytes      uint64
-	rotateWanted    bool
-	recvPhase       uint64
-	lastKRSent      time.Time
-	peerConfirmed   uint64
-	graceUntil      time.Time
-	drainUntil      time.Time
-	closeCode       codec.ErrorCode
-	closeReason     string
-	pingID          uint64
-	timerGen        uint64
-	timerAt         int64
-	lastCloseResend time.Time
 }
 
 // LocalID returns the session id this node chose (frames to it carry it).
@@ -199,6 +74,9 @@ func (s *Session) RemoteID() codec.SessionID { return s.keys.RemoteSessionID }
 
 // RemoteAddr returns the peer's current address.
 func (s *Session) RemoteAddr() netip.AddrPort { return *s.peer.Load() }
+
+// LocalAddr returns the node's bound address.
+func (s *Session) LocalAddr() netip.AddrPort { return s.node.localAddr() }
 
 // SuiteID returns the negotiated cipher suite id.
 func (s *Session) SuiteID() uint8 { return s.keys.Suite }
@@ -214,6 +92,12 @@ func (s *Session) State() State { return State(s.state.Load()) }
 
 // Stats returns the session's live counters (read them with Load).
 func (s *Session) Stats() *Stats { return &s.stats }
+
+// Streams returns the session's stream layer.
+func (s *Session) Streams() *streams.Conn { return s.conn }
+
+// MaxDatagram returns the largest datagram payload SendDatagram accepts.
+func (s *Session) MaxDatagram() int { return s.maxPayload }
 
 // Done is closed when the session leaves Established (Closing or Closed).
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -265,10 +149,12 @@ func (s *Session) sendTyped(t uint8, streamID uint32, p []byte) error {
 	return nil
 }
 
-// ReceiveDatagram copies the next received datagram into buf (truncating it
-// to len(buf)) and returns its full length and stream id. It blocks until a
-// datagram arrives, ctx ends (ctx.Err()) or the session closes (its error,
-// after the datagrams already queued).
+// ReceiveDatagram copies the next received datagram into buf and returns
+// the number of bytes copied and its stream id. A datagram longer than buf
+// is truncated to len(buf) and reported with ErrTruncated (n == len(buf);
+// the rest is discarded). It blocks until a datagram arrives, ctx ends
+// (ctx.Err()) or the session closes (its error, after the datagrams already
+// queued).
 func (s *Session) ReceiveDatagram(ctx context.Context, buf []byte) (int, uint32, error) {
 	return s.q.wait(ctx, buf, s.Err)
 }
@@ -301,6 +187,24 @@ func (s *Session) Close(code codec.ErrorCode, reason string) error {
 	return nil
 }
 
+// Shutdown closes the session gracefully: it waits until the peer has
+// acknowledged every byte written to the session's streams (and every FIN),
+// then sends SESSION_CLOSE(NO_ERROR, reason). If ctx ends first it returns
+// ctx.Err() and leaves the session open (call Close to end it at once);
+// if the session ends meanwhile it returns the session's error.
+func (s *Session) Shutdown(ctx context.Context, reason string) error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	if err := s.conn.WaitDrained(ctx); err != nil {
+		if serr := s.Err(); serr != nil {
+			return serr
+		}
+		return err
+	}
+	return s.Close(codec.CodeNoError, reason)
+}
+
 // Phases returns the send and receive key phases (shard-goroutine state:
 // only meaningful when the session is quiescent, e.g. in tests).
 func (s *Session) Phases() (send, recv uint64) {
@@ -316,7 +220,23 @@ func (s *Session) Phases() (send, recv uint64) {
 	}
 }
 
-// finish records err and closes done (once).
+// OpenStream opens a reliable stream (see streams.Conn.OpenStream).
+func (s *Session) OpenStream(ctx context.Context) (*streams.Stream, error) {
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	return s.conn.OpenStream(ctx)
+}
+
+// AcceptStream returns the next stream the peer opened.
+func (s *Session) AcceptStream(ctx context.Context) (*streams.Stream, error) {
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	return s.conn.AcceptStream(ctx)
+}
+
+// finish records err, enters st and closes done (once).
 func (s *Session) finish(st State, err error) {
 	s.state.Store(uint32(st))
 	s.doneOnce.Do(func() {

@@ -12,7 +12,6 @@ import (
 	"github.com/sttgo/stt/engine"
 	"github.com/sttgo/stt/handshake"
 	"github.com/sttgo/stt/ring"
-	"github.com/sttgo/stt/suite"
 )
 
 // FrameHandler handles a custom frame type (0x80-0xFF). It is called on the
@@ -20,31 +19,16 @@ import (
 // call (copy it to keep it). It must not block: the whole shard waits.
 type FrameHandler func(s *Session, streamID uint32, payload []byte)
 
-// NodeStats are node-wide counters of the session layer.
-type NodeStats struct {
-	DropUnknownSession atomic.Uint64 // protected frame for no session of this node
-	DropNotOpen        atomic.Uint64 // frame for a session not (or no longer) open
-	DropHandshake      atomic.Uint64 // handshake frame dropped (malformed, unexpected, reflected...)
-	SimultaneousKept   atomic.Uint64 // peer HELLO ignored: we stay initiator
-	SimultaneousYield  atomic.Uint64 // our initiation abandoned: we respond
-	Redials            atomic.Uint64 // handshakes restarted after a first timeout
-	DialFailures       atomic.Uint64
-	TableFull          atomic.Uint64 // sessions refused: table full
-	AcceptQueueFull    atomic.Uint64 // inbound sessions refused: nobody accepts
-	SessionsOpened     atomic.Uint64
-	SessionsClosed     atomic.Uint64
-	SessionsActive     atomic.Int64
-	CommandRingFull    atomic.Uint64
-}
-
-// Node is the session layer of one stt node: the engine.Handler (and
-// engine.Pumper) that runs handshakes and sessions on every shard.
+// Node is the session layer of one stt node: the [engine.Handler] (and
+// [engine.Pumper]) that runs handshakes and sessions on every shard, and
+// the application-side entry points (Dial, Accept, Shutdown) that reach the
+// shards through bounded command rings.
 type Node struct {
 	cfg      Config
 	eng      *engine.Engine
 	hsStats  handshake.Stats
 	jar      *handshake.CookieJar
-	shards   []*shardState
+	shards   []*shard
 	cmds     []*ring.MPSC[command]
 	sendBufs *bufStack
 	accept   chan *Session
@@ -54,9 +38,7 @@ type Node struct {
 	flushReqs []flushRequests
 	stats     NodeStats
 	pmtuOK    bool // the socket sets don't-fragment: probes are honest (SetPMTUDiscovery)
-
-	ephMu sync.Mutex
-	eph   map[[32]byte]struct{}
+	eph       ephemerals
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -77,12 +59,12 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 		jar:      handshake.NewCookieJar(1024),
 		sendBufs: newBufStack(cfg.SendBuffers, cfg.MTU),
 		accept:   make(chan *Session, cfg.AcceptQueue),
-		eph:      make(map[[32]byte]struct{}),
+		eph:      ephemerals{set: make(map[[32]byte]struct{})},
 		closed:   make(chan struct{}),
 	}
 	n.flushReqs = make([]flushRequests, shards)
 	for i := range shards {
-		sh, err := newShardState(n, i, shards)
+		sh, err := newShard(n, i, shards)
 		if err != nil {
 			return nil, err
 		}
@@ -93,15 +75,16 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 }
 
 // Attach binds the node to its engine (built with the node as Handler and
-// the same number of shards).
+// the same number of shards): each shard sends through the engine shard of
+// the same index.
 func (n *Node) Attach(e *engine.Engine) error {
 	if e.Shards() != len(n.shards) {
 		return fmt.Errorf("%w: engine has %d shards, node %d", ErrConfig, e.Shards(), len(n.shards))
 	}
 	n.eng = e
 	for i, sh := range n.shards {
-		id := i
-		sh.wake = time.AfterFunc(time.Hour, func() { e.Wake(id) })
+		sh.out = e.Shard(i)
+		sh.wake = time.AfterFunc(time.Hour, func() { e.Wake(i) })
 		sh.wake.Stop()
 	}
 	return nil
@@ -132,43 +115,14 @@ func (n *Node) SetHandler(t uint8, h FrameHandler) error {
 	return nil
 }
 
-// payloadFor returns the largest payload whose frame, sealed by sl, fits a
-// datagram of mtu bytes (STC ciphertext is longer than its plaintext).
-func payloadFor(sl *suite.Sealer, mtu int) int {
-	// FrameLen is non-decreasing in the payload: binary search.
-	lo, hi := 0, min(mtu, suite.MaxPayload)+1 // lo fits (or is 0), hi does not
-	for hi-lo > 1 {
-		m := (lo + hi) / 2
-		if sl.FrameLen(m) <= mtu {
-			lo = m
-		} else {
-			hi = m
-		}
-	}
-	return lo
-}
-
-// post queues c for shard i and wakes it; false when the ring is full.
-func (n *Node) post(i int, c command) bool {
-	select {
-	case <-n.closed:
-		return false
-	default:
-	}
-	if !n.cmds[i].Push(c) {
-		n.stats.CommandRingFull.Add(1)
-		return false
-	}
-	n.eng.Wake(i)
-	return true
-}
+func (n *Node) localAddr() netip.AddrPort { return n.eng.LocalAddr() }
 
 // Dial runs a handshake with peer (re-dialing once after a first timeout)
 // and returns the established session. Errors wrap the handshake's
 // (handshake.ErrAuthFailed, handshake.ErrHandshakeTimeout...), or are
 // ctx.Err(), ErrDialInProgress, ErrTableFull, ErrBackpressure, ErrClosed.
 func (n *Node) Dial(ctx context.Context, peer netip.AddrPort) (*Session, error) {
-	d := &dialReq{peer: peer, res: make(chan dialResult, 1)}
+	d := &dialReq{peer: peer, start: n.cfg.Now(), res: make(chan dialResult, 1)}
 	if !n.post(n.eng.ShardOfAddr(peer), command{op: opDial, d: d}) {
 		return nil, n.closedOr(ErrBackpressure)
 	}
@@ -217,6 +171,47 @@ func (n *Node) closedOr(err error) error {
 	}
 }
 
+// Sessions returns the node's established sessions (a snapshot, gathered
+// from every shard), or ErrClosed.
+func (n *Node) Sessions(ctx context.Context) ([]*Session, error) {
+	var all []*Session
+	for i := range n.shards {
+		ch := make(chan []*Session, 1)
+		if !n.post(i, command{op: opList, list: ch}) {
+			return nil, n.closedOr(ErrBackpressure)
+		}
+		select {
+		case l := <-ch:
+			all = append(all, l...)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-n.closed:
+			return nil, ErrClosed
+		}
+	}
+	return all, nil
+}
+
+// ShutdownSessions shuts every established session down gracefully, at
+// once (see Session.Shutdown), and returns when all have closed or ctx
+// ended (ctx.Err()). Sessions established meanwhile are not waited for.
+func (n *Node) ShutdownSessions(ctx context.Context) error {
+	l, err := n.Sessions(ctx)
+	if err != nil {
+		return err
+	}
+	errs := make(chan error, len(l))
+	for _, s := range l {
+		go func() { errs <- s.Shutdown(ctx, "node shutting down") }()
+	}
+	for range l {
+		if e := <-errs; e != nil && e == ctx.Err() {
+			err = e // the other errors are sessions that ended meanwhile
+		}
+	}
+	return err
+}
+
 // Shutdown sends SESSION_CLOSE(NO_ERROR) on every open session of every
 // shard and waits until each shard has flushed them (or ctx ends). After it,
 // Dial, Accept and session methods fail with ErrClosed. Close the engine
@@ -253,118 +248,4 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 	}
 	return err
-}
-
-// HandleBatch implements engine.Handler.
-func (n *Node) HandleBatch(s *engine.Shard, batch []engine.Inbound) {
-	sh := n.shards[s.ID()]
-	sh.out, sh.lr = s, s
-	now := n.cfg.Now()
-	for i := range batch {
-		sh.receive(&batch[i].Frame, batch[i].From, now)
-	}
-	sh.flushAll(now)
-}
-
-// Pump implements engine.Pumper: it runs the shard's commands and due timers.
-func (n *Node) Pump(s *engine.Shard) bool {
-	sh := n.shards[s.ID()]
-	sh.out, sh.lr = s, s
-	now := n.cfg.Now()
-	k := n.cmds[s.ID()].PopBatch(sh.cmdBuf)
-	for i := range k {
-		sh.command(&sh.cmdBuf[i], now)
-		sh.cmdBuf[i] = command{}
-	}
-	sh.takeFlushRequests()
-	sh.runTimers(now)
-	more := sh.flushAll(now)
-	if sh.shutdownAck != nil && k == 0 {
-		// The SESSION_CLOSEs queued by the shutdown command must be on
-		// the wire before Shutdown returns and the engine closes its
-		// conn: the shard may be holding its output back (Pumper).
-		s.Flush()
-		close(sh.shutdownAck)
-		sh.shutdownAck = nil
-	}
-	return more || k == len(sh.cmdBuf) || sh.shutdownAck != nil
-}
-
-// flushRequests is one shard's list of sessions to flush, filled by
-// application goroutines (Node.requestFlush).
-type flushRequests struct {
-	mu   sync.Mutex
-	list []*Session
-}
-
-// ownEphemeral implements handshake.Config.IsOwnEphemeral.
-func (n *Node) ownEphemeral(pub *[32]byte) bool {
-	n.ephMu.Lock()
-	_, ok := n.eph[*pub]
-	n.ephMu.Unlock()
-	return ok
-}
-
-func (n *Node) addEph(pub [32]byte, add bool) {
-	n.ephMu.Lock()
-	if add {
-		n.eph[pub] = struct{}{}
-	} else {
-		delete(n.eph, pub)
-	}
-	n.ephMu.Unlock()
-}
-
-// Command ops.
-const (
-	opDial uint8 = iota + 1
-	opSend
-	opRotate
-	opClose
-	opPhases
-	opShutdown
-	opCancelDial
-)
-
-// command is a request from an application goroutine to a shard. Pointer
-// fields keep it allocation-free to pass through the ring.
-type command struct {
-	op        uint8
-	frameType uint8
-	stream    uint32
-	code      codec.ErrorCode
-	s         *Session
-	d         *dialReq
-	buf       []byte // opSend: a buffer of Node.sendBufs, returned by the shard
-	reason    string
-	phases    chan [2]uint64
-	ack       chan struct{}
-}
-
-type dialReq struct {
-	peer     netip.AddrPort
-	res      chan dialResult
-	canceled atomic.Bool
-}
-
-type dialResult struct {
-	s   *Session
-	err error
-}
-
-// Each calls fn with every counter's name and value.
-func (st *NodeStats) Each(fn func(name string, v uint64)) {
-	fn("drop_unknown_session", st.DropUnknownSession.Load())
-	fn("drop_not_open", st.DropNotOpen.Load())
-	fn("drop_handshake", st.DropHandshake.Load())
-	fn("simultaneous_kept", st.SimultaneousKept.Load())
-	fn("simultaneous_yield", st.SimultaneousYield.Load())
-	fn("redials", st.Redials.Load())
-	fn("dial_failures", st.DialFailures.Load())
-	fn("table_full", st.TableFull.Load())
-	fn("accept_queue_full", st.AcceptQueueFull.Load())
-	fn("sessions_opened", st.SessionsOpened.Load())
-	fn("sessions_closed", st.SessionsClosed.Load())
-	fn("sessions_active", uint64(max(st.SessionsActive.Load(), 0)))
-	fn("command_ring_full", st.CommandRingFull.Load())
 }

@@ -78,7 +78,7 @@ func TestKeepAliveAndIdleTimeout(t *testing.T) {
 	for range 5 {
 		clk.t = clk.t.Add(15 * time.Second)
 		a.sh.runTimers(clk.t)
-		a.out.reset()
+		lose(t, a, b)
 	}
 	var ce *CloseError
 	if !errors.As(a.s.Err(), &ce) || ce.Code != codec.CodeIdleTimeout || a.s.State() != Closed {
@@ -97,7 +97,7 @@ func TestCloseWithDrain(t *testing.T) {
 		t.Fatalf("state %v", a.s.State())
 	}
 	// The SESSION_CLOSE is lost; b keeps sending: a repeats the close.
-	a.out.reset()
+	lose(t, a, b)
 	clk.t = clk.t.Add(100 * time.Millisecond)
 	b.sh.sealSend(b.s, codec.TypeData, 1, []byte("late"), clk.t)
 	deliver(t, b, a, clk.t)
@@ -187,7 +187,7 @@ func TestRotationLostAck(t *testing.T) {
 	a.s.rotateWanted = true
 	a.sh.tryRotate(a.s, clk.t)
 	deliver(t, a, b, clk.t) // b promotes, rotates and acknowledges...
-	b.out.reset()           // ...but everything b sent is lost
+	lose(t, b, a)           // ...but everything b sent is lost
 	a.s.rotateWanted = true
 	a.sh.tryRotate(a.s, clk.t)
 	if a.s.sealer.Phase() != 1 {
@@ -195,13 +195,14 @@ func TestRotationLostAck(t *testing.T) {
 	}
 	// No busy loop: running the timers now does nothing more.
 	a.sh.runTimers(clk.t)
-	if a.out.n != 0 {
-		t.Fatalf("%d frames sent before the nudge interval", a.out.n)
+	if n := lose(t, a, b); n != 0 {
+		t.Fatalf("%d frames sent before the nudge interval", n)
 	}
 	clk.t = clk.t.Add(krRepeat)
 	a.sh.runTimers(clk.t)
-	if a.out.n != 1 {
-		t.Fatalf("nudge: %d frames", a.out.n)
+	take(a, b)
+	if n := b.frames(t, func(*codec.Frame) {}); n != 1 {
+		t.Fatalf("nudge: %d frames", n)
 	}
 	for deliver(t, a, b, clk.t)+deliver(t, b, a, clk.t) > 0 {
 	}

@@ -8,54 +8,34 @@ import (
 	"time"
 
 	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/engine"
 	"github.com/sttgo/stt/handshake"
 	"github.com/sttgo/stt/suite"
 )
 
-// Output sends frames to peers; *engine.Shard implements it. Send encodes
-// f (not retained) into the output; Reserve returns n bytes of output for one
-// frame with header h, which the caller fills with exactly one complete
-// frame before returning (see engine.Shard.Reserve).
-type Output interface {
-	Send(to netip.AddrPort, f *codec.Frame) error
-	Reserve(to netip.AddrPort, h *codec.Header, n int) ([]byte, error)
-}
-
-// LimitReserver is an Output that can bound, per frame, the datagram the
-// frame is coalesced into (engine.Shard.ReserveLimit): Reserve for a frame
-// of n bytes that may share a datagram only up to limit bytes (n <= limit,
-// and limit may exceed the output's base MTU). Path MTU discovery needs it:
-// a session whose path carries larger datagrams must not make other
-// sessions' datagrams larger.
-type LimitReserver interface {
-	ReserveLimit(to netip.AddrPort, h *codec.Header, n, limit int) ([]byte, error)
-}
-
-var errDialCanceled = errors.New("stt: dial canceled")
-
-// shardState is the per-shard logic: the session table, pending initiators,
-// the shard's Responder and timers. Only its shard goroutine touches it.
+// shard is the session layer of one engine shard: its table of sessions,
+// its pending initiators, its handshake Responder, its timers and its
+// output. Only the shard goroutine touches it.
 //
 // Each shard has its own handshake.Responder (not one node-wide): the
 // Responder's NewSessionID callback gets no context, and each shard must
 // pick ids that route to itself; a per-shard Responder also never contends
 // on a lock. Its cookie secret is per shard, which is fine because
 // handshake frames from one address always route to the same shard.
-type shardState struct {
+type shard struct {
 	n           *Node
 	id          int
 	maxSessions int
 	hcfg        handshake.Config
 	resp        *handshake.Responder
-	sessions    map[codec.SessionID]*Session
-	pending     map[netip.AddrPort]*Session  // sessions in Handshaking, by peer
-	adopt       map[netip.AddrPort]*Session  // dials waiting for our responder's session (simultaneous open)
-	halfOpen    map[netip.AddrPort]time.Time // peers our responder sent a RESPONSE to, not yet established
+	sessions    map[codec.SessionID]*sessionState
+	pending     map[netip.AddrPort]*sessionState // sessions in Handshaking, by peer
+	adopt       map[netip.AddrPort]*sessionState // dials waiting for our responder's session (simultaneous open)
+	halfOpen    map[netip.AddrPort]time.Time     // peers our responder sent a RESPONSE to, not yet established
 	timers      timerHeap
 	wake        *time.Timer
 	wakeAt      int64
-	out         Output
-	lr          LimitReserver // out, when it can bound datagrams per frame (nil otherwise)
+	out         *engine.Shard // set by Node.Attach
 	cmdBuf      []command
 	hsSeq       uint64
 	lastExpire  time.Time
@@ -65,21 +45,21 @@ type shardState struct {
 	openBuf []byte
 	ctlBuf  []byte
 
-	flushQ, flushNext []*Session // sessions whose stream layer is polled this iteration
-	reqSwap           []*Session // takeFlushRequests' swap buffer
-	streamBuf         []byte     // the stream layer's plaintext frame payloads
+	flushQ, flushNext []*sessionState // sessions whose stream layer is polled this iteration
+	reqSwap           []*Session      // takeFlushRequests' swap buffer
+	streamBuf         []byte          // the stream layer's plaintext frame payloads
 	frame             codec.Frame
-	hdr               codec.Header // sealSend's header (kept here so it does not escape)
+	hdr               codec.Header // sealFrame's header (kept here so it does not escape)
 }
 
-func newShardState(n *Node, id, shards int) (*shardState, error) {
-	sh := &shardState{
+func newShard(n *Node, id, shards int) (*shard, error) {
+	sh := &shard{
 		n:           n,
 		id:          id,
 		maxSessions: max(1, n.cfg.MaxSessions/shards),
-		sessions:    make(map[codec.SessionID]*Session),
-		pending:     make(map[netip.AddrPort]*Session),
-		adopt:       make(map[netip.AddrPort]*Session),
+		sessions:    make(map[codec.SessionID]*sessionState),
+		pending:     make(map[netip.AddrPort]*sessionState),
+		adopt:       make(map[netip.AddrPort]*sessionState),
 		halfOpen:    make(map[netip.AddrPort]time.Time),
 		cmdBuf:      make([]command, 64),
 		openBuf:     make([]byte, 64<<10+suite.OpenSlack+64),
@@ -94,7 +74,7 @@ func newShardState(n *Node, id, shards int) (*shardState, error) {
 		Timeout:        n.cfg.HandshakeTimeout,
 		MaxHalfOpen:    max(1, n.cfg.MaxHalfOpen/shards),
 		NewSessionID:   sh.newSessionID,
-		IsOwnEphemeral: n.ownEphemeral,
+		IsOwnEphemeral: n.eph.has,
 		Stats:          &n.hsStats,
 	}
 	if n.cfg.MaxHalfOpen == 0 {
@@ -110,7 +90,7 @@ func newShardState(n *Node, id, shards int) (*shardState, error) {
 
 // newSessionID picks a random non-zero id that routes to this shard and is
 // not in use. With S shards it takes S tries on average.
-func (sh *shardState) newSessionID() (codec.SessionID, error) {
+func (sh *shard) newSessionID() (codec.SessionID, error) {
 	var id codec.SessionID
 	for range 1 << 16 {
 		if _, err := rand.Read(id[:]); err != nil {
@@ -126,57 +106,23 @@ func (sh *shardState) newSessionID() (codec.SessionID, error) {
 	return id, errors.New("stt: no free session id for this shard")
 }
 
-// ---- commands ----
+// newSession returns a session in Handshaking with peer: its handle and the
+// shard-owned state that refer to each other.
+func (sh *shard) newSession(peer netip.AddrPort) *sessionState {
+	s := &Session{node: sh.n, shard: sh.id, done: make(chan struct{})}
+	s.peer.Store(&peer)
+	ss := &sessionState{Session: s}
+	s.st = ss
+	return ss
+}
 
-func (sh *shardState) command(c *command, now time.Time) {
-	switch c.op {
-	case opDial:
-		sh.dial(c.d, now)
-	case opSend:
-		s := c.s
-		if s.State() == Established {
-			sh.sealSend(s, c.frameType, c.stream, c.buf, now)
-			if c.frameType == codec.TypeData {
-				s.stats.DatagramsOut.Add(1)
-			} else {
-				s.stats.CustomOut.Add(1)
-			}
-		}
-		sh.n.sendBufs.put(c.buf)
-	case opRotate:
-		if c.s.State() == Established {
-			c.s.rotateWanted = true
-			sh.tryRotate(c.s, now)
-		}
-	case opClose:
-		if c.s.State() == Established {
-			sh.closeLocal(c.s, c.code, c.reason, now, true)
-		}
-	case opPhases:
-		var p [2]uint64
-		if c.s.sealer != nil {
-			p = [2]uint64{c.s.sealer.Phase(), c.s.opener.Phase()}
-		}
-		c.phases <- p
-	case opCancelDial:
-		if w := sh.pending[c.d.peer]; w != nil && w.dial == c.d {
-			sh.failDial(w, errDialCanceled)
-		} else if w := sh.adopt[c.d.peer]; w != nil && w.dial == c.d {
-			sh.failDial(w, errDialCanceled)
-		}
-	case opShutdown:
-		sh.shutdown = true
-		for _, s := range sh.sessions {
-			if s.State() == Established {
-				sh.closeLocal(s, codec.CodeNoError, "node closing", now, false)
-			}
-		}
-		for _, s := range sh.pending {
-			sh.failDial(s, ErrClosed)
-		}
-		for _, s := range sh.adopt {
-			sh.failDial(s, ErrClosed)
-		}
-		sh.shutdownAck = c.ack
+// full reports whether the session table has no room for one more session.
+func (sh *shard) full() bool { return len(sh.sessions)+len(sh.pending) >= sh.maxSessions }
+
+// timeout is the handshake timeout in effect.
+func (sh *shard) timeout() time.Duration {
+	if sh.hcfg.Timeout > 0 {
+		return sh.hcfg.Timeout
 	}
+	return handshake.DefaultTimeout
 }

@@ -6,7 +6,7 @@ import "time"
 // from the session's current timer generation is stale (lazy deletion).
 type timerEntry struct {
 	at  int64 // UnixNano
-	s   *Session
+	ss  *sessionState
 	gen uint64
 }
 

@@ -8,19 +8,25 @@ import (
 	"github.com/sttgo/stt/handshake"
 )
 
-// arm makes sure s's timer fires no later than at.
-func (sh *shardState) arm(s *Session, at time.Time) {
+// Each session has at most one live entry in its shard's timer heap, armed
+// for the earliest of its deadlines; onTimer handles whatever is due and
+// re-arms. One time.Timer per shard wakes the shard (engine.Engine.Wake)
+// at the earliest entry; Pump runs the due ones.
+
+// arm makes sure ss's timer fires no later than at.
+func (sh *shard) arm(ss *sessionState, at time.Time) {
 	ns := at.UnixNano()
-	if s.timerAt != 0 && s.timerAt <= ns {
+	if ss.timerAt != 0 && ss.timerAt <= ns {
 		return
 	}
-	s.timerGen++
-	s.timerAt = ns
-	sh.timers.push(timerEntry{at: ns, s: s, gen: s.timerGen})
+	ss.timerGen++
+	ss.timerAt = ns
+	sh.timers.push(timerEntry{at: ns, ss: ss, gen: ss.timerGen})
 	sh.setWake(ns)
 }
 
-func (sh *shardState) setWake(ns int64) {
+// setWake moves the shard's wake-up timer earlier, to ns, if needed.
+func (sh *shard) setWake(ns int64) {
 	if ns >= sh.wakeAt || sh.wake == nil {
 		return
 	}
@@ -29,8 +35,9 @@ func (sh *shardState) setWake(ns int64) {
 	sh.wake.Reset(max(d, 0))
 }
 
-// runTimers fires every due entry, then re-arms the wake-up timer.
-func (sh *shardState) runTimers(now time.Time) {
+// runTimers fires every due entry, then re-arms the wake-up timer; once a
+// second it also expires stale half-open handshakes.
+func (sh *shard) runTimers(now time.Time) {
 	nowNs := now.UnixNano()
 	// At most the entries present now: one re-armed in the past (it should
 	// not happen) waits for the next round instead of spinning here.
@@ -40,11 +47,11 @@ func (sh *shardState) runTimers(now time.Time) {
 			break
 		}
 		sh.timers.pop()
-		if e.gen != e.s.timerGen {
+		if e.gen != e.ss.timerGen {
 			continue // stale
 		}
-		e.s.timerAt = 0
-		sh.onTimer(e.s, now)
+		e.ss.timerAt = 0
+		sh.onTimer(e.ss, now)
 	}
 	sh.wakeAt = never.UnixNano()
 	if e, ok := sh.timers.peek(); ok {
@@ -61,90 +68,106 @@ func (sh *shardState) runTimers(now time.Time) {
 	}
 }
 
-func (sh *shardState) onTimer(s *Session, now time.Time) {
-	switch s.State() {
+// onTimer handles ss's due deadlines according to its state.
+func (sh *shard) onTimer(ss *sessionState, now time.Time) {
+	switch ss.State() {
 	case Handshaking:
-		if s.init == nil { // adopted dial: our responder's session never came
-			sh.failDial(s, handshake.ErrHandshakeTimeout)
-			return
-		}
-		out, err := s.init.OnTimer(now)
-		if errors.Is(err, handshake.ErrHandshakeTimeout) {
-			if !s.redialed && !s.dial.canceled.Load() {
-				// ~2% of first tries time out at 30% loss: try once more.
-				s.redialed = true
-				sh.n.stats.Redials.Add(1)
-				sh.n.addEph(s.init.Ephemeral(), false)
-				if err := sh.startInit(s, now); err == nil {
-					return
-				}
-			}
-			sh.failDial(s, err)
-			return
-		}
-		if out != nil {
-			sh.sendHandshake(s.dial.peer, out, now)
-		}
-		if s.dial.canceled.Load() {
-			sh.failDial(s, errDialCanceled)
-			return
-		}
-		sh.arm(s, s.init.NextTimeout())
+		sh.onHandshakeTimer(ss, now)
 	case Closing:
-		if !now.Before(s.drainUntil) {
-			sh.remove(s, Closed, s.err)
+		if !now.Before(ss.drainUntil) {
+			sh.remove(ss, Closed, ss.err)
 			return
 		}
-		sh.arm(s, s.drainUntil)
+		sh.arm(ss, ss.drainUntil)
 	case Established:
-		cfg := &sh.n.cfg
-		s.conn.OnTimeout(now)
-		sh.markFlush(s)
-		if now.Sub(s.lastRecv) >= cfg.IdleTimeout {
-			sh.closeLocal(s, codec.CodeIdleTimeout, "idle timeout", now, false)
-			return
-		}
-		if !s.graceUntil.IsZero() && !now.Before(s.graceUntil) {
-			s.opener.DiscardPrevious()
-			s.graceUntil = time.Time{}
-		}
-		if now.Sub(s.phaseStart) >= cfg.RekeyAfterTime {
-			s.rotateWanted = true
-		}
-		sh.tryRotate(s, now)
-		if s.rotateWanted && s.State() == Established && now.Sub(s.lastKRSent) >= krRepeat {
-			// Still blocked: the peer's acknowledgment (or our new-phase
-			// frames) may have been lost. Nudge it.
-			sh.sendKeyRotation(s, now)
-		}
-		if s.State() == Established && now.Sub(s.lastSend) >= cfg.KeepAlive {
-			s.pingID++
-			sh.sendControl(s, codec.AppendPing(sh.ctlBuf[:0], s.pingID), now)
-			s.stats.PingsOut.Add(1)
-		}
-		sh.armEstablished(s)
+		sh.onEstablishedTimer(ss, now)
 	}
 }
 
-func (sh *shardState) armEstablished(s *Session) {
-	if s.State() != Established {
+// onHandshakeTimer retransmits a dial's handshake message, re-dials once
+// after a first timeout, or fails the dial.
+func (sh *shard) onHandshakeTimer(ss *sessionState, now time.Time) {
+	if ss.init == nil { // adopted dial: our responder's session never came
+		sh.handshakeFailed(ss, handshake.ErrHandshakeTimeout, now)
+		return
+	}
+	out, err := ss.init.OnTimer(now)
+	if errors.Is(err, handshake.ErrHandshakeTimeout) {
+		if !ss.redialed && !ss.dial.canceled.Load() {
+			// ~2% of first tries time out at 30% loss: try once more.
+			ss.redialed = true
+			sh.n.stats.Redials.Add(1)
+			sh.n.eph.remove(ss.init.Ephemeral())
+			if err := sh.startInit(ss, now); err == nil {
+				return
+			}
+		}
+		sh.handshakeFailed(ss, err, now)
+		return
+	}
+	if out != nil {
+		sh.sendHandshake(ss.dial.peer, out, now)
+	}
+	if ss.dial.canceled.Load() {
+		sh.failDial(ss, errDialCanceled)
+		return
+	}
+	sh.arm(ss, ss.init.NextTimeout())
+}
+
+// onEstablishedTimer runs the stream layer's timers, the idle timeout, the
+// end of a key grace period, time-based rekeying, the rotation nudge and
+// the keep-alive PING.
+func (sh *shard) onEstablishedTimer(ss *sessionState, now time.Time) {
+	cfg := &sh.n.cfg
+	ss.conn.OnTimeout(now)
+	sh.markFlush(ss)
+	if now.Sub(ss.lastRecv) >= cfg.IdleTimeout {
+		sh.closeLocal(ss, codec.CodeIdleTimeout, "idle timeout", now, false)
+		return
+	}
+	if !ss.graceUntil.IsZero() && !now.Before(ss.graceUntil) {
+		ss.opener.DiscardPrevious()
+		ss.graceUntil = time.Time{}
+	}
+	if now.Sub(ss.phaseStart) >= cfg.RekeyAfterTime {
+		ss.rotateWanted = true
+	}
+	sh.tryRotate(ss, now)
+	if ss.rotateWanted && ss.State() == Established && now.Sub(ss.lastKRSent) >= krRepeat {
+		// Still blocked: the peer's acknowledgment (or our new-phase
+		// frames) may have been lost. Nudge it.
+		sh.sendKeyRotation(ss, now)
+	}
+	if ss.State() == Established && now.Sub(ss.lastSend) >= cfg.KeepAlive {
+		ss.pingID++
+		sh.sendControl(ss, codec.AppendPing(sh.ctlBuf[:0], ss.pingID), now)
+		ss.stats.PingsOut.Add(1)
+	}
+	sh.armEstablished(ss)
+}
+
+// armEstablished arms ss's timer for the earliest deadline of an
+// established session.
+func (sh *shard) armEstablished(ss *sessionState) {
+	if ss.State() != Established {
 		return
 	}
 	cfg := &sh.n.cfg
-	at := s.lastRecv.Add(cfg.IdleTimeout)
-	at = minTime(at, s.lastSend.Add(cfg.KeepAlive))
-	if s.rotateWanted {
-		at = minTime(at, s.lastKRSent.Add(krRepeat)) // blocked: nudge timer
+	at := ss.lastRecv.Add(cfg.IdleTimeout)
+	at = minTime(at, ss.lastSend.Add(cfg.KeepAlive))
+	if ss.rotateWanted {
+		at = minTime(at, ss.lastKRSent.Add(krRepeat)) // blocked: nudge timer
 	} else {
-		at = minTime(at, s.phaseStart.Add(cfg.RekeyAfterTime))
+		at = minTime(at, ss.phaseStart.Add(cfg.RekeyAfterTime))
 	}
-	if !s.graceUntil.IsZero() {
-		at = minTime(at, s.graceUntil)
+	if !ss.graceUntil.IsZero() {
+		at = minTime(at, ss.graceUntil)
 	}
-	if d := s.conn.Deadline(); !d.IsZero() {
+	if d := ss.conn.Deadline(); !d.IsZero() {
 		at = minTime(at, d)
 	}
-	sh.arm(s, at)
+	sh.arm(ss, at)
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -77,6 +77,9 @@ type Conn struct {
 	acceptCh chan struct{}
 	openCh   chan struct{}
 
+	drainWait bool          // WaitDrained is waiting (see drain.go)
+	drainCh   chan struct{} // capacity 1: "the streams may have drained"
+
 	err       error
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -97,6 +100,7 @@ func NewConn(cfg Config) *Conn {
 		pacer:    congestion.NewPacer(cfg.MSS),
 		acceptCh: make(chan struct{}, 1),
 		openCh:   make(chan struct{}, 1),
+		drainCh:  make(chan struct{}, 1),
 		closed:   make(chan struct{}),
 	}
 	role := streamid.Responder

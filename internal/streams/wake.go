@@ -36,5 +36,6 @@ func (c *Conn) WakeWaiters() {
 		}
 	}
 	clear(q)
+	c.wakeDrainLocked()
 	c.mu.Unlock()
 }

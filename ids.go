@@ -1,0 +1,46 @@
+package stt
+
+import (
+	"encoding/hex"
+
+	"github.com/sttgo/stt/codec"
+)
+
+// ErrorCode is the code a SESSION_CLOSE carries: why a session ended. Codes
+// below 0x100 are the protocol's; an application may close with any other
+// value, which reaches the peer unchanged.
+type ErrorCode uint64
+
+// Error codes of the protocol (docs/PROTOCOL.md, section 5).
+const (
+	CodeNoError     ErrorCode = 0x00 // a normal close
+	CodeProtocol    ErrorCode = 0x01 // the peer broke the protocol
+	CodeCrypto      ErrorCode = 0x02 // key or integrity limits reached
+	CodeSession     ErrorCode = 0x03 // refused: table or accept queue full, node closing
+	CodeStream      ErrorCode = 0x04 // a stream rule was broken
+	CodeFlowControl ErrorCode = 0x05 // the peer sent beyond its credit
+	CodeIdleTimeout ErrorCode = 0x06 // nothing heard for Config.IdleTimeout
+	CodeInternal    ErrorCode = 0xFF // a local failure
+)
+
+// String returns the code's wire name (NO_ERROR, PROTOCOL, ...) or
+// "UNKNOWN" for values without a name.
+func (c ErrorCode) String() string { return codec.ErrorCode(c).String() }
+
+// SessionID is the 8-byte id a node picks for each session; every frame to
+// that node carries it.
+type SessionID [8]byte
+
+// String returns the id in hexadecimal.
+func (id SessionID) String() string { return hex.EncodeToString(id[:]) }
+
+// NodeID identifies a node. Today it is random per [Listen] and only
+// claimed by the peer in the handshake (authenticated by the shared seed,
+// not proven per node).
+type NodeID [32]byte
+
+// String returns the id in hexadecimal.
+func (id NodeID) String() string { return hex.EncodeToString(id[:]) }
+
+// Short returns the first 8 bytes of the id in hexadecimal, for logs.
+func (id NodeID) Short() string { return hex.EncodeToString(id[:8]) }

@@ -1,0 +1,123 @@
+package session
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/handshake"
+)
+
+// handshakeFrame handles the payload of a HANDSHAKE frame from the address
+// from: HELLO and AUTH_PROOF go to the shard's responder (a HELLO from a
+// peer we are dialing is a simultaneous open, resolved by node id), RETRY,
+// RESPONSE and FINAL to the initiator of the pending dial to from.
+func (sh *shard) handshakeFrame(from netip.AddrPort, msg []byte, now time.Time) {
+	typ, err := codec.PeekHandshakeType(msg)
+	if err != nil {
+		sh.n.stats.DropHandshake.Add(1)
+		return
+	}
+	pend := sh.pending[from]
+	switch typ {
+	case codec.HandshakeHello:
+		yield := false
+		if pend != nil {
+			nid, err := handshake.HelloNodeID(msg)
+			if err != nil {
+				sh.n.stats.DropHandshake.Add(1)
+				return
+			}
+			switch handshake.ResolveSimultaneous(sh.n.cfg.NodeID, nid) {
+			case handshake.Respond:
+				yield = true
+			case handshake.KeepInitiator:
+				sh.n.stats.SimultaneousKept.Add(1)
+				return
+			default:
+				sh.n.stats.DropHandshake.Add(1)
+				return
+			}
+		}
+		reply := sh.respond(from, msg, now)
+		if yield && reply != nil {
+			if t, _ := codec.PeekHandshakeType(reply); t == codec.HandshakeResponse {
+				// The cookie proved the address: abandon our initiation; the
+				// dial gets the session our responder establishes.
+				sh.n.stats.SimultaneousYield.Add(1)
+				sh.adoptDial(pend, now)
+			}
+		}
+	case codec.HandshakeAuthProof:
+		sh.respond(from, msg, now)
+	default: // RETRY, RESPONSE, FINAL: for our initiator
+		if pend == nil {
+			sh.n.stats.DropHandshake.Add(1)
+			return
+		}
+		sh.initiatorMessage(pend, from, msg, now)
+	}
+}
+
+// respond runs the responder and returns its reply (already sent). A
+// handshake it completes becomes a session for Accept, or for a Dial to the
+// same peer waiting in adopt.
+func (sh *shard) respond(from netip.AddrPort, msg []byte, now time.Time) []byte {
+	reply, est, err := sh.resp.Handle(from, msg, now)
+	if reply != nil {
+		sh.sendHandshake(from, reply, now)
+		if t, _ := codec.PeekHandshakeType(reply); t == codec.HandshakeResponse {
+			sh.halfOpen[from] = now
+		}
+	}
+	if err != nil {
+		sh.n.stats.DropHandshake.Add(1)
+	}
+	if est == nil {
+		return reply
+	}
+	delete(sh.halfOpen, from)
+	full := sh.shutdown || sh.full()
+	ss := sh.newSession(from)
+	if err := sh.establish(ss, est, now); err != nil {
+		return reply
+	}
+	if full {
+		// The peer completed its handshake: tell it why the session ends
+		// at once instead of letting it idle out (the table holds one
+		// extra entry only for this call).
+		sh.n.stats.TableFull.Add(1)
+		reason := "session table full"
+		if sh.shutdown {
+			reason = "node closing"
+		}
+		sh.closeLocal(ss, codec.CodeSession, reason, now, false)
+		return reply
+	}
+	if w := sh.adopt[from]; w != nil {
+		delete(sh.adopt, from)
+		w.timerGen++
+		w.dial.res <- dialResult{s: ss.Session}
+		return reply
+	}
+	select {
+	case sh.n.accept <- ss.Session:
+	default:
+		sh.n.stats.AcceptQueueFull.Add(1)
+		sh.closeLocal(ss, codec.CodeSession, "accept queue full", now, false)
+	}
+	return reply
+}
+
+// sendHandshake sends msg to the address to in a HANDSHAKE frame (session
+// id zero). A lost handshake frame is retransmitted by its state machine.
+func (sh *shard) sendHandshake(to netip.AddrPort, msg []byte, now time.Time) {
+	sh.hsSeq++
+	sh.frame = codec.Frame{Header: codec.Header{
+		Type:      codec.TypeHandshake,
+		Sequence:  sh.hsSeq,
+		Timestamp: uint64(now.UnixMilli()),
+	}, Payload: msg}
+	_ = sh.out.Send(to, &sh.frame)
+	sh.frame = codec.Frame{}
+}

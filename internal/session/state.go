@@ -1,0 +1,54 @@
+package session
+
+import (
+	"time"
+
+	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/handshake"
+	"github.com/sttgo/stt/suite"
+)
+
+// sessionState is the protocol state of one session, owned by the shard
+// goroutine that owns the session: keys and key phases, the handshake in
+// progress, timers, keep-alive and close bookkeeping. Nothing else touches
+// it; application goroutines reach it only through commands carrying the
+// [Session] handle it embeds.
+type sessionState struct {
+	*Session
+
+	sealer   *suite.Sealer
+	opener   *suite.Opener
+	init     *handshake.Initiator // handshake in progress (dialing side)
+	dial     *dialReq             // the Dial waiting for this session
+	redialed bool
+
+	lastSend, lastRecv time.Time
+
+	// Key rotation (rotate.go).
+	phaseStart    time.Time
+	phaseFrames   uint64
+	phaseBytes    uint64
+	rotateWanted  bool
+	recvPhase     uint64
+	lastKRSent    time.Time
+	peerConfirmed uint64
+	graceUntil    time.Time
+
+	// Close (lifecycle.go).
+	drainUntil      time.Time
+	closeCode       codec.ErrorCode
+	closeReason     string
+	lastCloseResend time.Time
+
+	pingID uint64
+
+	// Timer heap entry (timers.go): an entry whose generation differs is
+	// stale; timerAt is the armed deadline (0: none).
+	timerGen uint64
+	timerAt  int64
+
+	// Stream flush (flush.go).
+	inFlush bool // queued in the shard's flush queue
+	dgMSS   int  // the stream layer's MSS that dgLimit was computed for
+	dgLimit int  // datagram size bound for this session's frames (its path MTU)
+}

@@ -79,8 +79,44 @@ func (sh *shard) closeLocal(ss *sessionState, code codec.ErrorCode, reason strin
 	}
 	ss.drainUntil = now.Add(sh.n.cfg.CloseDrain)
 	ss.finish(Closing, err)
+	ss.nextCloseRepeat = now.Add(sh.closeRepeatBase(ss))
 	ss.timerAt = 0
-	sh.arm(ss, ss.drainUntil)
+	sh.arm(ss, minTime(ss.drainUntil, ss.nextCloseRepeat))
+}
+
+// closeRepeatMax is how many times a closing session repeats its
+// SESSION_CLOSE on its own, at growing intervals within the drain period,
+// so that a peer with nothing to send learns of the close although the
+// first copy was lost (a peer that keeps sending gets a copy per
+// closeResendInterval anyway).
+const closeRepeatMax = 3
+
+// closeRepeatBase is the first interval between repeats: 1.5 smoothed
+// round trips (the stream layer's estimate), at least closeResendInterval,
+// and short enough that all repeats (at 1, 3 and 7 times it) fall within
+// the drain period.
+func (sh *shard) closeRepeatBase(ss *sessionState) time.Duration {
+	srtt, _, _ := ss.conn.Snapshot()
+	return min(max(srtt*3/2, closeResendInterval), sh.n.cfg.CloseDrain>>closeRepeatMax)
+}
+
+// onClosingTimer repeats the SESSION_CLOSE when due and removes the
+// session when the drain period ends.
+func (sh *shard) onClosingTimer(ss *sessionState, now time.Time) {
+	if !now.Before(ss.drainUntil) {
+		sh.remove(ss, Closed, ss.err)
+		return
+	}
+	if ss.closeRepeats < closeRepeatMax && !now.Before(ss.nextCloseRepeat) {
+		sh.sendClose(ss, now)
+		ss.closeRepeats++
+		ss.nextCloseRepeat = now.Add(sh.closeRepeatBase(ss) << ss.closeRepeats)
+	}
+	at := ss.drainUntil
+	if ss.closeRepeats < closeRepeatMax {
+		at = minTime(at, ss.nextCloseRepeat)
+	}
+	sh.arm(ss, at)
 }
 
 // sendClose sends (or repeats) ss's SESSION_CLOSE.

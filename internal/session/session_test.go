@@ -226,3 +226,46 @@ func TestRekeyAfterTime(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseRepeatedToASilentPeer: the SESSION_CLOSE is lost twice and the
+// peer sends nothing; the closing side repeats it on its own timer within
+// the drain period, so the peer learns of the close instead of idling out.
+func TestCloseRepeatedToASilentPeer(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	a, b := newSides(t, clk, nil)
+	a.sh.closeLocal(a.s, codec.CodeNoError, "bye", clk.t, true)
+	if n := lose(t, a, b); n != 1 {
+		t.Fatalf("%d frames at close, want the SESSION_CLOSE", n)
+	}
+	repeats := 0
+	for step := 0; step < 100 && b.s.Err() == nil; step++ {
+		clk.t = clk.t.Add(10 * time.Millisecond)
+		a.sh.runTimers(clk.t)
+		if repeats < 1 { // the first repeat is lost too
+			repeats += lose(t, a, b)
+			continue
+		}
+		deliver(t, a, b, clk.t)
+	}
+	var ce *CloseError
+	if !errors.As(b.s.Err(), &ce) || !ce.Remote || ce.Code != codec.CodeNoError || ce.Reason != "bye" {
+		t.Fatalf("b: %v (after %v)", b.s.Err(), clk.t.Sub(time.Unix(1000, 0)))
+	}
+	if !clk.t.Before(time.Unix(1000, 0).Add(DefaultCloseDrain)) {
+		t.Fatalf("the close reached b only at %v, after the drain period", clk.t.Sub(time.Unix(1000, 0)))
+	}
+	// Toward a peer that never hears: the first close and closeRepeatMax
+	// repeats, then the session ends after the drain.
+	x, y := newSides(t, clk, nil)
+	start := clk.t
+	x.sh.closeLocal(x.s, codec.CodeNoError, "bye", clk.t, true)
+	sent := lose(t, x, y)
+	for clk.t.Before(start.Add(DefaultCloseDrain)) {
+		clk.t = clk.t.Add(10 * time.Millisecond)
+		x.sh.runTimers(clk.t)
+		sent += lose(t, x, y)
+	}
+	if sent != 1+closeRepeatMax || x.s.State() != Closed {
+		t.Fatalf("%d SESSION_CLOSEs sent, state %v; want %d, closed", sent, x.s.State(), 1+closeRepeatMax)
+	}
+}

@@ -39,6 +39,8 @@ type sessionState struct {
 	closeCode       codec.ErrorCode
 	closeReason     string
 	lastCloseResend time.Time
+	closeRepeats    int       // SESSION_CLOSEs repeated on the timer (closeRepeatMax)
+	nextCloseRepeat time.Time // when the next one is due
 
 	pingID uint64
 

@@ -74,11 +74,7 @@ func (sh *shard) onTimer(ss *sessionState, now time.Time) {
 	case Handshaking:
 		sh.onHandshakeTimer(ss, now)
 	case Closing:
-		if !now.Before(ss.drainUntil) {
-			sh.remove(ss, Closed, ss.err)
-			return
-		}
-		sh.arm(ss, ss.drainUntil)
+		sh.onClosingTimer(ss, now)
 	case Established:
 		sh.onEstablishedTimer(ss, now)
 	}

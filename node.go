@@ -134,17 +134,26 @@ func (n *Node) Dial(ctx context.Context, address string) (*Session, error) {
 		return nil, fmt.Errorf("stt: dial %q: %w", address, err)
 	}
 	for _, ip := range ips {
-		if n.reaches(ip) {
+		if n.unreachable(ip) == "" {
 			return n.DialAddrPort(ctx, netip.AddrPortFrom(ip.Unmap(), uint16(pn)))
 		}
 	}
-	return nil, fmt.Errorf("stt: dial %q: %s resolves to %v, none of which this node's socket (%v) can reach: listen on \"[::]:0\" to reach IPv6 peers", address, host, ips, n.addr)
+	return nil, fmt.Errorf("stt: dial %q: %s resolves to %v: %s", address, host, ips, n.unreachable(ips[0]))
 }
 
-// reaches reports whether the node's socket can send to ip: an IPv4 socket
-// reaches only IPv4 addresses.
-func (n *Node) reaches(ip netip.Addr) bool {
-	return !n.addr.Addr().Is4() || ip.Unmap().Is4()
+// unreachable says why the node's socket cannot send to ip ("" if it
+// can): an IPv4 socket reaches only IPv4 addresses, a socket bound to a
+// loopback address only loopback addresses.
+func (n *Node) unreachable(ip netip.Addr) string {
+	local := n.addr.Addr()
+	ip = ip.Unmap()
+	switch {
+	case local.Is4() && !ip.Is4():
+		return fmt.Sprintf("this node listens on IPv4 (%v) and cannot reach an IPv6 address: listen on \"[::]:0\" or dial an IPv4 address", n.addr)
+	case local.IsLoopback() && !ip.IsLoopback():
+		return fmt.Sprintf("this node listens on loopback (%v) and cannot reach other hosts: listen on \"0.0.0.0:0\" or \"[::]:0\" (Config.ListenAddr)", n.addr)
+	}
+	return ""
 }
 
 // DialAddrPort runs a handshake with the node at peer and returns the
@@ -159,8 +168,8 @@ func (n *Node) DialAddrPort(ctx context.Context, peer netip.AddrPort) (*Session,
 		return nil, fmt.Errorf("stt: dial %v: not a valid address and port", peer)
 	}
 	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
-	if !n.reaches(peer.Addr()) {
-		return nil, fmt.Errorf("stt: dial %v: this node listens on IPv4 (%v) and cannot reach an IPv6 address: listen on \"[::]:0\" or dial an IPv4 address", peer, n.addr)
+	if why := n.unreachable(peer.Addr()); why != "" {
+		return nil, fmt.Errorf("stt: dial %v: %s", peer, why)
 	}
 	s, err := n.sn.Dial(ctx, peer)
 	if err != nil {

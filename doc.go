@@ -12,7 +12,9 @@
 //
 // Datagrams are unreliable: a datagram may be lost on the network, and is
 // dropped (and counted in SessionStats) when the receiver's per-session queue
-// is full. Reliable streams are issue 6.
+// is full. Streams (Session.OpenStream, Session.AcceptStream) are reliable,
+// ordered, flow- and congestion-controlled byte streams, many per session,
+// with Read, Write, half-close (CloseWrite) and deadlines.
 //
 // Concurrency: Node and Session methods are safe for concurrent use. Each
 // session lives on one engine shard goroutine; application calls reach it

@@ -66,6 +66,7 @@ bench:
 
 lint:
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) mod tidy -diff
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
 install:

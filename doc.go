@@ -12,10 +12,11 @@
 //	node.Close()
 //
 // Datagrams are unreliable: a datagram may be lost on the network, and is
-// dropped (and counted in SessionStats) when the receiver's per-session
-// queue is full. Streams deliver every byte in order or report an error;
-// they are flow- and congestion-controlled. Custom frame types 0x80-0xFF
-// reach handlers registered with [Node.HandleFrameType].
+// dropped (and counted in SessionStats) when the receiver's per-session queue
+// is full. Streams ([Session.OpenStream], [Session.AcceptStream]) are reliable,
+// ordered, flow- and congestion-controlled byte streams, many per session,
+// with Read, Write, half-close (CloseWrite) and deadlines. Custom frame types
+// 0x80-0xFF reach handlers registered with [Node.HandleFrameType].
 //
 // Closing: [Session.Close] ends a session at once with a code (the peer
 // sees a *CloseError, never a silent short read); [Session.Shutdown] first

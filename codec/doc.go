@@ -11,6 +11,9 @@
 //   - Decoders never allocate on the hot path: a decoded [Frame] aliases the
 //     input buffer, and [TLVReader] walks a buffer in place. The caller keeps
 //     the input alive and unmodified for as long as it uses the result.
+//   - The wire format has one owner, this package: other packages read
+//     header fields through [Peek], [PeekHeader] and [Header.Parse], or at
+//     the offsets [OffType] to [OffStreamID], never at numbers of their own.
 //   - Encoders write into caller-owned memory ([Frame.Encode]) or append to a
 //     caller-owned slice ([AppendVarint], [Frame.Append]); they allocate only
 //     when an append has to grow the slice.

@@ -17,6 +17,20 @@ const (
 	DefaultMaxBody = 2 << 20
 )
 
+// Offsets of the header fields within the 30-byte header (docs/PROTOCOL.md,
+// "Frames"). Multi-byte fields are big-endian.
+const (
+	OffType      = 0  // frame type, 1 byte
+	OffFlags     = 1  // flags, 1 byte
+	OffSessionID = 2  // session id, 8 bytes
+	OffSequence  = 10 // sequence, 8 bytes
+	OffTimestamp = 18 // timestamp in milliseconds, 8 bytes
+	OffStreamID  = 26 // stream id, 4 bytes, the last field
+)
+
+// The stream id ends the header.
+var _ = [1]struct{}{}[OffStreamID+4-HeaderLen]
+
 // Frame types. 0x00-0x7F are reserved for STT, 0x80-0xFF for applications.
 const (
 	TypeData      uint8 = 0x01
@@ -59,24 +73,24 @@ type Header struct {
 // least HeaderLen bytes long.
 func (h *Header) Put(b []byte) {
 	_ = b[HeaderLen-1]
-	b[0] = h.Type
-	b[1] = h.Flags
-	copy(b[2:10], h.SessionID[:])
-	binary.BigEndian.PutUint64(b[10:18], h.Sequence)
-	binary.BigEndian.PutUint64(b[18:26], h.Timestamp)
-	binary.BigEndian.PutUint32(b[26:30], h.StreamID)
+	b[OffType] = h.Type
+	b[OffFlags] = h.Flags
+	copy(b[OffSessionID:OffSequence], h.SessionID[:])
+	binary.BigEndian.PutUint64(b[OffSequence:OffTimestamp], h.Sequence)
+	binary.BigEndian.PutUint64(b[OffTimestamp:OffStreamID], h.Timestamp)
+	binary.BigEndian.PutUint32(b[OffStreamID:HeaderLen], h.StreamID)
 }
 
 // Parse reads h from the 30-byte wire form in b[:HeaderLen]. b must be at
 // least HeaderLen bytes long.
 func (h *Header) Parse(b []byte) {
 	_ = b[HeaderLen-1]
-	h.Type = b[0]
-	h.Flags = b[1]
-	copy(h.SessionID[:], b[2:10])
-	h.Sequence = binary.BigEndian.Uint64(b[10:18])
-	h.Timestamp = binary.BigEndian.Uint64(b[18:26])
-	h.StreamID = binary.BigEndian.Uint32(b[26:30])
+	h.Type = b[OffType]
+	h.Flags = b[OffFlags]
+	copy(h.SessionID[:], b[OffSessionID:OffSequence])
+	h.Sequence = binary.BigEndian.Uint64(b[OffSequence:OffTimestamp])
+	h.Timestamp = binary.BigEndian.Uint64(b[OffTimestamp:OffStreamID])
+	h.StreamID = binary.BigEndian.Uint32(b[OffStreamID:HeaderLen])
 }
 
 // Frame is one STT frame. After Decode, Metadata and Payload alias the
@@ -161,29 +175,9 @@ func Decode(b []byte, f *Frame) (int, error) {
 // reference, the metadata length is bounded to the frame (defect D25) and the
 // maximum size applies on decode too.
 func DecodeLimit(b []byte, f *Frame, maxBody int) (int, error) {
-	if len(b) < 2 {
-		return 0, ErrFrameTruncated
-	}
-	if b[0] != Magic0 || b[1] != Magic1 {
-		return 0, ErrBadMagic
-	}
-	body, n, err := ReadVarint(b[2:])
+	start, end, err := bounds(b, maxBody)
 	if err != nil {
-		if err == ErrVarintTruncated {
-			return 0, ErrFrameTruncated
-		}
 		return 0, err
-	}
-	if body > uint64(maxBody) {
-		return 0, ErrFrameTooLarge
-	}
-	if body < HeaderLen+1 {
-		return 0, ErrFrameTooSmall
-	}
-	start := 2 + n
-	end := start + int(body)
-	if len(b) < end {
-		return 0, ErrFrameTruncated
 	}
 	frame := b[start:end]
 	m, mn, err := ReadVarint(frame[HeaderLen:])

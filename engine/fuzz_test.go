@@ -65,44 +65,6 @@ func FuzzRoute(f *testing.F) {
 	})
 }
 
-// FuzzPeekRoute checks the receive loop's routing peek against the full
-// decoder: whenever codec.DecodeLimit decodes a frame, peekRoute accepts it
-// with the same type and session id, and whenever peekRoute rejects a
-// datagram, DecodeLimit rejects it with the same error.
-func FuzzPeekRoute(f *testing.F) {
-	f.Add(frame(f, codec.TypeData, 1, 2, "hello"), 100)
-	f.Add(frame(f, codec.TypeHandshake, 0, 0, "hs"), 100)
-	f.Add(frame(f, codec.TypeData, 1, 2, string(make([]byte, 300))), 1000)
-	f.Add(frame(f, codec.TypeData, 1, 2, string(make([]byte, 300))), 100)
-	f.Add([]byte("ST\x80"), 100)
-	f.Add([]byte("ST\x80\x00"), 100)
-	f.Add([]byte("ST\x05"), 100)
-	f.Add([]byte("XX"), 10)
-	f.Add([]byte("S"), 10)
-	f.Fuzz(func(t *testing.T, data []byte, maxBody int) {
-		if maxBody < 0 || maxBody > codec.DefaultMaxBody {
-			return
-		}
-		typ, sid, h, perr := peekRoute(data, maxBody)
-		var fr codec.Frame
-		_, derr := codec.DecodeLimit(data, &fr, maxBody)
-		if derr == nil {
-			if perr != nil {
-				t.Fatalf("peek rejected a valid frame: %v", perr)
-			}
-			if typ != fr.Type || sid != fr.SessionID.Uint64() {
-				t.Fatalf("peek read type %d sid %x, decode %d %x", typ, sid, fr.Type, fr.SessionID.Uint64())
-			}
-			if h < 3 || h+codec.HeaderLen > len(data) || &data[h] != &fr.HeaderBytes[0] {
-				t.Fatalf("peek header offset %d does not match the decoded header", h)
-			}
-		}
-		if perr != nil && perr != derr {
-			t.Fatalf("peek error %v, decode error %v", perr, derr)
-		}
-	})
-}
-
 // expectFrames is the reference model of delivery: each datagram (GRO
 // segment) yields its frames up to the first that does not decode. It also
 // returns the datagrams whose first frame does not decode, by reason (bad

@@ -96,7 +96,7 @@ func (e *Engine) receive() {
 // the caller's reference to b. A GRO super-datagram is split by SegSize;
 // consecutive segments bound for the same shard travel as one ring item
 // (one reference, one push), which is the common case of one busy flow.
-// Routing reads only each datagram's frame prefix (see peekRoute); the
+// Routing reads only each datagram's frame prefix (see codec.Peek); the
 // owning shard decodes the frames in full.
 func (e *Engine) routeMessage(b *bufpool.Buf, m *conn.Message) {
 	n := min(m.N, b.Size())
@@ -119,24 +119,26 @@ func (e *Engine) routeMessage(b *bufpool.Buf, m *conn.Message) {
 	runShard, runSegs := -1, 0
 	runSID, sidOK := uint64(0), false // the run's session, when its last segment had one
 	// The shape of the run's last full-size segment when it was a session
-	// frame with a length varint of at most 2 bytes: its first 4 bytes
-	// (magic and varint, then the type or not), the header offset and the
-	// type. A later full-size segment with the same 4 bytes has the same
-	// body length, so it passes every check peekRoute makes, and with the
-	// same type and session id it belongs to the run: about two
-	// comparisons per segment instead of a peek.
+	// frame whose header starts at most 4 bytes in: its first 4 bytes
+	// (everything codec.Peek checks, then the type or not), the header
+	// offset and the type. A later segment of the same size with the same
+	// 4 bytes passes codec.Peek's checks with the same header offset (Peek's
+	// contract), and with the same type and session id (codec.PeekHeader)
+	// it belongs to the run: about two comparisons per segment instead of
+	// a peek.
 	var pre uint32
 	preH, preTyp, fast := 0, uint8(0), false
 	for off := 0; off < n; off += seg {
 		end := min(off+seg, n)
 		d := data[off:end]
-		if fast && len(d) == seg && binary.LittleEndian.Uint32(d) == pre && d[preH] == preTyp &&
-			binary.BigEndian.Uint64(d[preH+2:preH+10]) == runSID {
-			run.n = int32(end) - run.off
-			runSegs++
-			continue
+		if fast && len(d) == seg && binary.LittleEndian.Uint32(d) == pre {
+			if typ, sid := codec.PeekHeader(d, preH); typ == preTyp && sid == runSID {
+				run.n = int32(end) - run.off
+				runSegs++
+				continue
+			}
 		}
-		typ, sid, h, err := peekRoute(d, e.cfg.MaxFrameBody)
+		typ, sid, h, err := codec.Peek(d, e.cfg.MaxFrameBody)
 		si := -1
 		if err != nil {
 			e.rxTally[dropReason(err)]++
@@ -189,7 +191,7 @@ func (e *Engine) publishRx() {
 // pick reads the routing fields of the datagram d and returns the shard
 // that owns it, or counts the drop reason and returns false.
 func (e *Engine) pick(d []byte, from netip.AddrPort) (int, bool) {
-	typ, sid, _, err := peekRoute(d, e.cfg.MaxFrameBody)
+	typ, sid, _, err := codec.Peek(d, e.cfg.MaxFrameBody)
 	if err != nil {
 		e.rxTally[dropReason(err)]++
 		return 0, false
@@ -204,52 +206,6 @@ func (e *Engine) shardOf(typ uint8, sid uint64, from netip.AddrPort) int {
 		return e.ShardOfAddr(from)
 	}
 	return reduce(mix64(sid), len(e.shards))
-}
-
-// peekRoute checks the prefix of the frame at the start of d (magic,
-// minimal length varint, body size within maxBody and at least a header,
-// every announced byte present) and returns the frame's type and session
-// id, all the receive loop needs to route the datagram, and the offset h
-// of the header. It reports the error codec.DecodeLimit would report for
-// those checks; the owning shard decodes the rest of the frame (metadata
-// length) and counts a failure there by the same reasons.
-func peekRoute(d []byte, maxBody int) (typ uint8, sid uint64, h int, err error) {
-	if len(d) < 2 {
-		return 0, 0, 0, codec.ErrFrameTruncated
-	}
-	if d[0] != codec.Magic0 || d[1] != codec.Magic1 {
-		return 0, 0, 0, codec.ErrBadMagic
-	}
-	if len(d) < 3 {
-		return 0, 0, 0, codec.ErrFrameTruncated
-	}
-	var body uint64
-	switch c := d[2]; {
-	case c < 0x80:
-		body, h = uint64(c), 3
-	case len(d) > 3 && d[3] < 0x80 && d[3] != 0:
-		// Two-byte minimal varint (a zero high byte would be non-minimal).
-		body, h = uint64(c&0x7f)|uint64(d[3])<<7, 4
-	default:
-		v, n, err := codec.ReadVarint(d[2:])
-		if err != nil {
-			if err == codec.ErrVarintTruncated {
-				return 0, 0, 0, codec.ErrFrameTruncated
-			}
-			return 0, 0, 0, err
-		}
-		body, h = v, 2+n
-	}
-	if body > uint64(maxBody) {
-		return 0, 0, 0, codec.ErrFrameTooLarge
-	}
-	if body < codec.HeaderLen+1 {
-		return 0, 0, 0, codec.ErrFrameTooSmall
-	}
-	if uint64(len(d)-h) < body {
-		return 0, 0, 0, codec.ErrFrameTruncated
-	}
-	return d[h], binary.BigEndian.Uint64(d[h+2 : h+10]), h, nil
 }
 
 // push hands it (one reference to it.buf, holding segs datagrams) to shard

@@ -264,18 +264,18 @@ func (q *outQueue) reserve(s *Shard, k *trainKey, n, mtu int) ([]byte, error) {
 	return b.Data()[:n], nil
 }
 
-// reqKey returns the train key of the frame Engine.Send encoded into b
-// (valid by construction: magic, length varint, then the header).
+// reqKey returns the train key of the frame Engine.Send encoded into b.
 func reqKey(b *bufpool.Buf) trainKey {
 	p := b.Bytes()
-	_, n, _ := codec.ReadVarint(p[2:])
-	h := p[2+n:]
-	if h[0] == codec.TypeHandshake {
+	_, _, h, err := codec.Peek(p, codec.DefaultMaxBody)
+	if err != nil {
+		// Cannot happen: Engine.Send encoded one whole frame of at most
+		// MTU bytes. Any key would do; the frame is sent as it is.
 		return trainKey{to: b.Addr, hs: true}
 	}
-	k := trainKey{to: b.Addr}
-	copy(k.sid[:], h[2:10])
-	return k
+	var hd codec.Header
+	hd.Parse(p[h:])
+	return keyOf(b.Addr, &hd)
 }
 
 // adopt queues the encoded frame in b (a send-pool buffer whose Addr is

@@ -2,6 +2,7 @@
 // subcommand:
 //
 //	sttbench datagram [flags]   raw UDP vs engine/conn vs engine datagram rates
+//	sttbench -version           the version: module version, VCS revision, Go version
 //
 // Run `sttbench <command> -h` for the flags of a command. Other commands
 // (handshake, stream) register themselves with registerCommand from their
@@ -13,6 +14,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/sttgo/stt/cmd/internal/version"
 )
 
 // command is one sttbench subcommand.
@@ -38,7 +41,7 @@ func registerCommand(name, summary string, run func(args []string, stdout io.Wri
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: sttbench <command> [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: sttbench <command> [flags]\n       sttbench -version\n\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -57,6 +60,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "help" {
 		usage(stderr)
 		return 2
+	}
+	if args[0] == "-version" || args[0] == "--version" {
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "sttbench: -version takes no arguments\n")
+			return 2
+		}
+		fmt.Fprintln(stdout, version.String("sttbench"))
+		return 0
 	}
 	c, ok := commands[args[0]]
 	if !ok {

@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sttgo/stt/internal/hdrhist"
+	"github.com/sttgo/stt/cmd/internal/hdrhist"
 )
 
 // Block latency: the sender stamps the moment it starts writing block k of

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sttgo/stt/internal/hdrhist"
+	"github.com/sttgo/stt/cmd/internal/hdrhist"
 )
 
 // streamTestBytes is the payload of the fake-transport runs (uneven

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sttgo/stt/internal/hdrhist"
+	"github.com/sttgo/stt/cmd/internal/hdrhist"
 )
 
 // benchStream is one end of a reliable bidirectional byte stream. Read

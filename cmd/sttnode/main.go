@@ -15,7 +15,8 @@
 // SIGINT and SIGTERM close the node (SESSION_CLOSE to every session) and
 // exit 0. -metrics ADDR serves Prometheus text at /metrics and
 // net/http/pprof at /debug/pprof/ (off by default). No config file is read:
-// flags only.
+// flags only. -version prints the module version, VCS revision and Go
+// version the binary was built from.
 package main
 
 import (

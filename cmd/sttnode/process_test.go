@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sttgo/stt/cmd/internal/version"
 )
 
 // proc is a running sttnode process with its output captured.
@@ -115,7 +118,9 @@ func buildNode(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "sttnode")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	// -buildvcs=auto stamps the VCS revision where the checkout allows it,
+	// even when GOFLAGS says -buildvcs=false (TestVersionBinary reads it).
+	cmd := exec.CommandContext(ctx, "go", "build", "-buildvcs=auto", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -213,5 +218,40 @@ func TestTwoProcesses(t *testing.T) {
 		if !strings.Contains(lis.stderr(), w) {
 			t.Errorf("listener log lacks %q:\n%s", w, lis.stderr())
 		}
+	}
+}
+
+// TestVersionBinary builds sttnode and checks that -version prints the
+// module version and VCS revision embedded in the binary, and, where the
+// build could stamp the revision, that it is the checkout's HEAD.
+func TestVersionBinary(t *testing.T) {
+	bin := buildNode(t)
+	out, err := exec.Command(bin, "-version").Output()
+	if err != nil {
+		t.Fatalf("sttnode -version: %v", err)
+	}
+	bi, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out), version.Format("sttnode", bi)+"\n"; got != want {
+		t.Fatalf("sttnode -version printed %q, want %q", got, want)
+	}
+	rev := ""
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			rev = s.Value
+		}
+	}
+	if rev == "" {
+		t.Logf("the build has no VCS revision (no repository, git missing, or a git worktree); printed %q", out)
+		return
+	}
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("the build stamped revision %s but git rev-parse HEAD fails: %v", rev, err)
+	}
+	if h := strings.TrimSpace(string(head)); h != rev || !strings.Contains(string(out), "(rev "+h[:12]) {
+		t.Errorf("sttnode -version printed %q; HEAD is %s, the stamped revision %s", out, h, rev)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sttgo/stt"
+	"github.com/sttgo/stt/cmd/internal/version"
 )
 
 // options are sttnode's parsed flags.
@@ -23,6 +24,7 @@ type options struct {
 	interval                                                          time.Duration
 	count                                                             int
 	dialTimeout                                                       time.Duration
+	version                                                           bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -40,6 +42,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.count, "count", 0, "with -peer: exit 0 after this many echoed datagrams (0 = forever)")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", 30*time.Second, "with -peer: bound on the handshake")
 	fs.StringVar(&o.send, "send", "", "with -peer: send this file over a reliable stream, verify the peer's echo, and exit")
+	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -65,6 +68,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "sttnode:", err)
 		return 2
+	}
+	if o.version {
+		fmt.Fprintln(stdout, version.String("sttnode"))
+		return 0
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {

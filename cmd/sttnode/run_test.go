@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sttgo/stt/cmd/internal/version"
 )
 
 func TestRunUsageErrors(t *testing.T) {
@@ -53,5 +55,15 @@ func TestRunCanceled(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("run after cancel = %d, stderr %s", code, errb.String())
+	}
+}
+
+func TestRunVersion(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-version"}, &out, &errb); code != 0 {
+		t.Fatalf("-version: code %d, stderr %q", code, errb.String())
+	}
+	if got, want := out.String(), version.String("sttnode")+"\n"; got != want || !strings.HasPrefix(got, "sttnode ") {
+		t.Errorf("-version printed %q, want %q", got, want)
 	}
 }

@@ -1,6 +1,9 @@
 // Package vectors loads the golden vectors produced by the Python reference
-// (../shared/vectors/stc_vectors.json beside the checkout) for conformance
-// tests. It is test support: nothing in a production path imports it.
+// for conformance tests. The repository holds a copy of the published file
+// and its README in testdata/ (a test checks the copy against the sha256
+// published beside the checkout in ../shared/vectors/README.md, when that
+// directory exists). It is test support: nothing in a production path
+// imports it.
 package vectors
 
 import (
@@ -93,25 +96,41 @@ var (
 )
 
 // Path returns the vector file's location: $STT_VECTORS if set, otherwise
-// shared/vectors/stc_vectors.json in the directory that holds the module
-// checkout (found by walking up from the working directory to go.mod).
+// the copy in the repository, internal/vectors/testdata/stc_vectors.json
+// below the module root (found by walking up from the working directory to
+// go.mod).
 func Path() (string, error) {
 	if p := os.Getenv(EnvPath); p != "" {
 		return p, nil
 	}
+	dir, err := TestdataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, FileName), nil
+}
+
+// FileName is the vector file's name, in testdata/ and in ../shared/vectors.
+const FileName = "stc_vectors.json"
+
+// TestdataDir returns the directory of the repository's copy of the
+// vectors: internal/vectors/testdata below the module root, found by
+// walking up from the working directory to go.mod.
+func TestdataDir() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, "internal", "vectors")); err == nil {
-				return filepath.Join(dir, "..", "shared", "vectors", "stc_vectors.json"), nil
+			td := filepath.Join(dir, "internal", "vectors", "testdata")
+			if _, err := os.Stat(td); err == nil {
+				return td, nil
 			}
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("vectors: module root not found above the working directory")
+			return "", errors.New("vectors: no module root with internal/vectors/testdata above the working directory")
 		}
 		dir = parent
 	}
@@ -127,7 +146,7 @@ func Load() (*File, error) {
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
-			loadErr = fmt.Errorf("vectors: %w (set %s or put ../shared beside the checkout)", err, EnvPath)
+			loadErr = fmt.Errorf("vectors: %w (the repository's copy is internal/vectors/testdata/%s; $%s overrides it)", err, FileName, EnvPath)
 			return
 		}
 		var f File
@@ -141,8 +160,7 @@ func Load() (*File, error) {
 }
 
 // Must loads the vectors or fails the test. The vectors are part of the
-// checkout's environment (CI has them too), so a missing file is a failure,
-// not a skip.
+// repository, so a missing file is a failure, not a skip.
 func Must(t testing.TB) *File {
 	t.Helper()
 	f, err := Load()

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sttgo/stt/internal/hdrhist"
+	"github.com/sttgo/stt/cmd/internal/hdrhist"
 )
 
 func ExampleHistogram() {

@@ -82,6 +82,9 @@ func TestRejectRoundTripAndSize(t *testing.T) {
 			t.Fatalf("%d: round trip: %v", i, err)
 		}
 	}
+	if n := cases[0].EncodedLen(); n != 116 { // the smallest: one suite (docs/PROTOCOL.md)
+		t.Fatalf("smallest REJECT %d bytes, want 116", n)
+	}
 	last := cases[len(cases)-1]
 	if n := last.EncodedLen(); n != HandshakeMaxRejectLen {
 		t.Fatalf("largest REJECT %d bytes, HandshakeMaxRejectLen %d", n, HandshakeMaxRejectLen)

@@ -39,9 +39,10 @@ const (
 	HandshakeResponse
 	HandshakeAuthProof
 	HandshakeFinal
+	HandshakeReject
 )
 
-var hsHandshakeTypeNames = [...]string{"", "HELLO", "RETRY", "RESPONSE", "AUTH_PROOF", "FINAL"}
+var hsHandshakeTypeNames = [...]string{"", "HELLO", "RETRY", "RESPONSE", "AUTH_PROOF", "FINAL", "REJECT"}
 
 // String returns the wire name of t ("HELLO", ...), or "INVALID".
 func (t HandshakeType) String() string {
@@ -72,13 +73,14 @@ var (
 	// ErrHandshakeMsgKey reports an unknown or missing key.
 	ErrHandshakeMsgKey = errors.New("codec: handshake message has an unknown or missing key")
 	// ErrHandshakeMsgField reports a value of the wrong kind or length, a
-	// negative timestamp, an all-zero session id or a non-zero pad byte.
+	// negative timestamp, an all-zero session id, a non-zero pad byte, or
+	// a REJECT with an unknown reason or a version outside 1..65535.
 	ErrHandshakeMsgField = errors.New("codec: handshake message field has a wrong kind or length")
 	// ErrHandshakeMsgVersion reports a version other than HandshakeVersion.
 	ErrHandshakeMsgVersion = errors.New("codec: handshake message has an unsupported version")
-	// ErrHandshakeMsgSuites reports a suite list that is empty, longer than
-	// HandshakeMaxSuites, holds a value outside 1..255 or a duplicate, or a
-	// RESPONSE suite outside 1..255.
+	// ErrHandshakeMsgSuites reports a suite list (HELLO, REJECT) that is
+	// empty, longer than HandshakeMaxSuites, holds a value outside 1..255
+	// or a duplicate, or a RESPONSE suite outside 1..255.
 	ErrHandshakeMsgSuites = errors.New("codec: handshake message has an invalid suite list")
 )
 
@@ -173,6 +175,7 @@ const (
 	hsKeyNonce
 	hsKeyPad
 	hsKeyProof
+	hsKeyReason
 	hsKeySID
 	hsKeySuite
 	hsKeySuites
@@ -187,6 +190,14 @@ func hsAppendKeyBytes(b []byte, key string, v []byte) []byte {
 
 func hsAppendKeyInt(b []byte, key string, v int64) []byte {
 	return AppendTLVInt(AppendTLVString(b, key), v)
+}
+
+func hsAppendKeySuites(b []byte, suites []uint8) []byte {
+	b = AppendTLVListHeader(AppendTLVString(b, "suites"), uint32(len(suites)))
+	for _, s := range suites {
+		b = AppendTLVInt(b, int64(s))
+	}
+	return b
 }
 
 func hsAppendKeyType(b []byte, t HandshakeType) []byte {
@@ -229,10 +240,7 @@ func (m *Hello) append(b []byte, core bool) []byte {
 		b = append(b, make([]byte, m.Pad)...) // zeros; the compiler does not allocate the temporary
 	}
 	b = hsAppendKeyBytes(b, "sid", m.SID[:])
-	b = AppendTLVListHeader(AppendTLVString(b, "suites"), uint32(len(m.Suites)))
-	for _, s := range m.Suites {
-		b = AppendTLVInt(b, int64(s))
-	}
+	b = hsAppendKeySuites(b, m.Suites)
 	b = hsAppendKeyInt(b, "timestamp", m.Timestamp)
 	b = hsAppendKeyType(b, HandshakeHello)
 	return hsAppendKeyInt(b, "version", HandshakeVersion)
@@ -460,6 +468,8 @@ func hsKeyBit(key []byte) uint16 {
 		return hsKeyPad
 	case "proof":
 		return hsKeyProof
+	case "reason":
+		return hsKeyReason
 	case "sid":
 		return hsKeySID
 	case "suite":
@@ -584,29 +594,36 @@ func (m *Hello) Decode(b []byte) error {
 	}
 }
 
-func (m *Hello) decodeSuites(d *hsDecoder, t TLVToken) error {
+func (m *Hello) decodeSuites(d *hsDecoder, t TLVToken) (err error) {
+	m.Suites, err = hsDecodeSuites(d, t, m.Suites)
+	return err
+}
+
+// hsDecodeSuites decodes the suite list whose header is t, appending the
+// ids to dst: 1..HandshakeMaxSuites distinct ints, each 1..255.
+func hsDecodeSuites(d *hsDecoder, t TLVToken, dst []uint8) ([]uint8, error) {
 	if t.Kind != TLVList {
-		return ErrHandshakeMsgField
+		return dst, ErrHandshakeMsgField
 	}
 	if t.Count == 0 || t.Count > HandshakeMaxSuites {
-		return ErrHandshakeMsgSuites
+		return dst, ErrHandshakeMsgSuites
 	}
 	var seen [256]bool
 	for range t.Count {
 		it, err := d.r.Next()
 		if err != nil {
-			return hsTLVErr(err)
+			return dst, hsTLVErr(err)
 		}
 		if it.Kind != TLVInt {
-			return ErrHandshakeMsgField
+			return dst, ErrHandshakeMsgField
 		}
 		if it.Int < 1 || it.Int > 255 || seen[it.Int] {
-			return ErrHandshakeMsgSuites
+			return dst, ErrHandshakeMsgSuites
 		}
 		seen[it.Int] = true
-		m.Suites = append(m.Suites, uint8(it.Int))
+		dst = append(dst, uint8(it.Int))
 	}
-	return nil
+	return dst, nil
 }
 
 // Decode decodes a RETRY (exactly cookie (20 bytes), echo, type, version)

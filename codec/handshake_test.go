@@ -42,7 +42,10 @@ func hsSamples() map[HandshakeType][]byte {
 	f := &Final{}
 	hsFill(f.Echo[:], 5)
 	hsFill(f.MAC[:], 6)
+	j := &Reject{Reason: RejectNoCommonSuite, Version: HandshakeVersion, Suites: []uint8{3, 4}}
+	hsFill(j.Echo[:], 7)
 	return map[HandshakeType][]byte{
+		HandshakeReject:    j.Append(nil),
 		HandshakeHello:     h.Append(nil),
 		HandshakeRetry:     r.Append(nil),
 		HandshakeResponse:  hsSampleResponse().Append(nil),
@@ -84,6 +87,12 @@ func hsDecodeAny(t HandshakeType, b []byte) ([]byte, error) {
 			return nil, err
 		}
 		return m.Append(nil), nil
+	case HandshakeReject:
+		var m Reject
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m.Append(nil), nil
 	}
 	return nil, ErrHandshakeMsgType
 }
@@ -105,7 +114,7 @@ func TestHandshakeRoundTripAndPeek(t *testing.T) {
 			t.Fatalf("%v: peek = %v, %v", typ, pt, err)
 		}
 		// Every other decoder rejects it.
-		for other := HandshakeHello; other <= HandshakeFinal; other++ {
+		for other := HandshakeHello; other <= HandshakeReject; other++ {
 			if other == typ {
 				continue
 			}

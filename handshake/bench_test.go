@@ -86,3 +86,21 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "handshakes/cpu-s")
 	}
 }
+
+// BenchmarkRejectedHello measures the responder's cost per HELLO it
+// refuses (decode + REJECT, no cookie, no cryptography).
+func BenchmarkRejectedHello(b *testing.B) {
+	rcfg := testConfig(0x22, 2)
+	rcfg.Suites = []uint8{9}
+	resp, _ := NewResponder(rcfg)
+	msg := spoofedHello(rand.New(rand.NewPCG(1, 1)), nil) // offers suite 1 only
+	from := netip.MustParseAddrPort("10.1.2.3:4000")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		reply, _, err := resp.Handle(from, msg, t0)
+		if err != nil || len(reply) == 0 {
+			b.Fatal(err)
+		}
+	}
+}

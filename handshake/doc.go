@@ -15,14 +15,17 @@
 //     RETRY with a new HELLO carrying the cookie, answers RESPONSE with
 //     AUTH_PROOF and finishes on FINAL. It retransmits its last message on
 //     its own timer ([Initiator.OnTimer], [Initiator.NextTimeout]): 200 ms,
-//     doubling, capped at 2 s, until the handshake timeout (10 s).
-//   - A [Responder] (one per node, safe for concurrent use) answers HELLO
-//     with a stateless RETRY until the HELLO carries a valid cookie for its
-//     source address, then creates bounded half-open state and answers
-//     RESPONSE; a valid AUTH_PROOF establishes the session and is answered
-//     with FINAL. It never sends unprompted and never sends more bytes than
-//     it received from an unverified address; duplicates are answered from
-//     caches (RESPONSE per half-open entry, FINAL per recent session).
+//     doubling, capped at 2 s, until the handshake timeout (10 s). A REJECT
+//     that echoes its HELLO ends it at once with a [*RejectError].
+//   - A [Responder] (one per node, safe for concurrent use) answers a HELLO
+//     it cannot serve (no common suite, another protocol version) with a
+//     stateless REJECT, and any other HELLO with a stateless RETRY until
+//     the HELLO carries a valid cookie for its source address; it then
+//     creates bounded half-open state and answers RESPONSE; a valid
+//     AUTH_PROOF establishes the session and is answered with FINAL. It
+//     never sends unprompted and never sends more bytes than it received
+//     from an unverified address; duplicates are answered from caches
+//     (RESPONSE per half-open entry, FINAL per recent session).
 //
 // Invariants: no state before a valid cookie; every table is bounded
 // ([Config.MaxHalfOpen], [Config.MaxHalfOpenPerIP], [Config.MaxRecent],

@@ -4,8 +4,9 @@ import "errors"
 
 // Errors returned by the handshake machines. All work with [errors.Is].
 // Fatal errors end an [Initiator] (ErrAuthFailed, ErrHandshakeTimeout,
-// ErrBadKeyShare, ErrNoCommonSuite from a RESPONSE); the others only mean
-// that one message was dropped.
+// ErrBadKeyShare, ErrNoCommonSuite from a RESPONSE, a [*RejectError]
+// matching ErrNoCommonSuite or ErrUnsupportedVersion from a REJECT); the
+// others only mean that one message was dropped.
 var (
 	// ErrAuthFailed reports a MAC or proof that does not verify: the peer
 	// does not hold the same seed, or the message was tampered with.
@@ -14,9 +15,14 @@ var (
 	// handshake within Config.Timeout.
 	ErrHandshakeTimeout = errors.New("handshake: timed out")
 	// ErrNoCommonSuite reports that no offered cipher suite is supported
-	// (the responder drops such a HELLO silently; the initiator times out),
-	// or a RESPONSE choosing a suite the initiator did not offer.
+	// (the responder answers such a HELLO with a REJECT; the initiator
+	// fails with a *RejectError that matches this), or a RESPONSE choosing
+	// a suite the initiator did not offer.
 	ErrNoCommonSuite = errors.New("handshake: no common cipher suite")
+	// ErrUnsupportedVersion reports a peer that does not speak this
+	// node's protocol version (the initiator got a REJECT naming another
+	// version; the error is a *RejectError that matches this).
+	ErrUnsupportedVersion = errors.New("handshake: peer does not speak this protocol version")
 	// ErrBadKeyShare reports a peer X25519 public key that gives an
 	// all-zero shared secret (a low-order point).
 	ErrBadKeyShare = errors.New("handshake: peer ephemeral key rejected")

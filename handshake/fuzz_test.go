@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/sttgo/stt/codec"
@@ -16,6 +17,10 @@ func FuzzResponderHandle(f *testing.F) {
 	for _, m := range p.trace {
 		f.Add(m.b)
 	}
+	// HELLOs the responder refuses: no common suite, another version.
+	hello := p.find(codec.HandshakeHello, 0)
+	f.Add(relabel(f, hello, func(m map[string]any) { m["suites"] = []any{int64(99)} }))
+	f.Add(relabel(f, hello, func(m map[string]any) { m["version"] = int64(2) }))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		q := newPair(t, 1)
 		q.run()
@@ -48,10 +53,22 @@ func FuzzInitiatorHandle(f *testing.F) {
 	for _, m := range p.trace {
 		f.Add(m.b)
 	}
+	q, _ := reachResponse(f, 2)
+	f.Add(rejectMsg(codec.RejectNoCommonSuite, 1, q.in.hello.Nonce, 9)) // ends the handshake
+	f.Add(rejectMsg(codec.RejectVersion, 2, q.in.hello.Nonce, 1))
+	f.Add(rejectMsg(codec.RejectNoCommonSuite, 1, [32]byte{1}, 9)) // wrong echo
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		q, _ := reachResponse(t, 2)
 		if _, done, _ := q.in.Handle(msg, q.now); done {
 			t.Fatal("completed while waiting for RESPONSE")
+		}
+		// Only a REJECT echoing the HELLO in flight can end it with a RejectError.
+		var re *RejectError
+		if errors.As(q.in.Err(), &re) {
+			var m codec.Reject
+			if m.Decode(msg) != nil || m.Echo != q.in.hello.Nonce {
+				t.Fatalf("RejectError from %x", msg)
+			}
 		}
 		r, resp := reachResponse(t, 3)
 		if _, _, err := r.in.Handle(resp, r.now); err != nil {

@@ -420,18 +420,29 @@ func TestReflection(t *testing.T) {
 	}
 }
 
+// TestNoCommonSuite: the responder refuses a HELLO without a common suite
+// with a REJECT (at once, without a cookie round trip and without state),
+// and the initiator fails with a *RejectError matching ErrNoCommonSuite.
+// (Until issue 11 the responder dropped such a HELLO silently and the
+// initiator timed out.)
 func TestNoCommonSuite(t *testing.T) {
 	p := newPair(t, 30)
 	p.rcfg.Suites = []uint8{9}
 	p.resp, _ = NewResponder(p.rcfg)
 	hello, _ := p.in.Start(p.now)
-	retry, _, _ := p.toResponder(hello)
-	hello2, _, _ := p.in.Handle(retry, p.now)
-	if reply, _, err := p.toResponder(hello2); !errors.Is(err, ErrNoCommonSuite) || reply != nil || p.resp.HalfOpen() != 0 {
+	reply, keys, err := p.toResponder(hello) // checks len(reply) <= len(hello)
+	if err != nil || keys != nil || p.resp.HalfOpen() != 0 {
 		t.Fatalf("no common suite: %v", err)
 	}
-	if p.rcfg.Stats.NoCommonSuite.Load() != 1 {
+	if typ, _ := codec.PeekHandshakeType(reply); typ != codec.HandshakeReject {
+		t.Fatalf("reply %v, want REJECT", typ)
+	}
+	if p.rcfg.Stats.NoCommonSuite.Load() != 1 || p.rcfg.Stats.RejectsSent.Load() != 1 || p.rcfg.Stats.RetriesSent.Load() != 0 {
 		t.Fatal("not counted")
+	}
+	out, done, err := p.in.Handle(reply, p.now)
+	if out != nil || done || !errors.Is(err, ErrNoCommonSuite) || !errors.Is(p.in.Err(), ErrNoCommonSuite) {
+		t.Fatalf("initiator on REJECT: %v, Err %v", err, p.in.Err())
 	}
 	// The responder picks the first of the initiator's list it supports.
 	q := newPair(t, 31)

@@ -111,8 +111,12 @@ func (in *Initiator) fail(err error) error {
 // completes the handshake (then Keys is valid). A dropped message gives a
 // non-fatal error (ErrUnexpected, ErrReflection, ErrFinalInvalid, a
 // codec.ErrHandshakeMsg error); the fatal errors ErrAuthFailed,
-// ErrBadKeyShare and ErrNoCommonSuite end the handshake, and later calls
-// return the same error.
+// ErrBadKeyShare, ErrNoCommonSuite (a RESPONSE choosing a suite not
+// offered) and a *RejectError (a REJECT echoing the HELLO in flight,
+// matching ErrNoCommonSuite or ErrUnsupportedVersion) end the handshake,
+// and later calls, and Err, return the same error. A REJECT that does not
+// echo the HELLO in flight, arrives after the RESPONSE, or contradicts the
+// HELLO is dropped with ErrUnexpected.
 func (in *Initiator) Handle(msg []byte, now time.Time) (out []byte, done bool, err error) {
 	switch in.state {
 	case initFailed:
@@ -131,6 +135,8 @@ func (in *Initiator) Handle(msg []byte, now time.Time) (out []byte, done bool, e
 		out, err = in.handleResponse(msg, now)
 	case codec.HandshakeFinal:
 		done, err = in.handleFinal(msg)
+	case codec.HandshakeReject:
+		err = in.handleReject(msg)
 	default:
 		err = ErrUnexpected
 	}

@@ -93,9 +93,12 @@ func (r *Responder) HalfOpen() int {
 // it at once) and, when an AUTH_PROOF establishes a session, its keys.
 //
 // Before a HELLO carries a valid cookie for addr, Handle keeps no state and
-// its reply (a RETRY) is smaller than the HELLO. A non-nil error means the
+// its reply (a RETRY) is smaller than the HELLO. A HELLO it cannot serve
+// (no common suite, another protocol version) is answered, cookie or not,
+// with a REJECT that is also smaller than the HELLO, costs no cryptography
+// and creates no state. A non-nil error means the
 // message was dropped and counted: a codec.ErrHandshakeMsg error,
-// ErrShortHello, ErrReflection, ErrNoCommonSuite, ErrHalfOpenFull,
+// ErrShortHello, ErrReflection, ErrHalfOpenFull,
 // ErrReplay, ErrUnexpected, ErrBadKeyShare, or ErrAuthFailed for an
 // AUTH_PROOF that does not verify (its half-open entry is dropped too).
 func (r *Responder) Handle(addr netip.AddrPort, msg []byte, now time.Time) (reply []byte, est *Keys, err error) {
@@ -127,6 +130,11 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 	var suites [codec.HandshakeMaxSuites]uint8
 	h.Suites = suites[:0]
 	if err := h.Decode(msg); err != nil {
+		if v, nonce, perr := codec.PeekHelloVersion(msg); perr == nil && v != codec.HandshakeVersion {
+			// A padded HELLO of a version this node does not speak.
+			st.UnknownVersion.Add(1)
+			return r.reject(codec.RejectVersion, &nonce), nil
+		}
 		st.Malformed.Add(1)
 		return nil, err
 	}
@@ -134,12 +142,6 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 		st.Reflections.Add(1)
 		return nil, ErrReflection
 	}
-	if !h.HasCookie || !r.cookies.Valid(&h.Cookie, addr, now) {
-		retry := codec.Retry{Cookie: r.cookies.Make(addr, now), Echo: h.Nonce}
-		st.RetriesSent.Add(1)
-		return retry.Append(make([]byte, 0, 128)), nil // 120 bytes < MinHelloPayload
-	}
-	// The address is validated from here on.
 	var suite uint8
 	for _, s := range h.Suites {
 		if r.p.supports(s) {
@@ -148,9 +150,17 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 		}
 	}
 	if suite == 0 {
+		// Refused before the cookie check: a REJECT costs no cryptography,
+		// keeps no state and is smaller than the HELLO, as a RETRY is.
 		st.NoCommonSuite.Add(1)
-		return nil, ErrNoCommonSuite
+		return r.reject(codec.RejectNoCommonSuite, &h.Nonce), nil
 	}
+	if !h.HasCookie || !r.cookies.Valid(&h.Cookie, addr, now) {
+		retry := codec.Retry{Cookie: r.cookies.Make(addr, now), Echo: h.Nonce}
+		st.RetriesSent.Add(1)
+		return retry.Append(make([]byte, 0, 128)), nil // 120 bytes < MinHelloPayload
+	}
+	// The address is validated from here on.
 	key := addrNonce{addr, h.Nonce}
 	core := h.AppendCore(make([]byte, 0, 320))
 	if reply, done, err := r.cached(key, core, now); done {

@@ -16,13 +16,15 @@ type Stats struct {
 	Malformed         atomic.Uint64 // undecodable messages
 	ShortHellos       atomic.Uint64 // HELLO below MinHelloPayload
 	Reflections       atomic.Uint64 // own node id / own ephemeral
-	NoCommonSuite     atomic.Uint64 // HELLO with no supported suite
+	NoCommonSuite     atomic.Uint64 // HELLO with no supported suite (answered with REJECT)
 	HalfOpenFull      atomic.Uint64 // HELLO dropped: table full
 	HalfOpenPerIPFull atomic.Uint64 // HELLO dropped: too many half-open from its IP
 	Replays           atomic.Uint64 // HELLO nonce of an established session
 	Unexpected        atomic.Uint64 // wrong type, unknown half-open, mismatch
 	RecentEvicted     atomic.Uint64 // FINAL cache entries evicted early
 	HalfOpenExpired   atomic.Uint64 // half-open entries timed out
+	RejectsSent       atomic.Uint64 // REJECT answers (no common suite, other version)
+	UnknownVersion    atomic.Uint64 // padded HELLO of another protocol version (answered with REJECT)
 
 	// Initiator side.
 	InitStarted      atomic.Uint64
@@ -30,6 +32,11 @@ type Stats struct {
 	InitCompleted    atomic.Uint64
 	InitAuthFailures atomic.Uint64
 	InitTimeouts     atomic.Uint64
+	// InitRejected counts handshakes ended by a REJECT that echoed the
+	// HELLO in flight; InitRejectsIgnored, REJECTs dropped (malformed,
+	// wrong echo, after the RESPONSE, or contradicting the HELLO).
+	InitRejected       atomic.Uint64
+	InitRejectsIgnored atomic.Uint64
 }
 
 // Each calls fn with a Prometheus-style name and the current value of
@@ -56,11 +63,15 @@ func (s *Stats) Each(fn func(name string, v uint64)) {
 		{"handshake_unexpected", &s.Unexpected},
 		{"handshake_recent_evicted", &s.RecentEvicted},
 		{"handshake_half_open_expired", &s.HalfOpenExpired},
+		{"handshake_rejects_sent", &s.RejectsSent},
+		{"handshake_unknown_version", &s.UnknownVersion},
 		{"handshake_init_started", &s.InitStarted},
 		{"handshake_init_retransmits", &s.InitRetransmits},
 		{"handshake_init_completed", &s.InitCompleted},
 		{"handshake_init_auth_failures", &s.InitAuthFailures},
 		{"handshake_init_timeouts", &s.InitTimeouts},
+		{"handshake_init_rejected", &s.InitRejected},
+		{"handshake_init_rejects_ignored", &s.InitRejectsIgnored},
 	} {
 		fn(c.n, c.v.Load())
 	}

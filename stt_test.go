@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/handshake"
 )
 
@@ -88,11 +89,19 @@ func exchange(t *testing.T, a, b *Node) {
 
 func TestNoCommonSuite(t *testing.T) {
 	tn := newTestNet(t, 2)
-	a, _ := tn.node(func(c *Config) { c.Suites = "aead"; c.HandshakeTimeout = 300e6 })
+	// A long handshake timeout: the REJECT must end the Dial, not the timer.
+	a, _ := tn.node(func(c *Config) { c.Suites = "aead"; c.HandshakeTimeout = 60e9 })
 	b, _ := tn.node(func(c *Config) { c.Suites = "stc" })
 	_, err := a.DialAddrPort(ctxT(t, 10e9), b.Addr())
-	if !errors.Is(err, ErrHandshake) || !errors.Is(err, handshake.ErrHandshakeTimeout) {
+	if !errors.Is(err, ErrHandshake) || !errors.Is(err, ErrNoCommonSuite) {
 		t.Fatalf("dial: %v", err)
+	}
+	var re *handshake.RejectError
+	if !errors.As(err, &re) || re.Reason != codec.RejectNoCommonSuite {
+		t.Fatalf("dial error %v is not a no-common-suite *RejectError", err)
+	}
+	if a.Stats().Handshake["handshake_init_rejected"] != 1 {
+		t.Fatalf("rejection not counted: %v", a.Stats().Handshake)
 	}
 	if b.Stats().Handshake["handshake_no_common_suite"] == 0 {
 		t.Fatal("no_common_suite not counted")

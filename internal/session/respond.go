@@ -50,7 +50,7 @@ func (sh *shard) handshakeFrame(from netip.AddrPort, msg []byte, now time.Time) 
 		}
 	case codec.HandshakeAuthProof:
 		sh.respond(from, msg, now)
-	default: // RETRY, RESPONSE, FINAL: for our initiator
+	default: // RETRY, RESPONSE, REJECT, FINAL: for our initiator
 		if pend == nil {
 			sh.n.stats.DropHandshake.Add(1)
 			return

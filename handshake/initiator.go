@@ -162,7 +162,10 @@ func (in *Initiator) handleRetry(msg []byte, now time.Time) ([]byte, error) {
 }
 
 func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
-	r := &in.resp
+	// Decode into a local copy: a RESPONSE that is dropped below (a late
+	// duplicate, or one forged from the responder's address while this
+	// side waits for FINAL) must not touch the state the keys are built from.
+	var r codec.Response
 	if err := r.Decode(msg); err != nil {
 		return nil, err
 	}
@@ -192,6 +195,7 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 	if !offered {
 		return nil, in.fail(ErrNoCommonSuite)
 	}
+	in.resp = r
 	a := codec.AuthProof{Echo: r.Nonce}
 	in.tr.add(a.AppendCore(make([]byte, 0, 64)))
 	th = in.tr.sum()

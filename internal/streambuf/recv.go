@@ -271,20 +271,23 @@ func (r *RecvBuffer) ReadSpace(max int) (a, b []byte) {
 }
 
 // CommitRead consumes the first n bytes of a ReadSpace call made at read
-// offset off. If r changed in between (Reset, or another reader) it
-// consumes nothing and returns [ErrReset] or [ErrStale].
+// offset off (n 0 consumes nothing). If r changed in between (Reset, or
+// another reader) it consumes nothing and returns [ErrReset] or [ErrStale];
+// a negative n is ErrStale too.
 func (r *RecvBuffer) CommitRead(off uint64, n int) error {
 	switch {
 	case r.reset:
 		return ErrReset
-	case off != r.read || n > r.Readable():
+	case off != r.read || n < 0 || n > r.Readable():
 		return ErrStale
 	}
-	r.consume(uint64(n))
+	if n > 0 {
+		r.consume(uint64(n))
+	}
 	return nil
 }
 
-// consume advances the read offset by n readable bytes.
+// consume advances the read offset by n > 0 readable bytes.
 func (r *RecvBuffer) consume(n uint64) {
 	r.read += n
 	if sp, _ := r.have.first(); r.read == sp.end {

@@ -82,6 +82,28 @@ func TestReadSpaceCommit(t *testing.T) {
 	}
 }
 
+// TestCommitReadZero: committing an empty ReadSpace consumes nothing. It
+// used to panic on an empty buffer and, with a gap at the read offset, to
+// stretch the first held range down to the read offset, making bytes that
+// never arrived readable (found by fuzz/reassembly).
+func TestCommitReadZero(t *testing.T) {
+	var r RecvBuffer
+	r.Init(make([]byte, 16), 16, 0)
+	if err := r.CommitRead(0, 0); err != nil || r.ReadOffset() != 0 {
+		t.Fatalf("empty buffer: %v at %d", err, r.ReadOffset())
+	}
+	r.Push(5, []byte("abc"), false)
+	if a, b := r.ReadSpace(16); len(a)+len(b) != 0 {
+		t.Fatal("space across a gap")
+	}
+	if err := r.CommitRead(0, 0); err != nil || r.Readable() != 0 {
+		t.Fatalf("gap at the read offset: %v, %d readable", err, r.Readable())
+	}
+	if err := r.CommitRead(0, -1); err != ErrStale {
+		t.Fatalf("negative commit: %v", err)
+	}
+}
+
 // TestReadSpaceConcurrentPush runs the locking discipline streams.Stream
 // uses: one goroutine (the shard) raises the limit, growing the ring, and
 // pushes frames in order under a mutex, while a reader copies from

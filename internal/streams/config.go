@@ -47,6 +47,9 @@ type Config struct {
 	// held; it must not call back into the Conn) when the application
 	// side made something to send.
 	Waker func()
+	// Congestion names the congestion controller (congestion.NewByName;
+	// "" is congestion.DefaultName).
+	Congestion string
 	// Start is the origin of the Conn's monotonic clock (flow-control
 	// auto-tuning); the driver's times must not precede it.
 	Start time.Time

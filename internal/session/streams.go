@@ -35,11 +35,12 @@ func (s *Session) AcceptStream(ctx context.Context) (*streams.Stream, error) {
 func (sh *shardState) newStreamConn(s *Session, now time.Time) *streams.Conn {
 	n := sh.n
 	return streams.NewConn(streams.Config{
-		Initiator: s.keys.Initiator,
-		MSS:       s.maxPayload,
-		MaxMSS:    sh.maxMSS(s),
-		Waker:     func() { n.requestFlush(s) },
-		Start:     now,
+		Initiator:  s.keys.Initiator,
+		MSS:        s.maxPayload,
+		MaxMSS:     sh.maxMSS(s),
+		Congestion: sh.n.cfg.Congestion,
+		Waker:      func() { n.requestFlush(s) },
+		Start:      now,
 	})
 }
 

@@ -78,6 +78,7 @@ type pathConfig struct {
 	Timeout   time.Duration
 	TraceDir  string
 	ByteScale float64
+	Ceiling   bool
 }
 
 // pathSample is one client run.
@@ -92,7 +93,8 @@ type pathRow struct {
 	Scenario pathScenario
 	STT      []pathSample
 	Quic     []pathSample
-	Bridge   string // the bridge's counters, summarised
+	Bridge   string  // the bridge's counters, summarised
+	Ceiling  float64 // raw UDP payload MB/s through the path (-ceiling), 0 if not measured
 }
 
 func pathCommand(args []string, stdout io.Writer) error {
@@ -106,6 +108,7 @@ func pathCommand(args []string, stdout io.Writer) error {
 	fs.DurationVar(&cfg.Timeout, "timeout", 120*time.Second, "hard deadline of one transfer (a stall fails the run)")
 	fs.StringVar(&cfg.TraceDir, "trace-dir", "", "write stt's 100 ms cwnd/RTT trace of every run into this directory")
 	fs.Float64Var(&cfg.ByteScale, "scale", 1, "multiply every scenario's byte count")
+	fs.BoolVar(&cfg.Ceiling, "ceiling", false, "first blast raw UDP (1472-byte datagrams, 2 s) through each path: what the path itself carries")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -191,6 +194,10 @@ func runScenario(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, se
 				bridge.stop()
 			}
 		}()
+	}
+	if cfg.Ceiling {
+		row.Ceiling = runCeiling(ctx, topo, self, srvAddr, log)
+		log(fmt.Sprintf("%-15s raw UDP ceiling %8.2f MB/s of payload", sc.Name, row.Ceiling))
 	}
 	seed := make([]byte, 32)
 	if _, err := rand.Read(seed); err != nil {
@@ -372,8 +379,30 @@ func summariseBridge(out string) string {
 		return "no stats (" + err.Error() + ")"
 	}
 	d := func(s pathemu.DirStats) string {
-		return fmt.Sprintf("%d pkts, random loss %d, queue drops %d, oversize %d, pool full %d, max queue %d B, late max %v",
-			s.Link.Packets, s.Link.LostRandom, s.Link.LostQueue, s.Oversize, s.PoolFull, s.Link.MaxQueueBytes, s.LateMax.Round(time.Microsecond))
+		return fmt.Sprintf("%d pkts, random loss %d, queue drops %d, kernel drops %d, oversize %d, pool full %d, max queue %d B, late max %v",
+			s.Link.Packets, s.Link.LostRandom, s.Link.LostQueue, s.KernelDrops, s.Oversize, s.PoolFull, s.Link.MaxQueueBytes, s.LateMax.Round(time.Microsecond))
 	}
 	return "c->s " + d(st.AB) + "; s->c " + d(st.BA)
+}
+
+// runCeiling blasts 1472-byte UDP datagrams from the client to the server
+// for 2 s and returns the payload rate the sink received (0 on failure).
+func runCeiling(ctx context.Context, topo *pathemu.Topology, self, srvAddr string, log func(string)) float64 {
+	addr := srvAddr + ":4435"
+	sink, err := startProc(ctx, topo, pathemu.Server, "listening", self, "udpblast", "-recv", addr)
+	if err != nil {
+		log("ceiling: " + err.Error())
+		return 0
+	}
+	cmd := topo.Command(ctx, pathemu.Client, self, "udpblast", "-send", addr, "-duration", "2s")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		log(fmt.Sprintf("ceiling: sender: %v: %s", err, out))
+	}
+	time.Sleep(1500 * time.Millisecond)
+	var r blastResult
+	if err := json.Unmarshal([]byte(strings.TrimSpace(sink.stop())), &r); err != nil {
+		log("ceiling: " + err.Error())
+		return 0
+	}
+	return r.PayloadMBs
 }

@@ -53,6 +53,11 @@ func writePathTable(w io.Writer, cfg pathConfig, rows []pathRow) {
 	}
 	tw.Flush()
 	for _, r := range rows {
+		if r.Ceiling > 0 {
+			fmt.Fprintf(w, "%s: raw UDP through the path (ceiling): %.1f MB/s of payload\n", r.Scenario.Name, r.Ceiling)
+		}
+	}
+	for _, r := range rows {
 		for _, s := range append(append([]pathSample{}, r.STT...), r.Quic...) {
 			if s.Err != "" {
 				fmt.Fprintf(w, "%s: failed run: %s\n", r.Scenario.Name, s.Err)

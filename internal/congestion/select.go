@@ -11,6 +11,7 @@ import (
 const (
 	NameCubic   = "cubic"
 	NameNewReno = "newreno"
+	NameBBR     = "bbr"
 )
 
 // DefaultName is the controller used when none is named (see README
@@ -25,10 +26,10 @@ var ErrUnknown = errors.New("congestion: unknown controller")
 // DefaultName) and an error wrapping [ErrUnknown] otherwise.
 func CheckName(name string) error {
 	switch name {
-	case "", NameCubic, NameNewReno:
+	case "", NameCubic, NameNewReno, NameBBR:
 		return nil
 	}
-	return fmt.Errorf("%w %q (want %s or %s)", ErrUnknown, name, NameCubic, NameNewReno)
+	return fmt.Errorf("%w %q (want %s, %s or %s)", ErrUnknown, name, NameCubic, NameBBR, NameNewReno)
 }
 
 // NewByName returns the controller called name ("" or an unknown name:
@@ -40,6 +41,8 @@ func NewByName(name string, rtt *recovery.RTTStats, cfg Config) Controller {
 	switch name {
 	case NameNewReno:
 		return NewNewReno(cfg)
+	case NameBBR:
+		return NewBBR(rtt, cfg)
 	}
 	return NewCubic(rtt, cfg)
 }

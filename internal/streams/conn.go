@@ -109,7 +109,7 @@ func NewConn(cfg Config) *Conn {
 	c.recvWin.Init(InitialSessionWindow, cfg.MaxSessionWindow, 0)
 	c.recvWin.SetEager(true)
 	c.rack.Ranges = make([]recovery.AckRange, 0, recovery.MaxRanges)
-	c.pmtu.init(cfg.MSS, cfg.MaxMSS)
+	c.pmtu.init(cfg.MSS, cfg.MaxMSS, cfg.Overhead)
 	c.now = cfg.Start
 	c.publish()
 	return c

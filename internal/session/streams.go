@@ -39,6 +39,7 @@ func (sh *shardState) newStreamConn(s *Session, now time.Time) *streams.Conn {
 		MSS:        s.maxPayload,
 		MaxMSS:     sh.maxMSS(s),
 		Congestion: sh.n.cfg.Congestion,
+		Overhead:   sh.n.cfg.MTU - s.maxPayload,
 		Waker:      func() { n.requestFlush(s) },
 		Start:      now,
 	})

@@ -49,6 +49,10 @@ type Config struct {
 	// or any value <= MTU: no probing). Probing runs only on sockets that
 	// set the don't-fragment bit (Linux); elsewhere sessions keep MTU.
 	MaxMTU int
+	// Congestion names the stream layer's congestion controller: "cubic",
+	// "bbr" or "newreno" ("" : the default, see README "Congestion
+	// control").
+	Congestion string
 	// HandshakeTimeout bounds one handshake attempt (default 10 s); Dial
 	// retries once after a first timeout, so a Dial to a silent address
 	// fails after twice this.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sttgo/stt/engine"
 	"github.com/sttgo/stt/engine/conn"
+	"github.com/sttgo/stt/internal/congestion"
 	"github.com/sttgo/stt/internal/session"
 	"github.com/sttgo/stt/suite"
 )
@@ -42,6 +43,9 @@ func Listen(cfg Config) (*Node, error) {
 	suites, err := suite.ParseName(names)
 	if err != nil {
 		return nil, fmt.Errorf("stt: Config.Suites: %w", err)
+	}
+	if err := congestion.CheckName(cfg.Congestion); err != nil {
+		return nil, fmt.Errorf("stt: Config.Congestion: %w", err)
 	}
 	shards := cfg.Shards
 	if shards <= 0 {
@@ -85,6 +89,7 @@ func Listen(cfg Config) (*Node, error) {
 		MaxHalfOpen:      cfg.MaxHalfOpen,
 		MTU:              mtu,
 		MaxMTU:           maxMTU,
+		Congestion:       cfg.Congestion,
 		Logger:           cfg.Logger,
 	}, shards)
 	if err != nil {

@@ -23,5 +23,13 @@ func (s *Shard) ReserveLimit(to netip.AddrPort, h *codec.Header, n, limit int) (
 		return nil, ErrFrameTooLarge
 	}
 	k := keyOf(to, h)
-	return q.reserve(s, &k, n, min(limit, maxUDPPayload))
+	b, err := q.reserve(s, &k, n, min(limit, maxUDPPayload))
+	if err == nil && limit == n {
+		// Alone also in its GSO message: a probe larger than the path
+		// allows must fail alone (EMSGSIZE), and must not become the
+		// segment size of a run, which the kernel rejects with the data
+		// datagrams that follow it.
+		q.dgs[q.trains[q.last].last].solo = true
+	}
+	return b, err
 }

@@ -75,3 +75,44 @@ func TestReserveLimit(t *testing.T) {
 		checkPools(t, e)
 	}
 }
+
+// TestReserveLimitProbeAlone: with GSO, a frame reserved alone (a PMTU
+// probe) leaves in a message of its own, never as the segment size of a GSO
+// run that would take the next, shorter datagrams with it: a probe larger
+// than the path fails alone in the kernel (EMSGSIZE), while a run whose
+// segment size exceeds the path is rejected whole, data included.
+func TestReserveLimitProbeAlone(t *testing.T) {
+	c := newFakeConn(conn.Caps{GSO: true, MaxSegments: 64})
+	e, err := New(c, Config{Shards: 1, Logger: quiet, BufferSize: 64 << 10}, newCountHandler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer checkPools(t, e)
+	defer e.Close()
+	s := e.shards[0]
+	const limit = 1400
+	for i := range 4 {
+		reserveFrame(t, s, mkFrame(codec.TypeData, 1, uint64(i), 1300), limit)
+	}
+	probe := mkFrame(codec.TypeControl, 1, 100, 3000)
+	reserveFrame(t, s, probe, probe.EncodedLen())
+	for i := range 4 {
+		reserveFrame(t, s, mkFrame(codec.TypeData, 1, uint64(10+i), 1300), limit)
+	}
+	s.out.flush(s)
+	waitWrites(t, c, 9)
+	found := false
+	for _, b := range c.recorded() {
+		for _, m := range b {
+			if m.N >= probe.EncodedLen() && m.N < 2*probe.EncodedLen() && m.SegSize == 0 {
+				found = true
+			}
+			if m.SegSize > limit {
+				t.Fatalf("a GSO run with segment size %d (the probe's) carries %d bytes", m.SegSize, m.N)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the probe did not leave in a message of its own")
+	}
+}

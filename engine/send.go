@@ -46,6 +46,7 @@ type train struct {
 type dgram struct {
 	off, n int32
 	next   int32 // next datagram of the same train, -1 at the end
+	solo   bool  // sent alone, never in a GSO run (a PMTU probe: see ReserveLimit)
 }
 
 // outQueue is a shard's pending output. Shard goroutine only.
@@ -336,9 +337,9 @@ func (q *outQueue) flush(s *Shard) {
 			}
 			seg, start, end, cnt := d.n, d.off, d.off+d.n, 1
 			di = d.next
-			for di >= 0 && cnt < maxSeg {
+			for di >= 0 && cnt < maxSeg && !d.solo {
 				nd := q.dgs[di]
-				if nd.n > seg {
+				if nd.n > seg || nd.solo {
 					break
 				}
 				end += nd.n

@@ -10,6 +10,8 @@
 // what it sent, so a run only reports goodput for data that arrived intact.
 //
 //	quicstream [-streams 1] [-bytes 67108864 | -duration 5s] [-echo] [-probes 200] [-timeout 60s] [-json]
+//	quicstream -listen ADDR -certfile F            (server, separate process)
+//	quicstream -connect ADDR -certfile F [-streams N] [-bytes B]  (client; prints JSON)
 //
 // Every run ends by -timeout (exit status 1 with ErrTimeout); a watchdog
 // exits the process with status 3 shortly after that if anything hangs.
@@ -51,6 +53,24 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	})
 	defer watchdog.Stop()
 
+	if cfg.listen != "" {
+		if err := serveRemote(cfg, stdout); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	}
+	if cfg.connect != "" {
+		res, err := runRemoteClient(cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if err := json.NewEncoder(stdout).Encode(res); err != nil {
+			return 1
+		}
+		return 0
+	}
 	res, err := runBench(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -78,6 +98,9 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	fs.BoolVar(&cfg.echo, "echo", false, "server echoes the payload back (client verifies the echo)")
 	fs.IntVar(&cfg.probes, "probes", 200, "request/response latency probes after the bulk phase (0: none)")
 	fs.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "hard deadline for the whole run")
+	fs.StringVar(&cfg.listen, "listen", "", "serve remote clients on this UDP address (separate-process mode)")
+	fs.StringVar(&cfg.connect, "connect", "", "dial a -listen process at this address and send the workload")
+	fs.StringVar(&cfg.certFile, "certfile", "", "PEM certificate file: written by -listen, trusted by -connect")
 	jsonOut := fs.Bool("json", false, "print one JSON document instead of text")
 	if err := fs.Parse(args); err != nil {
 		return cfg, false, err

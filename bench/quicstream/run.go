@@ -52,6 +52,10 @@ type config struct {
 	probes   int           // latency probe round trips after the bulk phase
 	timeout  time.Duration // hard deadline for the whole run
 
+	// Remote roles (remote.go): listen serves; connect dials a -listen
+	// process; certFile carries the server's certificate between them.
+	listen, connect, certFile string
+
 	// tamper, if set, is applied by the server to every chunk it reads
 	// before hashing (tests use it to prove corruption is detected).
 	tamper func([]byte)
@@ -67,6 +71,10 @@ func (c config) validate() error {
 		return fmt.Errorf("%w: -duration %v is negative", ErrConfig, c.duration)
 	case c.probes < 0 || c.probes > maxProbes:
 		return fmt.Errorf("%w: -probes %d not in 0..%d", ErrConfig, c.probes, maxProbes)
+	case c.listen != "" && c.connect != "":
+		return fmt.Errorf("%w: -listen and -connect exclude each other", ErrConfig)
+	case (c.listen != "" || c.connect != "") && c.certFile == "":
+		return fmt.Errorf("%w: -listen and -connect need -certfile", ErrConfig)
 	case c.timeout <= 0:
 		return fmt.Errorf("%w: -timeout must be positive", ErrConfig)
 	case c.duration > 0 && c.duration >= c.timeout:

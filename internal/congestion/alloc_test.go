@@ -36,7 +36,7 @@ func newPipeline(cc func(*recovery.RTTStats) Controller) *pipeline {
 func (p *pipeline) step() {
 	p.now = p.now.Add(20 * time.Microsecond)
 	for k := 0; k < 2; k++ {
-		rate := Rate(p.cc.Window(), p.snd.RTT().Smoothed())
+		rate := PacingRate(p.cc, p.snd.RTT().Smoothed())
 		if !p.cc.CanSend(p.snd.BytesInFlight()) || !p.snd.CanTrack() || p.pacer.Delay(p.now, rate) > 0 {
 			break
 		}
@@ -71,7 +71,7 @@ func (p *pipeline) step() {
 }
 
 func TestAllocsPipeline(t *testing.T) {
-	for name, mk := range map[string]func(*recovery.RTTStats) Controller{"cubic": cubicMaker, "newreno": renoMaker} {
+	for name, mk := range map[string]func(*recovery.RTTStats) Controller{"cubic": cubicMaker, "newreno": renoMaker, "bbr": bbrMaker} {
 		p := newPipeline(mk)
 		before := p.seq
 		if n := testing.AllocsPerRun(2000, p.step); n != 0 {
@@ -110,7 +110,7 @@ func BenchmarkPipelineStep(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		mk   func(*recovery.RTTStats) Controller
-	}{{"cubic", cubicMaker}, {"newreno", renoMaker}} {
+	}{{"cubic", cubicMaker}, {"newreno", renoMaker}, {"bbr", bbrMaker}} {
 		b.Run(bc.name, func(b *testing.B) {
 			p := newPipeline(bc.mk)
 			b.ReportAllocs()

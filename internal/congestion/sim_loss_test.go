@@ -35,7 +35,7 @@ func TestSimRandomLoss(t *testing.T) {
 	for _, algo := range []struct {
 		name string
 		mk   func(*recovery.RTTStats) Controller
-	}{{"cubic", cubicMaker}, {"newreno", renoMaker}} {
+	}{{"cubic", cubicMaker}, {"newreno", renoMaker}, {"bbr", bbrMaker}} {
 		for _, c := range cases {
 			name := algo.name + "-" + pct(c.loss)
 			t.Run(name, func(t *testing.T) {
@@ -82,7 +82,7 @@ func TestSimFairness(t *testing.T) {
 	for _, algo := range []struct {
 		name string
 		mk   func(*recovery.RTTStats) Controller
-	}{{"cubic", cubicMaker}, {"newreno", renoMaker}} {
+	}{{"cubic", cubicMaker}, {"newreno", renoMaker}, {"bbr", bbrMaker}} {
 		t.Run(algo.name, func(t *testing.T) {
 			total := simSeconds(32*time.Second, 12*time.Second)
 			measure := simSeconds(20*time.Second, 4*time.Second)

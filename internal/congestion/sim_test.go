@@ -235,7 +235,7 @@ func (s *sim) process(f *simFlow) {
 		}
 	}
 	for f.cc.CanSend(f.snd.BytesInFlight()) && f.snd.CanTrack() {
-		rate := Rate(f.cc.Window(), f.snd.RTT().Smoothed())
+		rate := PacingRate(f.cc, f.snd.RTT().Smoothed())
 		if d := f.pacer.Delay(s.now, rate); d > 0 {
 			s.wake(f, s.now.Add(d))
 			break
@@ -253,7 +253,7 @@ func (s *sim) send(f *simFlow) {
 		s.t.Fatalf("flow %d: OnSent: %v", f.id, err)
 	}
 	f.cc.OnPacketSent(s.now, seq, DefaultMSS, true)
-	f.pacer.OnSent(s.now, DefaultMSS, Rate(f.cc.Window(), f.snd.RTT().Smoothed()))
+	f.pacer.OnSent(s.now, DefaultMSS, PacingRate(f.cc, f.snd.RTT().Smoothed()))
 	f.sent++
 	p := &s.path
 	if p.loss > 0 && p.rng.Float64() < p.loss {
@@ -294,6 +294,7 @@ func checkReductionSpacing(t *testing.T, f *simFlow, rtt time.Duration) {
 
 func cubicMaker(r *recovery.RTTStats) Controller { return NewCubic(r, Config{}) }
 func renoMaker(r *recovery.RTTStats) Controller  { return NewNewReno(Config{}) }
+func bbrMaker(r *recovery.RTTStats) Controller   { return NewBBR(r, Config{}) }
 func simSeconds(normal, race time.Duration) time.Duration {
 	if raceEnabled {
 		return race
@@ -322,6 +323,11 @@ func TestSimThroughputNoLoss(t *testing.T) {
 		{"cubic-100Mbit-10ms", 12_500_000, 10 * ms, cubicMaker},
 		{"cubic-1Gbit-1ms", 125_000_000, 1 * ms, cubicMaker},
 		{"newreno-10Mbit-20ms", 1_250_000, 20 * ms, renoMaker},
+		{"bbr-10Mbit-20ms", 1_250_000, 20 * ms, bbrMaker},
+		{"bbr-100Mbit-10ms", 12_500_000, 10 * ms, bbrMaker},
+		{"bbr-1Gbit-1ms", 125_000_000, 1 * ms, bbrMaker},
+		{"cubic-1Gbit-20ms", 125_000_000, 20 * ms, cubicMaker},
+		{"bbr-1Gbit-20ms", 125_000_000, 20 * ms, bbrMaker},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

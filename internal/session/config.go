@@ -69,6 +69,9 @@ type Config struct {
 	// (LimitReserver) and a socket that sets the don't-fragment bit; without
 	// either, or with MaxMTU <= MTU, sessions keep the base size.
 	MaxMTU int
+	// Congestion names the streams' congestion controller
+	// (congestion.NewByName).
+	Congestion string
 	// Now is the clock (default time.Now); tests inject a fake one.
 	Now func() time.Time
 	// Logger receives lifecycle events (never per-packet ones); nil

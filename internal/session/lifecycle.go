@@ -48,11 +48,13 @@ func (sh *shard) establish(ss *sessionState, k *handshake.Keys, now time.Time) e
 func (sh *shard) newStreamConn(ss *sessionState, now time.Time) *streams.Conn {
 	n, s := sh.n, ss.Session
 	return streams.NewConn(streams.Config{
-		Initiator: ss.keys.Initiator,
-		MSS:       ss.maxPayload,
-		MaxMSS:    sh.maxMSS(ss),
-		Waker:     func() { n.requestFlush(s) },
-		Start:     now,
+		Initiator:  ss.keys.Initiator,
+		MSS:        ss.maxPayload,
+		MaxMSS:     sh.maxMSS(ss),
+		Congestion: n.cfg.Congestion,
+		Overhead:   n.cfg.MTU - ss.maxPayload,
+		Waker:      func() { n.requestFlush(s) },
+		Start:      now,
 	})
 }
 

@@ -43,10 +43,17 @@ type Config struct {
 	// the size every path must carry. MaxMSS is the largest payload path
 	// MTU discovery probes for (MSS if lower: no probing).
 	MSS, MaxMSS int
+	// Overhead is what a datagram adds to a frame's payload (frame header,
+	// authentication tag): with it, path MTU discovery probes the common
+	// Ethernet sizes first (see pmtu.go). 0: binary search only.
+	Overhead int
 	// Waker is called (from any goroutine, possibly with internal locks
 	// held; it must not call back into the Conn) when the application
 	// side made something to send.
 	Waker func()
+	// Congestion names the congestion controller (congestion.NewByName;
+	// "" is congestion.DefaultName).
+	Congestion string
 	// Start is the origin of the Conn's monotonic clock (flow-control
 	// auto-tuning); the driver's times must not precede it.
 	Start time.Time

@@ -108,12 +108,12 @@ func NewConn(cfg Config) *Conn {
 		role = streamid.Initiator
 	}
 	c.ids.Init(role, InitialMaxStreams, InitialMaxStreams)
-	c.cc = congestion.New(c.rec.RTT(), congestion.Config{MSS: cfg.MSS})
+	c.cc = congestion.NewByName(cfg.Congestion, c.rec.RTT(), congestion.Config{MSS: cfg.MSS})
 	c.sendCredit.Init(InitialSessionWindow)
 	c.recvWin.Init(InitialSessionWindow, cfg.MaxSessionWindow, 0)
 	c.recvWin.SetEager(true)
 	c.rack.Ranges = make([]recovery.AckRange, 0, recovery.MaxRanges)
-	c.pmtu.init(cfg.MSS, cfg.MaxMSS)
+	c.pmtu.init(cfg.MSS, cfg.MaxMSS, cfg.Overhead)
 	c.now = cfg.Start
 	c.publish()
 	return c

@@ -16,10 +16,19 @@ import (
 // Config.MaxMSS), one probe in flight at a time; it stops when the interval
 // is under pmtuPrecision bytes and starts again after pmtuResearch.
 //
+// Before the binary search it tries the common sizes: the largest datagram
+// a 1500-byte Ethernet MTU carries over IPv4 (1472 bytes), then over IPv6
+// (1452), so that a session on the most common path reaches its MTU with
+// one probe, one round trip after it starts sending (RFC 8899 section 5.3
+// lets a search probe likely sizes first); this needs Config.Overhead.
+//
 // Probe losses are not congestion signals: lost probes are kept away from
 // the congestion controller. Black-hole fall-back: if pmtuBlackHolePTOs
 // consecutive probe timeouts expire while the MSS is above the base, the MSS
 // returns to the base and the search restarts later.
+// pmtuCommonDatagrams are the datagram sizes tried first (see above).
+var pmtuCommonDatagrams = [2]int{1472, 1452}
+
 const (
 	pmtuPrecision     = 32
 	pmtuResearch      = 10 * time.Minute
@@ -28,20 +37,39 @@ const (
 
 // pmtuState is the PMTU search of a Conn (guarded by c.mu).
 type pmtuState struct {
-	base, max   int       // the base MSS and the largest MSS to try
-	lo, hi      int       // lo works; hi failed (or max+1)
-	probing     bool      // a probe is in flight
-	probeSize   int       // its size
-	nextSearch  time.Time // when a finished search restarts
+	base, max   int                           // the base MSS and the largest MSS to try
+	lo, hi      int                           // lo works; hi failed (or max+1)
+	ladder      [len(pmtuCommonDatagrams)]int // common sizes as MSS (0: not tried)
+	next        int                           // the next ladder entry
+	probing     bool                          // a probe is in flight
+	probeSize   int                           // its size
+	nextSearch  time.Time                     // when a finished search restarts
 	probesSent  uint64
 	probesAcked uint64
 	blackHoles  uint64
 }
 
-func (p *pmtuState) init(base, maxMSS int) {
+func (p *pmtuState) init(base, maxMSS, overhead int) {
 	p.base = base
 	p.max = max(base, maxMSS)
 	p.lo, p.hi = base, p.max+1
+	if overhead > 0 {
+		for i, d := range pmtuCommonDatagrams {
+			p.ladder[i] = d - overhead
+		}
+	}
+}
+
+// candidate returns the next size to probe: a common size inside the
+// search interval, else its middle.
+func (p *pmtuState) candidate() int {
+	for p.next < len(p.ladder) {
+		if m := p.ladder[p.next]; m > p.lo && m < p.hi {
+			return m
+		}
+		p.next++
+	}
+	return (p.lo + p.hi) / 2
 }
 
 // MSS returns the current largest frame payload.
@@ -67,11 +95,11 @@ func (c *Conn) pollProbe(now time.Time, buf []byte) (OutFrame, bool) {
 	p := &c.pmtu
 	if p.probing || p.hi-p.lo < pmtuPrecision || len(c.active) == 0 {
 		if !p.probing && p.hi-p.lo < pmtuPrecision && p.max > p.base && !p.nextSearch.IsZero() && !now.Before(p.nextSearch) {
-			p.hi, p.nextSearch = p.max+1, time.Time{} // search again: the path may have changed
+			p.hi, p.nextSearch, p.next = p.max+1, time.Time{}, 0 // search again: the path may have changed
 		}
 		return OutFrame{}, false
 	}
-	size := (p.lo + p.hi) / 2
+	size := p.candidate()
 	if size > len(buf) || !c.cc.CanSend(c.rec.BytesInFlight()+size) {
 		if size > len(buf) {
 			p.hi = len(buf) + 1
@@ -102,6 +130,9 @@ func (c *Conn) onProbeResult(size int, acked bool) {
 		return
 	}
 	p.probing = false
+	if p.next < len(p.ladder) && size == p.ladder[p.next] {
+		p.next++
+	}
 	if acked {
 		p.probesAcked++
 		if size > p.lo {
@@ -126,6 +157,7 @@ func (c *Conn) checkBlackHole(now time.Time) {
 		p.hi = p.lo // the raised size is suspect
 		p.lo = p.base
 		p.nextSearch = now.Add(pmtuResearch)
+		p.next = 0
 		c.cc.SetMSS(p.base)
 		c.pacer.SetMSS(p.base)
 	}

@@ -61,3 +61,35 @@ func TestPMTUDiscovery(t *testing.T) {
 		t.Fatalf("after the path shrank: got %d bytes, MSS %d, %d black-hole fall-backs", got, mss, holes)
 	}
 }
+
+// TestPMTUCommonSizeFirst: with the datagram overhead known, the first
+// probe is the size of a 1472-byte datagram (a 1500-byte IPv4 link), so a
+// session on such a path reaches its MTU with its first probe.
+func TestPMTUCommonSizeFirst(t *testing.T) {
+	w := newWire(t, 0)
+	const maxMSS, overhead = 8900, 51
+	for i, init := range []bool{true, false} {
+		w.c[i] = NewConn(Config{Initiator: init, MSS: 1149, MaxMSS: maxMSS, Overhead: overhead, Start: w.now})
+	}
+	w.buf = make([]byte, maxMSS)
+	w.path = 1472 - overhead // the path carries 1500-byte IPv4 packets
+	st, _ := w.c[0].OpenStream(t.Context())
+	go func() {
+		st.Write(make([]byte, 1<<20))
+		st.CloseWrite()
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rs, _ := w.c[1].AcceptStream(t.Context())
+		io.Copy(io.Discard, rs)
+	}()
+	w.runUntil(done)
+	mss, sent, acked, _ := w.c[0].PMTUStats()
+	if mss != 1472-overhead || acked == 0 {
+		t.Fatalf("MSS %d after %d probes (%d acked), want %d", mss, sent, acked, 1472-overhead)
+	}
+	if w.c[0].pmtu.ladder[0] != 1472-overhead || w.c[0].pmtu.next < 1 {
+		t.Fatalf("ladder %v, next %d: the common size was not tried", w.c[0].pmtu.ladder, w.c[0].pmtu.next)
+	}
+}

@@ -91,13 +91,16 @@ func (c *Conn) Poll(now time.Time, buf []byte) (OutFrame, bool) {
 	probe := c.probes > 0
 	if !probe {
 		if len(c.active) == 0 {
+			if al, ok := c.cc.(congestion.AppLimitedNoter); ok && c.cc.CanSend(c.rec.BytesInFlight()) {
+				al.OnAppLimited(c.rec.BytesInFlight())
+			}
 			return OutFrame{}, false
 		}
 		if !c.cc.CanSend(c.rec.BytesInFlight()) {
 			c.stats.CwndWaits.Add(1)
 			return OutFrame{}, false
 		}
-		rate := congestion.Rate(c.cc.Window(), c.rec.RTT().Smoothed())
+		rate := congestion.PacingRate(c.cc, c.rec.RTT().Smoothed())
 		if d := c.pacer.Delay(now, rate); d > 0 {
 			c.pacingAt = now.Add(d)
 			c.stats.PacingWaits.Add(1)
@@ -213,7 +216,7 @@ func (c *Conn) Sent(now time.Time, seq uint64, f *OutFrame, size int) {
 	c.records[c.handles&uint64(len(c.records)-1)] = f.rec
 	c.handles++
 	c.snapInFlight.Store(int64(c.rec.BytesInFlight()))
-	c.pacer.OnSent(now, size, congestion.Rate(c.cc.Window(), c.rec.RTT().Smoothed()))
+	c.pacer.OnSent(now, size, congestion.PacingRate(c.cc, c.rec.RTT().Smoothed()))
 	if f.rec.kind == kindStream {
 		c.stats.StreamFramesOut.Add(1)
 		c.stats.StreamBytesOut.Add(uint64(f.rec.chunk.N))

@@ -1,0 +1,6 @@
+//go:build race
+
+package node
+
+// raceEnabled shrinks the work per run under the race detector.
+const raceEnabled = true

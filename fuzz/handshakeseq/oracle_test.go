@@ -3,6 +3,7 @@ package handshakeseq
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/sttgo/stt/codec"
@@ -98,6 +99,8 @@ func (o *oracle) responderHandled(n *node, from netip.AddrPort, msg, reply []byt
 		if err := h.Decode(msg); err != nil || !h.HasCookie || !o.cookies[n.idx][from][h.Cookie] {
 			t.Fatalf("node %d sent a RESPONSE to %v for a HELLO without a cookie it issued there (%v)", n.idx, from, err)
 		}
+	case codec.HandshakeReject:
+		o.checkReject(n, msg, reply)
 	case codec.HandshakeFinal:
 		if n.seedOK {
 			o.finals[string(reply)] = n.idx
@@ -135,6 +138,39 @@ func (o *oracle) responderHandled(n *node, from netip.AddrPort, msg, reply []byt
 		t.Fatalf("node %d reused local session id %x", n.idx, est.LocalSessionID)
 	}
 	o.sessions[n.idx][est.LocalSessionID] = *est
+}
+
+// checkReject: a REJECT answers only a HELLO it is bound to (the HELLO's
+// nonce echoed) that offers another version or no suite of the responder,
+// and names the responder's own version and suites.
+func (o *oracle) checkReject(n *node, msg, reply []byte) {
+	t := o.t
+	t.Helper()
+	var r codec.Reject
+	if err := r.Decode(reply); err != nil {
+		t.Fatalf("REJECT does not decode: %v", err)
+	}
+	version, nonce, err := codec.PeekHelloVersion(msg)
+	switch {
+	case err != nil:
+		t.Fatalf("REJECT answering a message that is no HELLO: %v", err)
+	case r.Echo != nonce:
+		t.Fatal("REJECT does not echo the HELLO's nonce")
+	case r.Version != codec.HandshakeVersion || !slices.Equal(r.Suites, n.cfg.Suites):
+		t.Fatalf("REJECT names version %d suites %v, the responder has %d %v", r.Version, r.Suites, codec.HandshakeVersion, n.cfg.Suites)
+	case r.Reason == codec.RejectVersion && version == codec.HandshakeVersion:
+		t.Fatalf("REJECT for version %d, the responder's own", version)
+	case r.Reason == codec.RejectNoCommonSuite:
+		var h codec.Hello
+		if err := h.Decode(msg); err != nil {
+			t.Fatalf("no-common-suite REJECT answering an undecodable HELLO: %v", err)
+		}
+		for _, id := range h.Suites {
+			if slices.Contains(n.cfg.Suites, id) {
+				t.Fatalf("no-common-suite REJECT to a HELLO offering suite %d, which the responder has", id)
+			}
+		}
+	}
 }
 
 // checkHelloSize: RETRY and RESPONSE answer only HELLOs of a full datagram.

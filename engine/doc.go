@@ -52,7 +52,8 @@
 // its step (an ownership flag, no locks): the shard's own goroutine, or,
 // with [Config.InlineDelivery], the receive loop when a whole read batch
 // went to that one idle shard. The rings between goroutines are
-// [ring.MPSC], and a sleeping shard is woken through a [ring.Signal].
+// [ring.MPSC], and a sleeping shard is woken through a wake.Signal (the
+// module's one wake-up primitive, internal/wake).
 // Statistics are atomic counters owned per goroutine (per-datagram counts
 // are tallied in plain fields and published per batch) and summed by
 // [Engine.Stats].

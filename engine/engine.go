@@ -12,6 +12,7 @@ import (
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/engine/bufpool"
 	"github.com/sttgo/stt/engine/conn"
+	"github.com/sttgo/stt/internal/wake"
 	"github.com/sttgo/stt/ring"
 )
 
@@ -67,10 +68,9 @@ type Engine struct {
 	sending atomic.Int64 // Engine.Send calls in progress (written per Send)
 	_       [56]byte
 
-	// SendWait callers blocked on backpressure, and their wake-up channel
-	// (capacity 1; a woken waiter passes the wake-up on).
-	spaceWaiters atomic.Int32
-	space        chan struct{}
+	// space wakes SendWait callers blocked on backpressure (a woken
+	// waiter passes the wake-up on).
+	space wake.Signal
 }
 
 // New builds an engine over c with cfg (zero fields take defaults, see
@@ -92,11 +92,11 @@ func New(c conn.Batch, cfg Config, h Handler) (*Engine, error) {
 		cfg:       cfg,
 		h:         h,
 		pool:      bufpool.New(cfg.PoolBuffers, cfg.BufferSize),
-		sendPool:  bufpool.New(cfg.Shards*max(2, roundPow2(cfg.SendRingSize)), cfg.MTU),
+		sendPool:  bufpool.New(cfg.Shards*ring.Capacity(cfg.SendRingSize), cfg.MTU),
 		rxTouched: make([]bool, cfg.Shards),
 		done:      make(chan struct{}),
-		space:     make(chan struct{}, 1),
 	}
+	e.space.Init()
 	var seed [16]byte
 	_, _ = rand.Read(seed[:]) // crypto/rand.Read never fails (Go 1.24+)
 	e.seed[0] = binary.LittleEndian.Uint64(seed[:8])
@@ -262,27 +262,26 @@ func (e *Engine) SendWait(to netip.AddrPort, f *codec.Frame, done <-chan struct{
 		err := e.Send(to, f)
 		if err != ErrBackpressure {
 			if woken {
-				e.wakeSenders() // pass the wake-up on to the next waiter
+				e.space.Notify() // pass the wake-up on to the next waiter
 			}
 			return err
 		}
-		e.spaceWaiters.Add(1)
+		e.space.Prepare()
 		// Re-check after announcing: a shard that freed space before it
 		// saw the announcement left no wake-up.
 		if err = e.Send(to, f); err != ErrBackpressure {
-			if e.spaceWaiters.Add(-1) > 0 {
-				e.wakeSenders()
-			}
+			e.space.Cancel()
+			e.space.Notify() // a token meant for us may be taken: pass it on
 			return err
 		}
 		select {
-		case <-e.space:
-			e.spaceWaiters.Add(-1)
+		case <-e.space.C():
+			e.space.Cancel()
 		case <-done:
-			e.spaceWaiters.Add(-1)
+			e.space.Cancel()
 			return ErrBackpressure
 		case <-e.done:
-			e.spaceWaiters.Add(-1)
+			e.space.Cancel()
 			return ErrClosed
 		}
 	}
@@ -298,16 +297,9 @@ func (e *Engine) Wake(i int) {
 }
 
 // wakeSenders wakes one SendWait caller, if any is blocked. Any goroutine.
-func (e *Engine) wakeSenders() {
-	if e.spaceWaiters.Load() > 0 {
-		select {
-		case e.space <- struct{}{}:
-		default:
-		}
-	}
-}
+func (e *Engine) wakeSenders() { e.space.Notify() }
 
 // newRings builds a shard's rings and signal.
-func newRings(cfg *Config) (*ring.MPSC[rxItem], *ring.MPSC[*bufpool.Buf], *ring.Signal) {
-	return ring.NewMPSC[rxItem](cfg.RingSize), ring.NewMPSC[*bufpool.Buf](cfg.SendRingSize), ring.NewSignal()
+func newRings(cfg *Config) (*ring.MPSC[rxItem], *ring.MPSC[*bufpool.Buf], *wake.Signal) {
+	return ring.NewMPSC[rxItem](cfg.RingSize), ring.NewMPSC[*bufpool.Buf](cfg.SendRingSize), wake.New()
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/bits"
 	"net/netip"
 
 	"github.com/sttgo/stt/codec"
@@ -92,7 +93,7 @@ func (q *outQueue) init(e *Engine, batch int) {
 	q.trains = make([]train, 0, batch)
 	q.dgs = make([]dgram, 0, nd)
 	q.msgs = make([]conn.Message, nd)
-	q.table = make([]int32, roundPow2(4*batch))
+	q.table = make([]int32, 1<<bits.Len(uint(4*batch-1))) // a power of two >= 4*batch, masked by lookup
 	q.mtu = e.cfg.MTU
 	q.limit = e.cfg.BufferSize
 	q.last = -1
@@ -112,14 +113,6 @@ func (q *outQueue) init(e *Engine, batch int) {
 // trains in use (many peers or sessions).
 func (q *outQueue) ready() bool {
 	return len(q.dgs) >= q.flushDgrams || q.bytes >= q.flushBytes || 2*len(q.trains) >= cap(q.trains)
-}
-
-func roundPow2(n int) int {
-	c := 1
-	for c < n {
-		c <<= 1
-	}
-	return c
 }
 
 // lookup returns the index of the train for k (-1 if none) and k's table slot: the

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/engine/bufpool"
+	"github.com/sttgo/stt/internal/wake"
 	"github.com/sttgo/stt/ring"
 )
 
@@ -101,7 +102,7 @@ type Shard struct {
 	id    int
 	in    *ring.MPSC[rxItem]
 	sendq *ring.MPSC[*bufpool.Buf] // frames encoded by Engine.Send; Buf.Addr is the peer
-	sig   *ring.Signal
+	sig   *wake.Signal
 	stats counters
 
 	items   []rxItem       // popped from in, len BatchSize

@@ -1,6 +1,5 @@
 // Package ring provides bounded lock-free rings of handles (small values,
-// typically pointers to pooled packet buffers) and a wake-up primitive for
-// consumers that sleep while their ring is empty.
+// typically pointers to pooled packet buffers).
 //
 // [SPSC] has one producer and one consumer; [MPSC] has any number of
 // producers and one consumer. Both hold at most Cap() items, where the
@@ -17,8 +16,9 @@
 // through an atomic store/load pair, which gives the happens-before edges
 // the race detector checks.
 //
-// [Signal] lets the consumer sleep without spinning and without losing a
-// wake-up: the consumer announces that it is about to sleep, re-checks the
-// ring, and only then blocks; producers pay for a channel send only while a
-// consumer has announced sleep.
+// A consumer that sleeps while its ring is empty uses the module's wake-up
+// primitive (internal/wake): it announces that it is about to sleep,
+// re-checks the ring, and only then blocks; producers pay for a channel
+// send only while a consumer has announced sleep. The stress tests here
+// run rings and that protocol together.
 package ring

@@ -40,7 +40,7 @@ type MPSC[T any] struct {
 // NewMPSC returns an empty ring holding up to capacity items, rounded up to
 // a power of two (minimum 2). It panics on an absurd capacity (> 2^40).
 func NewMPSC[T any](capacity int) *MPSC[T] {
-	c := roundPow2(capacity)
+	c := Capacity(capacity)
 	return &MPSC[T]{slots: make([]mpscSlot[T], c), mask: uint64(c - 1)}
 }
 

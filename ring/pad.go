@@ -23,9 +23,10 @@ type paddedIndex struct {
 // of two an int holds on 32-bit platforms.
 const maxCapacity = 1 << min(40, strconv.IntSize-2)
 
-// roundPow2 returns the smallest power of two >= n, with a minimum of 2.
-// It panics if n exceeds maxCapacity.
-func roundPow2(n int) int {
+// Capacity returns the capacity of a ring built with capacity n: the
+// smallest power of two >= n, with a minimum of 2. It panics if n exceeds
+// 2^40 (or 2^30 on 32-bit platforms), as the constructors do.
+func Capacity(n int) int {
 	if n < 2 {
 		return 2
 	}

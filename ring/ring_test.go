@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/sttgo/stt/internal/wake"
 )
 
 // queue is what both rings implement; the tests run against each.
@@ -192,7 +194,7 @@ func TestMPSCStress(t *testing.T) {
 	total := stressCount()
 	per := total / producers
 	r := NewMPSC[uint64](64)
-	sig := NewSignal()
+	sig := wake.New() // the consumer sleeps as the engine's shards do
 	var wg sync.WaitGroup
 	for p := 0; p < producers; p++ {
 		wg.Add(1)
@@ -268,7 +270,7 @@ func TestMPSCStress(t *testing.T) {
 func TestSPSCStress(t *testing.T) {
 	total := stressCount()
 	r := NewSPSC[uint64](32)
-	sig := NewSignal()
+	sig := wake.New() // the consumer sleeps as the engine's shards do
 	go func() {
 		batch := make([]uint64, 5)
 		for i := 0; i < total; {
@@ -324,21 +326,5 @@ func TestSPSCStress(t *testing.T) {
 	}
 	if exp := uint64(total) * uint64(total-1) / 2; sum != exp {
 		t.Fatalf("sum %d, want %d", sum, exp)
-	}
-}
-
-func TestSignalDone(t *testing.T) {
-	s := NewSignal()
-	done := make(chan struct{})
-	close(done)
-	s.Prepare()
-	if s.Wait(done) {
-		t.Fatal("Wait returned true with done closed and no Notify")
-	}
-	s.Notify() // not sleeping: no token
-	s.Prepare()
-	s.Notify() // token
-	if !s.Wait(make(chan struct{})) {
-		t.Fatal("Wait after Notify returned false")
 	}
 }

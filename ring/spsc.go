@@ -28,7 +28,7 @@ type SPSC[T any] struct {
 // NewSPSC returns an empty ring holding up to capacity items, rounded up to
 // a power of two (minimum 2). It panics on an absurd capacity (> 2^40).
 func NewSPSC[T any](capacity int) *SPSC[T] {
-	c := roundPow2(capacity)
+	c := Capacity(capacity)
 	return &SPSC[T]{buf: make([]T, c), mask: uint64(c - 1)}
 }
 

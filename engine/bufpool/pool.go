@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/netip"
 	"sync/atomic"
+
+	"github.com/sttgo/stt/internal/wake"
 )
 
 // ErrClosed is returned by [Pool.GetWait] when its done channel closes
@@ -76,12 +78,11 @@ func (b *Buf) Release() {
 // Pool is a bounded set of equal-size buffers. All methods are safe for
 // concurrent use.
 type Pool struct {
-	head    atomic.Uint64 // tag<<32 | (index+1) of the top free Buf; low half 0 = empty
-	free    atomic.Int64  // number of free buffers
-	waiters atomic.Int32  // goroutines blocked in GetWait
-	wake    chan struct{}
-	bufs    []Buf
-	size    int
+	head  atomic.Uint64 // tag<<32 | (index+1) of the top free Buf; low half 0 = empty
+	free  atomic.Int64  // number of free buffers
+	space wake.Signal   // wakes GetWait callers when a buffer is put back
+	bufs  []Buf
+	size  int
 }
 
 // New allocates count buffers of size bytes each, all free. It panics if
@@ -90,7 +91,8 @@ func New(count, size int) *Pool {
 	if count <= 0 || size <= 0 || uint64(count) > 1<<31 {
 		panic("bufpool: invalid pool dimensions")
 	}
-	p := &Pool{bufs: make([]Buf, count), size: size, wake: make(chan struct{}, 1)}
+	p := &Pool{bufs: make([]Buf, count), size: size}
+	p.space.Init()
 	slab := make([]byte, count*size)
 	for i := range p.bufs {
 		b := &p.bufs[i]
@@ -137,38 +139,31 @@ func (p *Pool) GetWait(done <-chan struct{}) (*Buf, error) {
 	if b := p.Get(); b != nil {
 		return b, nil
 	}
-	p.waiters.Add(1)
-	defer p.waiters.Add(-1)
 	for {
-		// Re-check after announcing ourselves (no lost wake-up: put pushes,
-		// then reads waiters).
+		p.space.Prepare()
+		// Re-check after announcing (no lost wake-up: put pushes, then
+		// notifies).
 		if b := p.Get(); b != nil {
-			if p.waiters.Load() > 1 && p.free.Load() > 0 {
-				p.notify() // pass the wake-up on to the next waiter
+			p.space.Cancel()
+			if p.free.Load() > 0 {
+				p.space.Notify() // pass the wake-up on to the next waiter
 			}
 			return b, nil
 		}
 		select {
-		case <-p.wake:
+		case <-p.space.C():
+			p.space.Cancel()
 		case <-done:
+			p.space.Cancel()
 			return nil, ErrClosed
 		}
-	}
-}
-
-func (p *Pool) notify() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
 	}
 }
 
 func (p *Pool) put(b *Buf) {
 	p.push(b)
 	p.free.Add(1)
-	if p.waiters.Load() > 0 {
-		p.notify()
-	}
+	p.space.Notify()
 }
 
 func (p *Pool) push(b *Buf) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/sttgo/stt/internal/wake"
 )
 
 // dgramQueue is a session's bounded queue of received datagrams: a fixed
@@ -18,7 +20,7 @@ type dgramQueue struct {
 	head   int // next to pop
 	n      int
 	mtu    int
-	ready  chan struct{} // capacity 1: "the queue became non-empty"
+	ready  wake.Signal   // "the queue became non-empty"
 	closed chan struct{} // the session's done channel
 }
 
@@ -29,7 +31,9 @@ type dgramSlot struct {
 }
 
 func newDgramQueue(capacity, mtu int, closed chan struct{}) *dgramQueue {
-	return &dgramQueue{slots: make([]dgramSlot, capacity), mtu: mtu, ready: make(chan struct{}, 1), closed: closed}
+	q := &dgramQueue{slots: make([]dgramSlot, capacity), mtu: mtu, closed: closed}
+	q.ready.Init()
+	return q
 }
 
 // push copies p into the ring and adds 1 to accepted, or reports false
@@ -51,10 +55,7 @@ func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool
 	q.n++
 	accepted.Add(1)
 	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
+	q.ready.Notify()
 	return true
 }
 
@@ -73,10 +74,7 @@ func (q *dgramQueue) pop(buf []byte) (n int, stream uint32, truncated, ok bool) 
 	q.head = (q.head + 1) % len(q.slots)
 	q.n--
 	if q.n > 0 {
-		select {
-		case q.ready <- struct{}{}:
-		default:
-		}
+		q.ready.Notify() // pass the wake-up on to another reader
 	}
 	return n, stream, truncated, true
 }
@@ -90,14 +88,24 @@ func (q *dgramQueue) wait(ctx context.Context, buf []byte, errClosed func() erro
 		if n, st, trunc, ok := q.pop(buf); ok {
 			return n, st, truncErr(trunc)
 		}
+		q.ready.Prepare()
+		// Re-check after announcing: a push that came before it left no
+		// wake-up.
+		if n, st, trunc, ok := q.pop(buf); ok {
+			q.ready.Cancel()
+			return n, st, truncErr(trunc)
+		}
 		select {
-		case <-q.ready:
+		case <-q.ready.C():
+			q.ready.Cancel()
 		case <-q.closed:
+			q.ready.Cancel()
 			if n, st, trunc, ok := q.pop(buf); ok {
 				return n, st, truncErr(trunc)
 			}
 			return 0, 0, errClosed()
 		case <-ctx.Done():
+			q.ready.Cancel()
 			return 0, 0, ctx.Err()
 		}
 	}

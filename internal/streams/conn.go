@@ -11,6 +11,7 @@ import (
 	"github.com/sttgo/stt/internal/flowcontrol"
 	"github.com/sttgo/stt/internal/recovery"
 	"github.com/sttgo/stt/internal/streamid"
+	"github.com/sttgo/stt/internal/wake"
 )
 
 // Stats are a Conn's counters, read atomically.
@@ -73,12 +74,12 @@ type Conn struct {
 
 	wakeQ, wakeSwap []*Stream // streams whose waiters WakeWaiters wakes
 
-	acceptQ  []*Stream
-	acceptCh chan struct{}
-	openCh   chan struct{}
+	acceptQ   []*Stream
+	acceptSig wake.Signal // "a stream was queued for AcceptStream"
+	openSig   wake.Signal // "the peer raised our stream limit"
 
-	drainWait bool          // WaitDrained is waiting (see drain.go)
-	drainCh   chan struct{} // capacity 1: "the streams may have drained"
+	drainWait bool        // WaitDrained is waiting (see drain.go)
+	drainSig  wake.Signal // "the streams may have drained"
 
 	err       error
 	closed    chan struct{}
@@ -93,16 +94,16 @@ type Conn struct {
 func NewConn(cfg Config) *Conn {
 	cfg.fill()
 	c := &Conn{
-		cfg:      cfg,
-		streams:  make(map[uint32]*Stream),
-		rec:      recovery.NewSender(recovery.Config{MaxAckDelay: maxAckDelay, MaxTracked: cfg.MaxInFlight}),
-		ackr:     recovery.NewReceiver(maxAckDelay),
-		pacer:    congestion.NewPacer(cfg.MSS),
-		acceptCh: make(chan struct{}, 1),
-		openCh:   make(chan struct{}, 1),
-		drainCh:  make(chan struct{}, 1),
-		closed:   make(chan struct{}),
+		cfg:     cfg,
+		streams: make(map[uint32]*Stream),
+		rec:     recovery.NewSender(recovery.Config{MaxAckDelay: maxAckDelay, MaxTracked: cfg.MaxInFlight}),
+		ackr:    recovery.NewReceiver(maxAckDelay),
+		pacer:   congestion.NewPacer(cfg.MSS),
+		closed:  make(chan struct{}),
 	}
+	c.acceptSig.Init()
+	c.openSig.Init()
+	c.drainSig.Init()
 	role := streamid.Responder
 	if cfg.Initiator {
 		role = streamid.Initiator
@@ -154,16 +155,20 @@ func (c *Conn) OpenStream(ctx context.Context) (*Stream, error) {
 			c.stats.StreamsOpened.Add(1)
 			return st, nil
 		}
-		c.mu.Unlock()
 		if err != streamid.ErrBlocked {
+			c.mu.Unlock()
 			return nil, err
 		}
+		c.openSig.Prepare() // under c.mu, where MAX_STREAMS raises the limit
+		c.mu.Unlock()
 		select {
-		case <-c.openCh:
+		case <-c.openSig.C():
 		case <-c.closed:
 		case <-ctx.Done():
+			c.openSig.Cancel()
 			return nil, ctx.Err()
 		}
+		c.openSig.Cancel()
 	}
 }
 
@@ -178,23 +183,27 @@ func (c *Conn) AcceptStream(ctx context.Context) (*Stream, error) {
 			c.acceptQ[len(c.acceptQ)-1] = nil
 			c.acceptQ = c.acceptQ[:len(c.acceptQ)-1]
 			if len(c.acceptQ) > 0 {
-				signal(c.acceptCh)
+				c.acceptSig.Notify() // pass the wake-up on
 			}
 			c.mu.Unlock()
 			c.stats.StreamsAccepted.Add(1)
 			return st, nil
 		}
 		err := c.err
-		c.mu.Unlock()
 		if err != nil {
+			c.mu.Unlock()
 			return nil, err
 		}
+		c.acceptSig.Prepare() // under c.mu, where streams are queued
+		c.mu.Unlock()
 		select {
-		case <-c.acceptCh:
+		case <-c.acceptSig.C():
 		case <-c.closed:
 		case <-ctx.Done():
+			c.acceptSig.Cancel()
 			return nil, ctx.Err()
 		}
+		c.acceptSig.Cancel()
 	}
 }
 
@@ -216,13 +225,13 @@ func (c *Conn) Close(err error) {
 // newStream creates the state of stream id (c.mu held).
 func (c *Conn) newStream(id uint32, local bool) *Stream {
 	st := &Stream{
-		c:       c,
-		id:      id,
-		local:   local,
-		prio:    DefaultPriority,
-		readCh:  make(chan struct{}, 1),
-		writeCh: make(chan struct{}, 1),
+		c:     c,
+		id:    id,
+		local: local,
+		prio:  DefaultPriority,
 	}
+	st.readSig.Init()
+	st.writeSig.Init()
 	st.send.InitLazy(64<<10, 0)
 	st.sendCredit.Init(InitialStreamWindow)
 	st.recv.InitLazy(InitialStreamWindow, InitialStreamWindow, 0)
@@ -301,7 +310,7 @@ func (c *Conn) resetSendLocked(st *Stream, code uint64, peer bool) bool {
 	st.resetState = resetQueued
 	st.sendErr = &StreamError{StreamID: st.id, Code: code, Remote: peer}
 	c.queueCtl(st)
-	signal(st.writeCh)
+	st.writeSig.Notify()
 	return true
 }
 

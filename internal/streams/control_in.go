@@ -42,7 +42,7 @@ func (c *Conn) HandleControl(now time.Time, b []byte) (int, error) {
 		}
 		if st.sendCredit.Raise(m.MaxOffset) {
 			c.activate(st)
-			signal(st.writeCh)
+			st.writeSig.Notify()
 		}
 		return n, nil
 	case codec.ControlSessionCredit:
@@ -58,7 +58,7 @@ func (c *Conn) HandleControl(now time.Time, b []byte) (int, error) {
 			return 0, errBadControl
 		}
 		if c.ids.Local.Raise(v) {
-			signal(c.openCh)
+			c.openSig.Notify()
 		}
 		return 1 + n, nil
 	case codec.ControlResetStream:
@@ -80,7 +80,7 @@ func (c *Conn) HandleControl(now time.Time, b []byte) (int, error) {
 		if st.recvWin.OnReceived(grow) != nil || c.recvWin.OnReceived(grow) != nil {
 			return 0, errFlowControl
 		}
-		signal(st.readCh)
+		st.readSig.Notify()
 		c.maybeRetire(st)
 		return 1 + n, nil
 	case codec.ControlStopSending:

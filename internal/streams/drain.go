@@ -23,13 +23,16 @@ func (c *Conn) WaitDrained(ctx context.Context) error {
 			return nil
 		}
 		c.drainWait = true
+		c.drainSig.Prepare() // under c.mu, where wakeDrainLocked checks
 		c.mu.Unlock()
 		select {
-		case <-c.drainCh:
+		case <-c.drainSig.C():
 		case <-c.closed:
 		case <-ctx.Done():
+			c.drainSig.Cancel()
 			return ctx.Err()
 		}
+		c.drainSig.Cancel()
 	}
 }
 
@@ -51,6 +54,6 @@ func (c *Conn) drainedLocked() bool {
 // (c.mu held; called by the driver after each batch, in WakeWaiters).
 func (c *Conn) wakeDrainLocked() {
 	if c.drainWait && c.drainedLocked() {
-		signal(c.drainCh)
+		c.drainSig.Notify()
 	}
 }

@@ -113,6 +113,6 @@ func (c *Conn) streamFor(id uint32) (*Stream, error) {
 			break
 		}
 	}
-	signal(c.acceptCh)
+	c.acceptSig.Notify()
 	return st, nil
 }

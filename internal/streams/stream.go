@@ -8,6 +8,7 @@ import (
 
 	"github.com/sttgo/stt/internal/flowcontrol"
 	"github.com/sttgo/stt/internal/streambuf"
+	"github.com/sttgo/stt/internal/wake"
 )
 
 // Stream is one reliable, ordered, flow-controlled byte stream in both
@@ -41,7 +42,7 @@ type Stream struct {
 	wake                     uint8 // wakeRead|wakeWrite queued for WakeWaiters
 
 	readDeadline, writeDeadline time.Time
-	readCh, writeCh             chan struct{} // capacity 1: "something changed"
+	readSig, writeSig           wake.Signal // "something changed" for a blocked Read, Write
 	readTimer, writeTimer       *time.Timer
 }
 
@@ -85,6 +86,9 @@ func (st *Stream) Write(p []byte) (int, error) {
 		off := st.send.Written()
 		a, b := st.send.WriteSpace(min(len(p)-n, writeChunk))
 		deadline := st.writeDeadline
+		if len(a)+len(b) == 0 {
+			st.writeSig.Prepare() // under c.mu, where acks and credit free space
+		}
 		c.mu.Unlock()
 		if k := len(a) + len(b); k > 0 {
 			// Copy without the lock (the free space is the writer's alone;
@@ -108,7 +112,7 @@ func (st *Stream) Write(p []byte) (int, error) {
 			}
 			continue // more room may be left: copy the next piece first
 		}
-		if err := st.wait(st.writeCh, deadline, &st.writeTimer); err != nil {
+		if err := st.wait(&st.writeSig, deadline, &st.writeTimer); err != nil {
 			return n, err
 		}
 	}
@@ -193,22 +197,27 @@ func (st *Stream) Read(p []byte) (int, error) {
 			}
 		}
 		deadline := st.readDeadline
-		c.mu.Unlock()
 		if err != nil {
+			c.mu.Unlock()
 			return 0, err
 		}
-		if err := st.wait(st.readCh, deadline, &st.readTimer); err != nil {
+		st.readSig.Prepare() // under c.mu, where received bytes are committed
+		c.mu.Unlock()
+		if err := st.wait(&st.readSig, deadline, &st.readTimer); err != nil {
 			return 0, err
 		}
 	}
 }
 
-// wait blocks until ch is signalled, the deadline passes (it then returns
+// wait blocks until sig is notified, the deadline passes (it then returns
 // os.ErrDeadlineExceeded) or the Conn closes (nil: the caller re-checks).
-func (st *Stream) wait(ch chan struct{}, deadline time.Time, timer **time.Timer) error {
+// The caller called sig.Prepare under c.mu after finding nothing to do;
+// wait withdraws it.
+func (st *Stream) wait(sig *wake.Signal, deadline time.Time, timer **time.Timer) error {
+	defer sig.Cancel()
 	if deadline.IsZero() {
 		select {
-		case <-ch:
+		case <-sig.C():
 		case <-st.c.closed:
 		}
 		return nil
@@ -223,7 +232,7 @@ func (st *Stream) wait(ch chan struct{}, deadline time.Time, timer **time.Timer)
 		(*timer).Reset(d)
 	}
 	select {
-	case <-ch:
+	case <-sig.C():
 	case <-st.c.closed:
 	case <-(*timer).C:
 		return os.ErrDeadlineExceeded
@@ -246,7 +255,7 @@ func (st *Stream) CloseWrite() error {
 	c.activate(st)
 	c.mu.Unlock()
 	c.cfg.Waker()
-	signal(st.writeCh)
+	st.writeSig.Notify()
 	return nil
 }
 
@@ -299,7 +308,7 @@ func (st *Stream) CancelRead(code uint64) {
 	c.maybeRetire(st)
 	c.mu.Unlock()
 	c.cfg.Waker()
-	signal(st.readCh)
+	st.readSig.Notify()
 }
 
 // SetDeadline sets the read and write deadlines (the zero time: none).
@@ -314,7 +323,7 @@ func (st *Stream) SetReadDeadline(t time.Time) error {
 	st.c.mu.Lock()
 	st.readDeadline = t
 	st.c.mu.Unlock()
-	signal(st.readCh)
+	st.readSig.Notify()
 	return nil
 }
 
@@ -323,7 +332,7 @@ func (st *Stream) SetWriteDeadline(t time.Time) error {
 	st.c.mu.Lock()
 	st.writeDeadline = t
 	st.c.mu.Unlock()
-	signal(st.writeCh)
+	st.writeSig.Notify()
 	return nil
 }
 
@@ -334,12 +343,4 @@ func (st *Stream) SetPriority(p uint8) {
 	st.c.mu.Lock()
 	st.prio = p
 	st.c.mu.Unlock()
-}
-
-// signal wakes one waiter on ch without blocking.
-func signal(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
 }

@@ -29,10 +29,10 @@ func (c *Conn) WakeWaiters() {
 		w := st.wake
 		st.wake = 0
 		if w&wakeRead != 0 {
-			signal(st.readCh)
+			st.readSig.Notify()
 		}
 		if w&wakeWrite != 0 {
-			signal(st.writeCh)
+			st.writeSig.Notify()
 		}
 	}
 	clear(q)

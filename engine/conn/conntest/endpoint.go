@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/sttgo/stt/engine/conn"
+	"github.com/sttgo/stt/internal/wake"
 )
 
 var _ conn.Batch = (*Endpoint)(nil)
@@ -24,7 +25,7 @@ type Endpoint struct {
 	received uint64
 	dropped  uint64
 	trunc    uint64
-	notify   chan struct{} // cap 1: "the queue may be non-empty"
+	notify   wake.Signal   // "the queue may be non-empty"
 	done     chan struct{} // closed by Close
 }
 
@@ -47,13 +48,14 @@ type EndpointStats struct {
 }
 
 func newEndpoint(nw *Network, addr netip.AddrPort) *Endpoint {
-	return &Endpoint{
-		net:    nw,
-		addr:   addr,
-		slots:  make([]slot, nw.cfg.QueueLen),
-		notify: make(chan struct{}, 1),
-		done:   make(chan struct{}),
+	e := &Endpoint{
+		net:   nw,
+		addr:  addr,
+		slots: make([]slot, nw.cfg.QueueLen),
+		done:  make(chan struct{}),
 	}
+	e.notify.Init()
+	return e
 }
 
 // LocalAddr returns the Endpoint's address.
@@ -114,10 +116,7 @@ func (e *Endpoint) enqueue(from netip.AddrPort, data []byte) bool {
 	e.n++
 	e.received++
 	e.mu.Unlock()
-	select {
-	case e.notify <- struct{}{}:
-	default:
-	}
+	e.notify.Notify()
 	return true
 }
 
@@ -158,11 +157,9 @@ func (e *Endpoint) ReadBatch(msgs []conn.Message) (int, error) {
 			e.mu.Unlock()
 			return k, nil
 		}
+		e.notify.Prepare() // under e.mu, where deliver queues
 		e.mu.Unlock()
-		select {
-		case <-e.notify:
-		case <-e.done:
-		}
+		e.notify.Wait(e.done)
 	}
 }
 

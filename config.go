@@ -73,9 +73,39 @@ type Config struct {
 	// Debug level, engine start and stop at Info, persistent socket errors
 	// at Warn), never per-packet ones. Nil: the node logs nothing.
 	Logger *slog.Logger
+	// WebSocket configures the WebSocket transport: a listener for
+	// sessions over ws:// or wss://, and how Dial reaches wss:// servers.
+	// Dial accepts "ws://" and "wss://" URLs on every node that binds its
+	// own UDP socket (Conn nil); see README "WebSocket".
+	WebSocket WebSocketConfig
 	// Conn, if set, is the datagram transport used instead of a UDP socket
 	// bound to ListenAddr: anything implementing the batch interface of
 	// package engine/conn (tests use the in-memory network of
 	// engine/conn/conntest). The Node takes ownership and closes it.
 	Conn conn.Batch
+}
+
+// WebSocketConfig configures a node's WebSocket transport (package
+// engine/conn/wsconn): sessions over WebSocket connections beside the UDP
+// socket, for networks that block UDP. A session over WebSocket is the
+// same session (same handshake, streams, datagrams); its streams neither
+// retransmit on timers nor pace under a congestion window, since TCP does
+// both (docs/PROTOCOL.md "Reliable carriers").
+type WebSocketConfig struct {
+	// ListenAddr, if set, is the TCP address ("host:port") of a WebSocket
+	// server accepting sessions (Node.WebSocketAddr returns the address
+	// bound). Empty: no server; Dial to ws:// and wss:// still works.
+	ListenAddr string
+	// Path is the HTTP path the server upgrades (default "/stt").
+	Path string
+	// CertFile and KeyFile (PEM) make the server speak TLS (wss://).
+	// Without them it speaks plain ws:// on a gnet event loop; with them
+	// it runs on crypto/tls (gnet has no TLS).
+	CertFile, KeyFile string
+	// PinnedCert, if set, is the DER certificate wss:// dials accept
+	// (instead of a chain to the system roots): for self-signed servers.
+	PinnedCert []byte
+	// MaxConns bounds the WebSocket connections open at once, accepted
+	// and dialed (default 1024).
+	MaxConns int
 }

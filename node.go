@@ -12,6 +12,7 @@ import (
 
 	"github.com/sttgo/stt/engine"
 	"github.com/sttgo/stt/engine/conn"
+	"github.com/sttgo/stt/engine/conn/wsconn"
 	"github.com/sttgo/stt/internal/congestion"
 	"github.com/sttgo/stt/internal/session"
 	"github.com/sttgo/stt/suite"
@@ -25,6 +26,9 @@ type Node struct {
 	eng    *engine.Engine
 	addr   netip.AddrPort
 	nodeID NodeID
+	ws     *wsconn.Mux    // the UDP socket and WebSocket connections (nil with Config.Conn)
+	wsAddr netip.AddrPort // the WebSocket server's address, if any
+	wsPin  []byte
 	once   sync.Once
 	err    error
 }
@@ -73,7 +77,18 @@ func Listen(cfg Config) (*Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stt: listen %s: %w", addr, err)
 		}
-		c = uc
+		// The UDP socket and the WebSocket connections share the engine.
+		mux, err := n.newMux(uc, &cfg)
+		if err != nil {
+			uc.Close()
+			return nil, fmt.Errorf("stt: %w", err)
+		}
+		n.ws, n.wsPin = mux, append([]byte(nil), cfg.WebSocket.PinnedCert...)
+		c = mux
+	}
+	var reliable func(netip.AddrPort) bool
+	if n.ws != nil {
+		reliable = n.ws.IsConn
 	}
 	sn, err := session.NewNode(session.Config{
 		Seed:             append([]byte(nil), cfg.Seed...),
@@ -90,6 +105,7 @@ func Listen(cfg Config) (*Node, error) {
 		MTU:              mtu,
 		MaxMTU:           maxMTU,
 		Congestion:       cfg.Congestion,
+		ReliableCarrier:  reliable,
 		Logger:           cfg.Logger,
 	}, shards)
 	if err != nil {
@@ -112,6 +128,10 @@ func Listen(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("stt: %w", err)
 	}
 	n.sn, n.eng, n.addr = sn, eng, c.LocalAddr()
+	if err := n.listenWebSocket(&cfg.WebSocket); err != nil {
+		n.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -125,7 +145,18 @@ func (n *Node) NodeID() NodeID { return n.nodeID }
 // and runs a handshake with the node there, like [Node.DialAddrPort]. Of
 // the host's addresses it uses the first one this node's socket can reach
 // (IPv4 only for a node listening on an IPv4 address).
+//
+// A "ws://host:port/path" or "wss://host:port/path" address runs the
+// session over a WebSocket connection instead (Config.WebSocket: wss://
+// checks the server's certificate against the system roots or
+// PinnedCert; HTTP proxies come from the environment as in net/http). The
+// session's RemoteAddr is then the connection's synthetic address (an
+// IPv6 unique local address, see package engine/conn/wsconn), and the
+// connection closes when the session ends.
 func (n *Node) Dial(ctx context.Context, address string) (*Session, error) {
+	if isWebSocketURL(address) {
+		return n.dialWebSocket(ctx, address)
+	}
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, fmt.Errorf("stt: dial %q: %w", address, err)

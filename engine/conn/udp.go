@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync/atomic"
+	"time"
 )
 
 // Socket defaults used by [ListenUDP] when a [Config] field is zero.
@@ -127,6 +128,13 @@ func (c *UDPConn) LocalAddr() netip.AddrPort { return c.laddr }
 // Close closes the socket. A ReadBatch blocked in another goroutine returns
 // an error satisfying errors.Is(err, net.ErrClosed).
 func (c *UDPConn) Close() error { return c.pc.Close() }
+
+// SetReadDeadline sets the deadline of ReadBatch, as net.Conn's does: a
+// ReadBatch blocked (or called) after t returns an error satisfying
+// errors.Is(err, os.ErrDeadlineExceeded); the zero time clears it. A
+// multiplexer of several transports interrupts a blocked ReadBatch with a
+// deadline in the past (see package engine/conn/wsconn).
+func (c *UDPConn) SetReadDeadline(t time.Time) error { return c.pc.SetReadDeadline(t) }
 
 // checkMessage validates a Message for sending.
 func checkMessage(m *Message) bool {

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -69,6 +70,11 @@ type Config struct {
 	// (LimitReserver) and a socket that sets the don't-fragment bit; without
 	// either, or with MaxMTU <= MTU, sessions keep the base size.
 	MaxMTU int
+	// ReliableCarrier, if set, reports whether a peer address is a
+	// reliable, congestion-controlled carrier (a WebSocket connection):
+	// the streams of a session established with it run without loss
+	// timers, congestion window or pacing (streams.Config.ReliableCarrier).
+	ReliableCarrier func(peer netip.AddrPort) bool
 	// Congestion names the streams' congestion controller
 	// (congestion.NewByName).
 	Congestion string

@@ -55,6 +55,8 @@ func (sh *shard) newStreamConn(ss *sessionState, now time.Time) *streams.Conn {
 		Overhead:   n.cfg.MTU - ss.maxPayload,
 		Waker:      func() { n.requestFlush(s) },
 		Start:      now,
+
+		ReliableCarrier: n.cfg.ReliableCarrier != nil && n.cfg.ReliableCarrier(s.RemoteAddr()),
 	})
 }
 

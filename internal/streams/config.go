@@ -54,6 +54,11 @@ type Config struct {
 	// Congestion names the congestion controller (congestion.NewByName;
 	// "" is congestion.DefaultName).
 	Congestion string
+	// ReliableCarrier says the session runs over a transport that
+	// delivers in order and controls congestion itself (WebSocket over
+	// TCP): no loss timers, no congestion window, no pacing (see
+	// reliable.go).
+	ReliableCarrier bool
 	// Start is the origin of the Conn's monotonic clock (flow-control
 	// auto-tuning); the driver's times must not precede it.
 	Start time.Time

@@ -109,7 +109,7 @@ func NewConn(cfg Config) *Conn {
 		role = streamid.Initiator
 	}
 	c.ids.Init(role, InitialMaxStreams, InitialMaxStreams)
-	c.cc = congestion.NewByName(cfg.Congestion, c.rec.RTT(), congestion.Config{MSS: cfg.MSS})
+	c.cc = c.newController()
 	c.sendCredit.Init(InitialSessionWindow)
 	c.recvWin.Init(InitialSessionWindow, cfg.MaxSessionWindow, 0)
 	c.recvWin.SetEager(true)

@@ -8,7 +8,7 @@ import "time"
 func (c *Conn) Deadline() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := c.rec.Timer()
+	d := c.lossTimer()
 	if c.ackr.AckPending() {
 		d = earliest(d, c.ackr.AckDeadline())
 	}
@@ -23,7 +23,7 @@ func (c *Conn) OnTimeout(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = now
-	if t := c.rec.Timer(); !t.IsZero() && !now.Before(t) {
+	if t := c.lossTimer(); !t.IsZero() && !now.Before(t) {
 		c.rec.OnTimeout(now, &c.res)
 		if len(c.records) > 0 {
 			c.applyResult(now)

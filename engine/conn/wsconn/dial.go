@@ -50,6 +50,7 @@ func (m *Mux) Dial(ctx context.Context, rawURL string, cfg DialConfig) (netip.Ad
 	if u.Scheme != "ws" && u.Scheme != "wss" {
 		return netip.AddrPort{}, fmt.Errorf("wsconn: dial %q: scheme must be ws or wss", rawURL)
 	}
+	m.ensurePool()
 	if !m.admit() {
 		if m.closed.Load() {
 			return netip.AddrPort{}, ErrClosed

@@ -21,6 +21,7 @@ func (m *Mux) Listen(cfg ServerConfig) (netip.AddrPort, error) {
 	if cfg.Path == "" {
 		cfg.Path = DefaultPath
 	}
+	m.ensurePool()
 	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
 		return netip.AddrPort{}, errors.New("wsconn: CertFile and KeyFile go together")
 	}

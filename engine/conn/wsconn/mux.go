@@ -143,7 +143,7 @@ type Mux struct {
 	cfg  Config
 	pfx  prefix
 	seq  atomic.Uint64
-	pool *bufpool.Pool
+	pool *bufpool.Pool // receive buffers, made by the first Listen or Dial (ensurePool)
 	rx   *ring.MPSC[*bufpool.Buf] // received messages; capacity >= pool size, so Push never fails
 	sig  wake.Signal              // ReadBatch waiting for rx (without UDP)
 
@@ -174,7 +174,6 @@ func New(udp conn.Batch, cfg Config) (*Mux, error) {
 		udp:   udp,
 		cfg:   cfg,
 		pfx:   newPrefix(),
-		pool:  bufpool.New(cfg.RxBuffers, cfg.MaxMessage),
 		rx:    ring.NewMPSC[*bufpool.Buf](cfg.RxBuffers),
 		conns: make(map[netip.AddrPort]*Conn),
 		done:  make(chan struct{}),
@@ -468,6 +467,17 @@ func (m *Mux) Close() error {
 		}
 	})
 	return err
+}
+
+// ensurePool makes the receive buffers (RxBuffers*MaxMessage bytes) when
+// the first connection may come, so that a node that never uses
+// WebSocket does not pay for them.
+func (m *Mux) ensurePool() {
+	m.mu.Lock()
+	if m.pool == nil {
+		m.pool = bufpool.New(m.cfg.RxBuffers, m.cfg.MaxMessage)
+	}
+	m.mu.Unlock()
 }
 
 func (m *Mux) addServer(s interface{ close() }) bool {

@@ -14,7 +14,7 @@ import (
 // connection to it; srvAddr is the server's address of that connection.
 func pair(t *testing.T, scfg ServerConfig, ccfg Config) (srv, cli *Mux, cliAddr, srvAddr netip.AddrPort) {
 	t.Helper()
-	srv, err := New(nil, Config{})
+	srv, err := New(nil, serverTestConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +51,8 @@ func pair(t *testing.T, scfg ServerConfig, ccfg Config) (srv, cli *Mux, cliAddr,
 }
 
 var testDialConfig DialConfig
+
+var serverTestConfig Config
 
 func send(t *testing.T, m *Mux, to netip.AddrPort, p []byte) {
 	t.Helper()

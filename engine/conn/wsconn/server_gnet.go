@@ -158,7 +158,9 @@ func (s *gnetServer) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	c.touch()
 	used, starved, err := c.dec.feed(buf, c)
-	_, _ = gc.Discard(used)
+	if used > 0 { // gnet's Discard(0) discards everything
+		_, _ = gc.Discard(used)
+	}
 	if err == nil && starved && gc.InboundBuffered() > maxInbound {
 		err = errTooBig
 	}

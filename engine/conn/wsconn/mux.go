@@ -143,7 +143,7 @@ type Mux struct {
 	cfg  Config
 	pfx  prefix
 	seq  atomic.Uint64
-	pool *bufpool.Pool // receive buffers, made by the first Listen or Dial (ensurePool)
+	pool *bufpool.Pool            // receive buffers, made by the first Listen or Dial (ensurePool)
 	rx   *ring.MPSC[*bufpool.Buf] // received messages; capacity >= pool size, so Push never fails
 	sig  wake.Signal              // ReadBatch waiting for rx (without UDP)
 

@@ -116,3 +116,9 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

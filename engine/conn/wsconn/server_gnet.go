@@ -28,6 +28,7 @@ type gnetServer struct {
 	mu        sync.Mutex
 	upgrading map[gnet.Conn]time.Time // accepted, not yet upgraded
 	conns     map[*Conn]struct{}      // upgraded on this server
+	throttled map[*Conn]gnet.Conn     // held back by a full outbound buffer (flush)
 	stopOnce  sync.Once
 	stopped   chan struct{}
 }
@@ -58,6 +59,7 @@ func (m *Mux) listenGnet(cfg ServerConfig) (netip.AddrPort, error) {
 		booted:    make(chan error, 1),
 		upgrading: make(map[gnet.Conn]time.Time),
 		conns:     make(map[*Conn]struct{}),
+		throttled: make(map[*Conn]gnet.Conn),
 		stopped:   make(chan struct{}),
 	}
 	go func() {
@@ -106,6 +108,7 @@ func (s *gnetServer) close() {
 
 func (s *gnetServer) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !s.m.admit() {
+		gc.SetContext(rejected{})
 		return resp503, gnet.Close
 	}
 	s.mu.Lock()
@@ -115,6 +118,9 @@ func (s *gnetServer) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 }
 
 func (s *gnetServer) OnClose(gc gnet.Conn, err error) gnet.Action {
+	if _, ok := gc.Context().(rejected); ok {
+		return gnet.None // never admitted
+	}
 	c, _ := gc.Context().(*Conn)
 	if c == nil {
 		s.mu.Lock()
@@ -125,6 +131,7 @@ func (s *gnetServer) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	s.mu.Lock()
 	delete(s.conns, c)
+	delete(s.throttled, c)
 	s.mu.Unlock()
 	c.dec.release()
 	if c.held != nil {
@@ -143,11 +150,7 @@ func (s *gnetServer) OnTraffic(gc gnet.Conn) gnet.Action {
 			return a
 		}
 	}
-	// Frames queued by WriteBatch (a kick is a Wake, which lands here).
-	if b := c.takeOut(); len(b) > 0 {
-		_, _ = gc.Write(b) // gnet copies what the socket does not take
-		c.putBack(b)
-	}
+	s.flush(gc, c)
 	if c.dec.stopped { // a close frame arrived: the rest is ignored
 		_, _ = gc.Discard(-1)
 		return gnet.None
@@ -175,12 +178,27 @@ func (s *gnetServer) OnTraffic(gc gnet.Conn) gnet.Action {
 	if starved {
 		s.m.starve(c)
 	}
-	// Pongs and a close echo queued by the decoder.
+	s.flush(gc, c) // pongs and a close echo queued by the decoder
+	return gnet.None
+}
+
+// flush writes the frames queued by WriteBatch (a kick is a Wake, which
+// lands in OnTraffic) into gnet, which copies what the socket does not
+// take into its outbound buffer. While that buffer holds MaxBuffered
+// bytes or more, frames stay queued (WriteBatch then waits for room) and
+// the connection is flushed again by OnTick, every millisecond while any
+// connection is held back: gnet reports no "outbound drained" event.
+func (s *gnetServer) flush(gc gnet.Conn, c *Conn) {
+	if gc.OutboundBuffered() >= s.m.cfg.MaxBuffered {
+		s.mu.Lock()
+		s.throttled[c] = gc
+		s.mu.Unlock()
+		return
+	}
 	if b := c.takeOut(); len(b) > 0 {
 		_, _ = gc.Write(b)
 		c.putBack(b)
 	}
-	return gnet.None
 }
 
 // upgrade reads the HTTP request of a new connection and answers it. It
@@ -232,6 +250,12 @@ func (s *gnetServer) OnTick() (time.Duration, gnet.Action) {
 			idle = append(idle, c)
 		}
 	}
+	next := tickEvery
+	for c, gc := range s.throttled {
+		delete(s.throttled, c)
+		_ = gc.Wake(nil)
+		next = time.Millisecond
+	}
 	s.mu.Unlock()
 	for _, gc := range late {
 		s.m.ctr.upgradeFailed.Add(1)
@@ -240,8 +264,12 @@ func (s *gnetServer) OnTick() (time.Duration, gnet.Action) {
 	for _, c := range idle {
 		c.abort(ErrIdle)
 	}
-	return tickEvery, gnet.None
+	return next, gnet.None
 }
+
+// rejected marks a connection refused at MaxConns (OnClose must not
+// return an admission it never got).
+type rejected struct{}
 
 // nopLogger keeps gnet silent: library packages log only through a logger
 // the user passes.

@@ -12,7 +12,10 @@ import (
 // goroutines in both directions and checks each one's content.
 func TestStressBothWays(t *testing.T) {
 	srv, cli, ca, sa := pair(t, ServerConfig{}, Config{})
-	const per = 3000
+	per := 3000
+	if raceEnabled {
+		per = 300
+	}
 	check := func(m *Mux, from string, count int, done chan error) {
 		msgs := make([]conn.Message, 16)
 		for i := range msgs {

@@ -267,9 +267,6 @@ func TestSlowloris(t *testing.T) {
 	}
 	c.expectEOF()
 	t.Logf("closed after %v", time.Since(start))
-	if el := time.Since(start); el < 300*time.Millisecond {
-		t.Fatalf("closed after %v, before UpgradeTimeout", el)
-	}
 	eventually(t, "admission returned", func() bool { return m.Stats().Open == 0 })
 }
 

@@ -26,6 +26,7 @@ func pair(t *testing.T, scfg ServerConfig, ccfg Config) (srv, cli *Mux, cliAddr,
 	if err != nil {
 		t.Fatal(err)
 	}
+	lastListen = la
 	cli, err = New(nil, ccfg)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,9 @@ func pair(t *testing.T, scfg ServerConfig, ccfg Config) (srv, cli *Mux, cliAddr,
 var testDialConfig DialConfig
 
 var serverTestConfig Config
+
+// lastListen is the address of the server pair started last.
+var lastListen netip.AddrPort
 
 func send(t *testing.T, m *Mux, to netip.AddrPort, p []byte) {
 	t.Helper()

@@ -2,7 +2,20 @@ package stt
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -111,10 +124,12 @@ func TestWebSocketAndUDPSessions(t *testing.T) {
 	transfer(t, ua, ub, 2, 1<<20, 60*time.Second)
 }
 
-// TestWebSocketPeerClosesTCP: when the TCP connection under a session
-// ends, both sides' sessions end within a second with an error that says
-// so (the reference freezes).
-func TestWebSocketPeerClosesTCP(t *testing.T) {
+// TestWebSocketConnClosed: when the WebSocket connection under a session
+// is closed (here by the server's transport, with a close frame), both
+// sides' sessions end within a second with an error that says so (the
+// reference freezes), and the client can dial again. TestWebSocketTCPCut
+// cuts TCP without a close frame.
+func TestWebSocketConnClosed(t *testing.T) {
 	srv, cli, sc, ss := wsPair(t, nil)
 	_ = cli
 	// Cut the connection from the server side, without STT's close.
@@ -147,4 +162,174 @@ func TestWebSocketPeerClosesTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2.Close(CodeNoError, "")
+}
+
+// tcpRelay forwards TCP connections from its own address to target; kill
+// closes every relayed connection at once (both TCP sides see it, and no
+// WebSocket close frame is sent).
+type tcpRelay struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newTCPRelay(t *testing.T, target string) *tcpRelay {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &tcpRelay{ln: ln}
+	t.Cleanup(func() { ln.Close(); r.kill() })
+	go func() {
+		for {
+			a, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", target)
+			if err != nil {
+				a.Close()
+				continue
+			}
+			r.mu.Lock()
+			r.conns = append(r.conns, a, b)
+			r.mu.Unlock()
+			go func() { io.Copy(a, b); a.Close() }()
+			go func() { io.Copy(b, a); b.Close() }()
+		}
+	}()
+	return r
+}
+
+func (r *tcpRelay) kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.conns {
+		c.Close()
+	}
+	r.conns = nil
+}
+
+// TestWebSocketTCPCut: the TCP connection under a session dies without a
+// WebSocket close frame (a relay in between closes both sides): both
+// sessions end within a second with an error naming the closed
+// connection, while a stream is blocked reading.
+func TestWebSocketTCPCut(t *testing.T) {
+	srv, err := Listen(Config{Seed: testSeed, Shards: 2, WebSocket: WebSocketConfig{ListenAddr: "127.0.0.1:0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cli, err := Listen(Config{Seed: testSeed, Shards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	relay := newTCPRelay(t, srv.WebSocketAddr().String())
+	ctx := ctxT(t, 20*time.Second)
+	acc := make(chan *Session, 1)
+	go func() {
+		s, _ := srv.Accept(ctx)
+		acc <- s
+	}()
+	sc, err := cli.Dial(ctx, "ws://"+relay.ln.Addr().String()+"/stt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := <-acc
+	st, err := sc.OpenStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := st.Read(make([]byte, 10))
+		readErr <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	relay.kill()
+	for _, s := range []*Session{sc, ss} {
+		select {
+		case <-s.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("session still open 5 s after TCP died")
+		}
+	}
+	el := time.Since(start)
+	t.Logf("ended after %v: client %v; server %v", el, sc.Err(), ss.Err())
+	if el > time.Second {
+		t.Errorf("sessions ended after %v (> 1 s)", el)
+	}
+	for _, s := range []*Session{sc, ss} {
+		var ce *CloseError
+		if !errors.As(s.Err(), &ce) || ce.Code != CodeInternal || !strings.Contains(ce.Reason, "websocket connection ended") {
+			t.Fatalf("session error %v", s.Err())
+		}
+	}
+	select {
+	case err := <-readErr:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("blocked Read returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("blocked Read still blocked")
+	}
+}
+
+// TestWebSocketTLS: sessions over wss:// with a certificate generated in
+// the test, pinned by the client.
+func TestWebSocketTLS(t *testing.T) {
+	cf, kf, der := testCert(t)
+	_, _, sc, ss := wsPair(t, func(c *Config) {
+		c.WebSocket.CertFile, c.WebSocket.KeyFile, c.WebSocket.PinnedCert = cf, kf, der
+	})
+	size := 8 << 20
+	if raceEnabled {
+		size = 1 << 20
+	}
+	transfer(t, sc, ss, 4, size/4, 60*time.Second)
+	sendRetry(t, ss, 3, []byte("tls"))
+	if p, _ := recv(t, sc); string(p) != "tls" {
+		t.Fatalf("got %q", p)
+	}
+}
+
+// testCert writes a self-signed certificate for 127.0.0.1 and its key and
+// returns the files and the certificate's DER.
+func testCert(t *testing.T) (certFile, keyFile string, der []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "stt test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, der
 }

@@ -21,6 +21,7 @@ import (
 // options are sttnode's parsed flags.
 type options struct {
 	listen, peer, seedFile, stateDir, suites, metrics, logLevel, send string
+	wsListen, wsPath, tlsCert, tlsKey, wsPin                          string
 	interval                                                          time.Duration
 	count                                                             int
 	dialTimeout                                                       time.Duration
@@ -32,7 +33,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("sttnode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "UDP address to listen on")
-	fs.StringVar(&o.peer, "peer", "", "dial this node (host:port) and exchange datagrams with it")
+	fs.StringVar(&o.peer, "peer", "", "dial this node (host:port over UDP, or a ws:// or wss:// URL) and exchange datagrams with it")
+	fs.StringVar(&o.wsListen, "ws-listen", "", "also accept sessions over WebSocket on this TCP address (off if empty)")
+	fs.StringVar(&o.wsPath, "ws-path", "/stt", "with -ws-listen: the HTTP path that upgrades")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "with -ws-listen: PEM certificate file: serve wss:// (with -tls-key)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "with -ws-listen: PEM key file of -tls-cert")
+	fs.StringVar(&o.wsPin, "ws-pin", "", "with -peer wss://...: PEM certificate the server must present (instead of the system roots)")
 	fs.StringVar(&o.seedFile, "seed-file", "", "seed file (default: <state-dir>/seed; created with 32 random bytes if missing)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "state directory (default: $STT_STATE_DIR, $XDG_STATE_HOME/sttnode or ~/.local/state/sttnode)")
 	fs.StringVar(&o.suites, "suite", "aead", "cipher suites offered and accepted: aead, stc, or explicit names (see suite.ParseName)")
@@ -54,6 +60,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.send != "" && o.peer == "" {
 		return o, errors.New("-send needs -peer")
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") || (o.tlsCert != "" && o.wsListen == "") {
+		return o, errors.New("-tls-cert and -tls-key go together, with -ws-listen")
 	}
 	return o, nil
 }
@@ -114,7 +123,12 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 	if created {
 		log.Info("generated a new seed", "path", path)
 	}
-	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log})
+	wcfg, err := webSocketConfig(o)
+	if err != nil {
+		clear(seed)
+		return err
+	}
+	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log, WebSocket: wcfg})
 	clear(seed)
 	if err != nil {
 		return err
@@ -122,6 +136,13 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 	defer node.Close()
 	id := node.NodeID()
 	fmt.Fprintf(stdout, "sttnode listening on %v\nnode id %s\nseed file %s\n", node.Addr(), hex.EncodeToString(id[:8]), path)
+	if a := node.WebSocketAddr(); a.IsValid() {
+		scheme := "ws"
+		if o.tlsCert != "" {
+			scheme = "wss"
+		}
+		fmt.Fprintf(stdout, "websocket listening on %s://%v%s\n", scheme, a, wcfg.Path)
+	}
 	if o.metrics != "" {
 		ms, err := startMetrics(o.metrics, node, log)
 		if err != nil {
@@ -213,7 +234,11 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 		}
 		return err
 	}
-	peer := s.RemoteAddr()
+	// A WebSocket session's address is synthetic: name it by its URL.
+	peer := s.RemoteAddr().String()
+	if strings.Contains(o.peer, "://") {
+		peer = o.peer
+	}
 	log.Info("session open", "peer", peer, "suite", s.Suite())
 	fmt.Fprintf(stdout, "connected to %v (suite %s)\n", peer, s.Suite())
 	if o.send != "" {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestTwoProcessesWebSocket: a node with -ws-listen and peers dialing it
+// with -peer ws://... in other processes exchange datagrams and a file
+// over a reliable stream; the same over wss:// with a generated
+// certificate that the peer pins with -ws-pin.
+func TestTwoProcessesWebSocket(t *testing.T) {
+	bin := buildNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	seed := filepath.Join(t.TempDir(), "seed")
+
+	lis := startProc(t, ctx, bin, nil, "-seed-file", seed, "-ws-listen", "127.0.0.1:0")
+	f := strings.Fields(lis.lineWith(t, ctx, "websocket listening on "))
+	url := f[len(f)-1]
+	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.HasSuffix(url, "/stt") {
+		t.Fatalf("websocket URL %q", url)
+	}
+	peer := startProc(t, ctx, bin, nil, "-peer", url, "-seed-file", seed, "-count", "3", "-interval", "100ms")
+	if err := peer.wait(t, ctx); err != nil {
+		t.Fatalf("peer: %v\nstdout:\n%s\nstderr:\n%s", err, peer.stdout(), peer.stderr())
+	}
+	if n := strings.Count(peer.stdout(), "echo from "+url+": hello "); n != 3 {
+		t.Fatalf("peer printed %d echoes, want 3:\n%s", n, peer.stdout())
+	}
+
+	file := filepath.Join(t.TempDir(), "payload")
+	data := make([]byte, 8<<20+321)
+	for i := range data {
+		data[i] = byte(i*13 + i>>9)
+	}
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sender := startProc(t, ctx, bin, nil, "-peer", url, "-seed-file", seed, "-send", file)
+	if err := sender.wait(t, ctx); err != nil {
+		t.Fatalf("-send: %v\nstdout:\n%s\nstderr:\n%s", err, sender.stdout(), sender.stderr())
+	}
+	if want := fmt.Sprintf("sent %s: %d bytes, echo verified", file, len(data)); !strings.Contains(sender.stdout(), want) {
+		t.Fatalf("-send output lacks %q:\n%s", want, sender.stdout())
+	}
+
+	// wss:// with a pinned, generated certificate.
+	cert, key := writeTestCert(t)
+	tlis := startProc(t, ctx, bin, nil, "-seed-file", seed, "-ws-listen", "127.0.0.1:0", "-tls-cert", cert, "-tls-key", key)
+	f = strings.Fields(tlis.lineWith(t, ctx, "websocket listening on "))
+	wss := f[len(f)-1]
+	if !strings.HasPrefix(wss, "wss://") {
+		t.Fatalf("TLS URL %q", wss)
+	}
+	tpeer := startProc(t, ctx, bin, nil, "-peer", wss, "-seed-file", seed, "-ws-pin", cert, "-count", "2", "-interval", "100ms")
+	if err := tpeer.wait(t, ctx); err != nil {
+		t.Fatalf("wss peer: %v\nstdout:\n%s\nstderr:\n%s", err, tpeer.stdout(), tpeer.stderr())
+	}
+	if n := strings.Count(tpeer.stdout(), "echo from "+wss+": hello "); n != 2 {
+		t.Fatalf("wss peer printed %d echoes:\n%s", n, tpeer.stdout())
+	}
+	// Without the pin the system roots refuse the certificate.
+	bad := startProc(t, ctx, bin, nil, "-peer", wss, "-seed-file", seed, "-count", "1")
+	if err := bad.wait(t, ctx); err == nil || !strings.Contains(bad.stderr(), "certificate") {
+		t.Fatalf("unpinned wss peer: %v\nstderr:\n%s", err, bad.stderr())
+	}
+
+	for _, p := range []*proc{lis, tlis} {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.wait(t, ctx); err != nil {
+			t.Fatalf("listener after SIGTERM: %v\nstderr:\n%s", err, p.stderr())
+		}
+	}
+}
+
+func writeTestCert(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sttnode test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile
+}

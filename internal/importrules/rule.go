@@ -129,3 +129,16 @@ func matchAny(patterns []string, rel string) bool {
 	}
 	return false
 }
+
+// Prefixes forbids the import paths that start with one of prefixes
+// (third-party modules confined to one package).
+func Prefixes(prefixes ...string) Forbid {
+	return func(_, path string) bool {
+		for _, p := range prefixes {
+			if strings.HasPrefix(path, p) {
+				return true
+			}
+		}
+		return false
+	}
+}

@@ -42,6 +42,13 @@ var Rules = []Rule{
 		Tests:  true,
 	},
 	{
+		Name:   "gnet and gobwas/ws stay in engine/conn/wsconn",
+		In:     []string{"..."},
+		Except: []string{"engine/conn/wsconn"},
+		Forbid: Prefixes("github.com/panjf2000/", "github.com/gobwas/"),
+		Tests:  true,
+	},
+	{
 		Name:   "library packages log through log/slog, never log",
 		In:     []string{"..."},
 		Except: []string{"cmd/..."},

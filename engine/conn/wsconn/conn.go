@@ -233,10 +233,11 @@ func (c *Conn) takeOut() []byte {
 	return b
 }
 
-// putBack returns the buffer takeOut gave (written); one that grew large
-// is dropped so that an idle connection does not keep it.
+// putBack returns the buffer takeOut gave (written). A large buffer that
+// this flush used less than a quarter of is dropped: a connection whose
+// load fell does not keep it (busy ones reuse theirs, allocation-free).
 func (c *Conn) putBack(b []byte) {
-	if cap(b) > 64<<10 {
+	if cap(b) > 64<<10 && len(b) < cap(b)/4 {
 		b = nil
 	}
 	c.mu.Lock()

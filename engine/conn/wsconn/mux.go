@@ -456,11 +456,11 @@ func (m *Mux) Close() error {
 			conns = append(conns, c)
 		}
 		m.mu.Unlock()
-		for _, s := range servers {
-			s.close()
-		}
 		for _, c := range conns {
 			c.closeNormal()
+		}
+		for _, s := range servers {
+			s.close()
 		}
 		if m.udp != nil {
 			err = m.udp.Close()

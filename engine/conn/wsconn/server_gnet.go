@@ -18,10 +18,13 @@ import (
 // connection is then woken, see Mux.unstarve).
 type gnetServer struct {
 	gnet.BuiltinEventEngine
-	m    *Mux
-	up   ws.Upgrader
-	eng  gnet.Engine
-	addr netip.AddrPort
+	m   *Mux
+	up  ws.Upgrader
+	eng gnet.Engine
+	// window is the most inbound bytes decoded per Peek: a few whole
+	// frames of the largest size.
+	window int
+	addr   netip.AddrPort
 
 	booted chan error
 
@@ -56,6 +59,7 @@ func (m *Mux) listenGnet(cfg ServerConfig) (netip.AddrPort, error) {
 	s := &gnetServer{
 		m:         m,
 		up:        upgrader(path),
+		window:    max(64<<10, 2*(m.cfg.MaxMessage+maxHeaderLen)),
 		booted:    make(chan error, 1),
 		upgrading: make(map[gnet.Conn]time.Time),
 		conns:     make(map[*Conn]struct{}),
@@ -155,28 +159,39 @@ func (s *gnetServer) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(-1)
 		return gnet.None
 	}
-	buf, _ := gc.Peek(-1)
-	if len(buf) == 0 {
-		return gnet.None
+	if gc.InboundBuffered() > 0 {
+		c.touch()
 	}
-	c.touch()
-	used, starved, err := c.dec.feed(buf, c)
-	if used > 0 { // gnet's Discard(0) discards everything
-		_, _ = gc.Discard(used)
-	}
-	if err == nil && starved && gc.InboundBuffered() > maxInbound {
-		err = errTooBig
-	}
-	if err != nil {
-		code, reason := closeStatus(err)
-		s.m.ctr.protoErrs.Add(1)
-		c.setErr(err)
-		c.queueClose(code, reason)
-		_, _ = gc.Write(c.takeOut()) // the close frame, then close
-		return gnet.Close
-	}
-	if starved {
-		s.m.starve(c)
+	for {
+		// A bounded window (at least one whole frame): Peek copies when
+		// gnet's ring buffer wraps, and must not copy all of a backlog.
+		n := gc.InboundBuffered()
+		if n == 0 {
+			break
+		}
+		buf, _ := gc.Peek(min(n, s.window))
+		used, starved, err := c.dec.feed(buf, c)
+		if used > 0 { // gnet's Discard(0) discards everything
+			_, _ = gc.Discard(used)
+		}
+		if err == nil && starved && gc.InboundBuffered() > maxInbound {
+			err = errTooBig
+		}
+		if err != nil {
+			code, reason := closeStatus(err)
+			s.m.ctr.protoErrs.Add(1)
+			c.setErr(err)
+			c.queueClose(code, reason)
+			_, _ = gc.Write(c.takeOut()) // the close frame, then close
+			return gnet.Close
+		}
+		if starved {
+			s.m.starve(c)
+			break
+		}
+		if used == 0 || c.dec.stopped {
+			break // an incomplete frame: wait for more bytes
+		}
 	}
 	s.flush(gc, c) // pongs and a close echo queued by the decoder
 	return gnet.None

@@ -44,16 +44,17 @@ type Conn struct {
 
 	starving bool // under m.starveMu
 
-	mu       sync.Mutex
-	out      []byte // frames waiting for the backend's flush
-	spare    []byte // the other buffer (swapped by takeOut)
-	pending  bool   // a flush is scheduled
-	closing  bool   // a close frame is queued: no more data
-	err      error  // why the connection ends (first cause)
-	rng      *mrand.ChaCha8
-	space    wake.Signal // writers waiting for room in out
-	ended    atomic.Bool
-	lastRecv atomic.Int64 // unix nanoseconds of the last bytes received
+	mu        sync.Mutex
+	out       []byte // frames waiting for the backend's flush
+	spare     []byte // the other buffer (swapped by takeOut)
+	pending   bool   // a flush is scheduled
+	closing   bool   // a close frame is queued: no more data
+	err       error  // why the connection ends (first cause)
+	rng       *mrand.ChaCha8
+	lastFlush int64       // unix nanoseconds of the last putBack
+	space     wake.Signal // writers waiting for room in out
+	ended     atomic.Bool
+	lastRecv  atomic.Int64 // unix nanoseconds of the last bytes received
 }
 
 func newConn(m *Mux, client bool) *Conn {
@@ -233,16 +234,28 @@ func (c *Conn) takeOut() []byte {
 	return b
 }
 
-// putBack returns the buffer takeOut gave (written). A large buffer that
-// this flush used less than a quarter of is dropped: a connection whose
-// load fell does not keep it (busy ones reuse theirs, allocation-free).
+// putBack returns the buffer takeOut gave (written) for reuse: a busy
+// connection alternates two buffers, allocation-free. They are bounded by
+// MaxBuffered plus a frame; trim drops them when the connection idles.
 func (c *Conn) putBack(b []byte) {
-	if cap(b) > 64<<10 && len(b) < cap(b)/4 {
-		b = nil
-	}
 	c.mu.Lock()
 	if c.spare == nil {
 		c.spare = b[:0]
+	}
+	c.lastFlush = time.Now().UnixNano()
+	c.mu.Unlock()
+}
+
+// trimAfter is how long a connection sends nothing before trim drops its
+// send buffers.
+const trimAfter = 5 * time.Second
+
+// trim drops the send buffers of a connection that has sent nothing for
+// trimAfter, so that idle connections hold no send memory.
+func (c *Conn) trim(now time.Time) {
+	c.mu.Lock()
+	if len(c.out) == 0 && !c.pending && now.UnixNano()-c.lastFlush > int64(trimAfter) {
+		c.out, c.spare = nil, nil
 	}
 	c.mu.Unlock()
 }

@@ -43,6 +43,8 @@ func (b *netBackend) write() {
 	c := b.c
 	defer close(b.writerDone)
 	defer b.nc.Close()
+	trim := time.NewTimer(trimAfter)
+	defer trim.Stop()
 	for {
 		b.sig.Prepare()
 		if !c.hasWork() && !b.quit.Load() {
@@ -50,6 +52,9 @@ func (b *netBackend) write() {
 			case <-b.sig.C():
 			case <-c.m.done:
 				b.quit.Store(true)
+			case now := <-trim.C:
+				c.trim(now)
+				trim.Reset(trimAfter)
 			}
 		}
 		b.sig.Cancel()

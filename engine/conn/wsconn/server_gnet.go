@@ -264,6 +264,7 @@ func (s *gnetServer) OnTick() (time.Duration, gnet.Action) {
 		if now.Sub(time.Unix(0, c.lastRecv.Load())) > s.m.cfg.IdleTimeout {
 			idle = append(idle, c)
 		}
+		c.trim(now)
 	}
 	next := tickEvery
 	for c, gc := range s.throttled {

@@ -22,7 +22,7 @@ const (
 	DefaultMaxMessage     = 16 << 10
 	DefaultRxBuffers      = 256
 	DefaultMaxBuffered    = 256 << 10
-	DefaultWriteTimeout   = 5 * time.Second
+	DefaultWriteTimeout   = 30 * time.Second
 	DefaultUpgradeTimeout = 5 * time.Second
 	DefaultIdleTimeout    = 75 * time.Second
 	// DefaultPath is the HTTP path the server upgrades.

@@ -2,7 +2,6 @@ package wsconn
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,9 +73,6 @@ var (
 	resp503 = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 	resp408 = []byte("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 )
-
-// errUpgradeTimeout ends a connection whose upgrade took too long.
-var errUpgradeTimeout = errors.New("wsconn: upgrade not completed in time")
 
 // tickEvery is how often servers look for upgrade and idle timeouts.
 const tickEvery = 100 * time.Millisecond

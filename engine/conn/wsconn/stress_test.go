@@ -2,8 +2,11 @@ package wsconn
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sttgo/stt/engine/conn"
 )
@@ -11,18 +14,33 @@ import (
 // TestStressBothWays sends many messages of varied sizes from several
 // goroutines in both directions and checks each one's content.
 func TestStressBothWays(t *testing.T) {
-	srv, cli, ca, sa := pair(t, ServerConfig{}, Config{})
+	// Record why a connection ends: the test fails with that cause rather
+	// than waiting for messages that cannot come.
+	ended := make(chan error, 4)
+	onClose := func(_ netip.AddrPort, err error) { ended <- err }
+	serverTestConfig.OnClose = onClose
+	defer func() { serverTestConfig.OnClose = nil }()
+	srv, cli, ca, sa := pair(t, ServerConfig{}, Config{OnClose: onClose})
 	per := 3000
 	if raceEnabled {
 		per = 300
 	}
+	// Each direction keeps at most 2048 messages in flight (stt's flow
+	// control does this for streams): a gnet connection cannot stop reading
+	// its socket, and a backlog beyond 32 MiB is cut with 1009.
+	var got [2]atomic.Int64
+	var sentN [2]atomic.Int64
 	check := func(m *Mux, from string, count int, done chan error) {
+		dir := 0
+		if m == cli {
+			dir = 1
+		}
 		msgs := make([]conn.Message, 16)
 		for i := range msgs {
 			msgs[i].Buf = make([]byte, 64<<10)
 		}
-		got := 0
-		for got < count {
+		total := 0
+		for total < count {
 			n, err := m.ReadBatch(msgs)
 			if err != nil {
 				done <- err
@@ -42,12 +60,17 @@ func TestStressBothWays(t *testing.T) {
 					}
 				}
 			}
-			got += n
+			total += n
+			got[dir].Store(int64(total))
 		}
 		done <- nil
 	}
 	sendAll := func(m *Mux, to [1]conn.Message, base int, wg *sync.WaitGroup) {
 		defer wg.Done()
+		dir := 1 // toward the client
+		if m == cli {
+			dir = 0
+		}
 		buf := make([]byte, 16<<10)
 		for i := range per {
 			seq := uint64(base*per + i)
@@ -56,6 +79,10 @@ func TestStressBothWays(t *testing.T) {
 			for j := range buf[8:size] {
 				buf[8+j] = byte(seq + uint64(j))
 			}
+			for sentN[dir].Load()-got[dir].Load() > 2048 {
+				time.Sleep(50 * time.Microsecond)
+			}
+			sentN[dir].Add(1)
 			msg := []conn.Message{{Buf: buf, N: size, Addr: to[0].Addr}}
 			if _, err := m.WriteBatch(msg); err != nil {
 				t.Error(err)
@@ -73,10 +100,16 @@ func TestStressBothWays(t *testing.T) {
 		go sendAll(srv, [1]conn.Message{{Addr: sa}}, g, &wg)
 	}
 	wg.Wait()
-	if err := <-d1; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-d2; err != nil {
-		t.Fatal(err)
+	for _, d := range []chan error{d1, d2} {
+		select {
+		case err := <-d:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case err := <-ended:
+			t.Fatalf("a connection ended: %v; server %+v, client %+v\nserver: %s\nclient: %s", err, srv.Stats(), cli.Stats(), srv.state(), cli.state())
+		case <-time.After(60 * time.Second):
+			t.Fatalf("messages missing after 60 s; server %+v, client %+v\nserver: %s\nclient: %s", srv.Stats(), cli.Stats(), srv.state(), cli.state())
+		}
 	}
 }

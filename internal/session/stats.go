@@ -22,7 +22,12 @@ type Stats struct {
 	DropBadControl            atomic.Uint64 // undecodable control message
 	DropNoHandler             atomic.Uint64 // custom type without a handler
 	DropType                  atomic.Uint64 // unknown frame type
-	Migrations                atomic.Uint64 // peer address changes
+	Migrations                atomic.Uint64 // peer address changes (validated paths only)
+	PathChallenges            atomic.Uint64 // PATH_CHALLENGEs sent to candidate addresses
+	PathResponses             atomic.Uint64 // PATH_CHALLENGEs of the peer answered
+	PathFailures              atomic.Uint64 // candidate addresses that did not answer
+	PathRefused               atomic.Uint64 // candidates ignored (table full) and challenges not from the peer's address
+	PathAmplificationLimited  atomic.Uint64 // challenges held back by the 3x limit
 }
 
 // Each calls fn with every counter's name and value.
@@ -51,6 +56,11 @@ func (st *Stats) Each(fn func(name string, v uint64)) {
 	fn("drop_no_handler", st.DropNoHandler.Load())
 	fn("drop_type", st.DropType.Load())
 	fn("migrations", st.Migrations.Load())
+	fn("path_challenges", st.PathChallenges.Load())
+	fn("path_responses", st.PathResponses.Load())
+	fn("path_failures", st.PathFailures.Load())
+	fn("path_refused", st.PathRefused.Load())
+	fn("path_amplification_limited", st.PathAmplificationLimited.Load())
 }
 
 // NodeStats are node-wide counters of the session layer.

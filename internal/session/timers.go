@@ -129,6 +129,7 @@ func (sh *shard) onEstablishedTimer(ss *sessionState, now time.Time) {
 	if now.Sub(ss.phaseStart) >= cfg.RekeyAfterTime {
 		ss.rotateWanted = true
 	}
+	sh.pathTimers(ss, now)
 	sh.tryRotate(ss, now)
 	if ss.rotateWanted && ss.State() == Established && now.Sub(ss.lastKRSent) >= krRepeat {
 		// Still blocked: the peer's acknowledgment (or our new-phase
@@ -161,6 +162,9 @@ func (sh *shard) armEstablished(ss *sessionState) {
 		at = minTime(at, ss.graceUntil)
 	}
 	if d := ss.conn.Deadline(); !d.IsZero() {
+		at = minTime(at, d)
+	}
+	if d := ss.pathDeadline(); !d.IsZero() {
 		at = minTime(at, d)
 	}
 	sh.arm(ss, at)

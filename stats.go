@@ -85,7 +85,7 @@ func (s *Session) Stats() SessionStats {
 		PathChallenges: st.PathChallenges.Load(), PathResponses: st.PathResponses.Load(),
 		PathFailures: st.PathFailures.Load(), PathRefused: st.PathRefused.Load(),
 		PathAmplificationLimited: st.PathAmplificationLimited.Load(),
-		Drops: map[string]uint64{},
+		Drops:                    map[string]uint64{},
 	}
 	if c := h.Streams(); c != nil {
 		cs := c.Stats()

@@ -18,13 +18,14 @@ const (
 	ResetMinRandom = 5
 	// MinStatelessResetLen is the shortest stateless reset: magic, a
 	// one-byte length, the header, a zero metadata length, ResetMinRandom
-	// bytes and the token (55 bytes). A frame this short or shorter is
-	// never answered with a reset, so two nodes that both lost a session
-	// cannot ping-pong resets forever (each reset is shorter than the
-	// frame that triggered it).
+	// bytes and the token (55 bytes).
 	MinStatelessResetLen = MinFrameLen + ResetMinRandom + ResetTokenLen
 	// MaxStatelessResetLen is the longest stateless reset (128 bytes: the
-	// body length still fits a one-byte varint).
+	// body length still fits a one-byte varint). Only a frame longer than
+	// this is ever answered with a reset, so a reset never answers a reset
+	// (no loop between two nodes that both lost a session, no reflection
+	// of one forged datagram into many) and is always smaller than the
+	// frame that triggered it.
 	MaxStatelessResetLen = 128
 )
 

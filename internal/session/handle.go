@@ -53,8 +53,9 @@ type Session struct {
 	// Set once when established, then read-only.
 	keys       handshake.Keys
 	q          *dgramQueue
-	conn       *streams.Conn // the stream layer (its own lock)
-	maxPayload int           // largest datagram payload at the base MTU
+	conn       *streams.Conn    // the stream layer (its own lock)
+	maxPayload int              // largest datagram payload at the base MTU
+	resetTok   codec.ResetToken // the token a stateless reset for this session carries
 
 	state    atomic.Uint32
 	peer     atomic.Pointer[netip.AddrPort] // changes only after an authenticated frame

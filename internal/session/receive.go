@@ -22,7 +22,7 @@ func (sh *shard) receive(f *codec.Frame, from netip.AddrPort, now time.Time) {
 	}
 	ss := sh.sessions[f.SessionID]
 	if ss == nil {
-		sh.n.stats.DropUnknownSession.Add(1)
+		sh.unknownSession(f, from, now) // a stateless reset, or dropped (reset.go)
 		return
 	}
 	st := ss.State()

@@ -78,6 +78,11 @@ type NodeStats struct {
 	SessionsClosed     atomic.Uint64
 	SessionsActive     atomic.Int64
 	CommandRingFull    atomic.Uint64
+	PeersUnreachable   atomic.Uint64 // sessions closed by dead-peer detection
+	ResetsSent         atomic.Uint64 // stateless resets sent for unknown session ids
+	ResetsRateLimited  atomic.Uint64 // stateless resets not sent: rate limit
+	ResetsReceived     atomic.Uint64 // valid stateless resets received (each closed a session)
+	ResetsLost         atomic.Uint64 // valid resets not delivered to their shard (command ring full)
 }
 
 // Each calls fn with every counter's name and value.
@@ -95,4 +100,9 @@ func (st *NodeStats) Each(fn func(name string, v uint64)) {
 	fn("sessions_closed", st.SessionsClosed.Load())
 	fn("sessions_active", uint64(max(st.SessionsActive.Load(), 0)))
 	fn("command_ring_full", st.CommandRingFull.Load())
+	fn("peers_unreachable", st.PeersUnreachable.Load())
+	fn("stateless_resets_sent", st.ResetsSent.Load())
+	fn("stateless_resets_rate_limited", st.ResetsRateLimited.Load())
+	fn("stateless_resets_received", st.ResetsReceived.Load())
+	fn("stateless_resets_lost", st.ResetsLost.Load())
 }

@@ -122,6 +122,11 @@ func (sh *shard) onEstablishedTimer(ss *sessionState, now time.Time) {
 		sh.closeLocal(ss, codec.CodeIdleTimeout, "idle timeout", now, false)
 		return
 	}
+	if ss.conn.ProbeTimeouts() >= DeadPeerProbeTimeouts && now.Sub(ss.lastRecv) >= deadPeerMinSilence {
+		sh.n.stats.PeersUnreachable.Add(1)
+		sh.closeLocal(ss, codec.CodePeerUnreachable, deadPeerReason, now, false)
+		return
+	}
 	if !ss.graceUntil.IsZero() && !now.Before(ss.graceUntil) {
 		ss.opener.DiscardPrevious()
 		ss.graceUntil = time.Time{}

@@ -79,6 +79,9 @@ func (sh *shard) fromNewPath(ss *sessionState, from netip.AddrPort, seq uint64, 
 		p.blocked, p.nextAt = false, now // new bytes: try at once
 	}
 	sh.challenge(ss, p, now)
+	if d := ss.pathDeadline(); !d.IsZero() {
+		sh.arm(ss, d) // the repeat, the give-up or the end of the hold
+	}
 }
 
 // probeFor returns the probe slot of addr: its existing one (failed ones

@@ -128,8 +128,13 @@ func (c *natConn) Close() error {
 // TestNATRebindingMidTransfer: the client's source address changes in the
 // middle of a transfer and its old address goes dead. The server validates
 // the new address (one PATH_CHALLENGE, answered within a round trip) and
-// moves there; the transfer completes intact.
+// moves there; the transfer completes intact, whichever side sends.
 func TestNATRebindingMidTransfer(t *testing.T) {
+	t.Run("client sends", func(t *testing.T) { testNATRebinding(t, true) })
+	t.Run("server sends", func(t *testing.T) { testNATRebinding(t, false) })
+}
+
+func testNATRebinding(t *testing.T, clientSends bool) {
 	tn := newTestNet(t, 32)
 	nc := &natConn{old: tn.endpoint(), nw: tn.endpoint()}
 	a, err := Listen(Config{Seed: testSeed, Conn: nc, Shards: 2})
@@ -142,7 +147,7 @@ func TestNATRebindingMidTransfer(t *testing.T) {
 	var rebindAt atomic.Int64
 	go func() {
 		// Rebind once the transfer is under way.
-		for sb.Stats().StreamBytesIn < 256<<10 && sa.Err() == nil {
+		for sb.Stats().StreamBytesIn+sa.Stats().StreamBytesIn < 256<<10 && sa.Err() == nil {
 			time.Sleep(time.Millisecond)
 		}
 		rebindAt.Store(time.Now().UnixNano())
@@ -159,7 +164,11 @@ func TestNATRebindingMidTransfer(t *testing.T) {
 		}
 		movedAt.Store(time.Now().UnixNano())
 	}()
-	transfer(t, sa, sb, 1, 4<<20, 30*time.Second)
+	if clientSends {
+		transfer(t, sa, sb, 1, 4<<20, 30*time.Second)
+	} else {
+		transfer(t, sb, sa, 1, 4<<20, 30*time.Second)
+	}
 	eventually(t, "server followed the rebinding", func() bool { return sb.RemoteAddr() == nc.nw.LocalAddr() })
 	st := sb.Stats()
 	if st.Migrations != 1 || st.PathChallenges == 0 {
@@ -169,10 +178,11 @@ func TestNATRebindingMidTransfer(t *testing.T) {
 		t.Fatal("the client answered no challenge")
 	}
 	eventually(t, "move observed", func() bool { return movedAt.Load() != 0 })
-	t.Logf("rebinding to migration: %v (smoothed RTT %v); challenges %d; datagrams dropped at the dead mapping %d; retransmits %d",
-		time.Duration(movedAt.Load()-rebindAt.Load()), st.SmoothedRTT, st.PathChallenges, nc.droppedN.Load(), sa.Stats().Retransmits)
+	t.Logf("rebinding to migration: %v (smoothed RTT %v); challenges %d; datagrams dropped at the dead mapping %d; retransmits client %d server %d",
+		time.Duration(movedAt.Load()-rebindAt.Load()), st.SmoothedRTT, st.PathChallenges, nc.droppedN.Load(), sa.Stats().Retransmits, st.Retransmits)
 	// Both directions still work on the new path.
 	transfer(t, sb, sa, 1, 256<<10, 20*time.Second)
+	transfer(t, sa, sb, 1, 256<<10, 20*time.Second)
 }
 
 var _ = net.ErrClosed

@@ -88,6 +88,9 @@ func (sh *shard) fromNewPath(ss *sessionState, from netip.AddrPort, seq uint64, 
 // come back fresh once their hold is over), else a free one, freshly
 // initialised with new challenge data, else nil.
 func (ss *sessionState) probeFor(addr netip.AddrPort, now time.Time, retry time.Duration) *pathProbe {
+	if ss.paths == nil {
+		ss.paths = new([maxPathProbes]pathProbe) // once per session
+	}
 	var free *pathProbe
 	for i := range ss.paths {
 		p := &ss.paths[i]
@@ -165,6 +168,9 @@ func (sh *shard) pathChallenged(ss *sessionState, from netip.AddrPort, d *codec.
 // echoes the challenge of from's probe, the path is validated, and the
 // session moves to it if it carried newer frames than the current path.
 func (sh *shard) pathResponded(ss *sessionState, from netip.AddrPort, d *codec.PathData) {
+	if ss.paths == nil {
+		return
+	}
 	for i := range ss.paths {
 		p := &ss.paths[i]
 		if p.addr != from || p.tries == 0 || !p.failedUntil.IsZero() || p.data != *d {
@@ -176,7 +182,7 @@ func (sh *shard) pathResponded(ss *sessionState, from netip.AddrPort, d *codec.P
 			ss.peer.Store(np)
 			ss.pathMaxSeq = p.maxSeq
 			ss.stats.Migrations.Add(1)
-			ss.paths = [maxPathProbes]pathProbe{}
+			*ss.paths = [maxPathProbes]pathProbe{}
 			return
 		}
 		*p = pathProbe{}
@@ -188,6 +194,9 @@ func (sh *shard) pathResponded(ss *sessionState, from netip.AddrPort, d *codec.P
 // frees slots whose hold is over; it returns the earliest probe deadline
 // (zero: none).
 func (sh *shard) pathTimers(ss *sessionState, now time.Time) time.Time {
+	if ss.paths == nil {
+		return time.Time{}
+	}
 	for i := range ss.paths {
 		p := &ss.paths[i]
 		if !p.addr.IsValid() {
@@ -208,6 +217,9 @@ func (sh *shard) pathTimers(ss *sessionState, now time.Time) time.Time {
 // a probe to give up, a failed slot to free (zero: none).
 func (ss *sessionState) pathDeadline() time.Time {
 	var at time.Time
+	if ss.paths == nil {
+		return at
+	}
 	for i := range ss.paths {
 		p := &ss.paths[i]
 		if !p.addr.IsValid() {

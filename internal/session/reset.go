@@ -39,7 +39,14 @@ import (
 // on the path can compute its token and reset it; such an attacker can
 // also drop the session's datagrams, which ends it too (dead-peer
 // detection), and with the seed could already impersonate nodes in the
-// handshake. WireGuard has no reset at all: a restarted peer simply
+// handshake. The same holds for an on-path attacker without the seed that
+// can spoof source addresses: it can take a frame's session id to another
+// node of the group (a reset oracle, RFC 9000 section 21.11) and replay
+// the reset it gets from the peer's address. A node never answers a frame
+// that carries the id its own peer chose for one of its sessions (that
+// would make every peer its own oracle), and a reset counts only from the
+// session's validated peer address; an off-path attacker sees no session
+// id at all. WireGuard has no reset at all: a restarted peer simply
 // starts a new handshake and the survivor's session times out; stt keeps
 // the reset so that the survivor learns within one round trip.
 //
@@ -180,6 +187,13 @@ func (sh *shard) sendReset(f *codec.Frame, from netip.AddrPort, now time.Time) {
 	}
 	copy(h.SessionID[:], b[16:24])
 	tok := n.resetToken(f.SessionID)
+	if n.resets.lookup(&tok) != nil {
+		// f carries the id our peer chose for one of our own sessions
+		// (someone reflected a frame we sent): a reset would hand out
+		// the token that ends that session.
+		n.stats.ResetsRefused.Add(1)
+		return
+	}
 	if err := codec.PutStatelessReset(b, h, &tok); err != nil {
 		return // unreachable: size is in range
 	}

@@ -84,6 +84,14 @@ func TestResetAnswersAndBounds(t *testing.T) {
 	if n.stats.ResetsSent.Load() != resetBurst+1 {
 		t.Fatal("bucket did not refill")
 	}
+	// A frame carrying the id a chose for the session (one b sent, sent
+	// back to b): answering would hand out the token of b's own session.
+	own := unknownFrame(1200)
+	own.SessionID = b.s.RemoteID()
+	b.sh.receive(own, netip.MustParseAddrPort("10.0.0.6:6"), clk.t)
+	if n.stats.ResetsSent.Load() != resetBurst+1 || n.stats.ResetsRefused.Load() != 1 {
+		t.Fatal("answered a frame with its own session's peer id: a reset oracle")
+	}
 }
 
 // TestResetClosesOnlyFromPeer: a valid reset closes the session only when

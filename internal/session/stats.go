@@ -83,6 +83,7 @@ type NodeStats struct {
 	ResetsRateLimited  atomic.Uint64 // stateless resets not sent: rate limit
 	ResetsReceived     atomic.Uint64 // valid stateless resets received (each closed a session)
 	ResetsLost         atomic.Uint64 // valid resets not delivered to their shard (command ring full)
+	ResetsRefused      atomic.Uint64 // resets not sent: the id is the peer's id of one of our sessions
 }
 
 // Each calls fn with every counter's name and value.
@@ -105,4 +106,5 @@ func (st *NodeStats) Each(fn func(name string, v uint64)) {
 	fn("stateless_resets_rate_limited", st.ResetsRateLimited.Load())
 	fn("stateless_resets_received", st.ResetsReceived.Load())
 	fn("stateless_resets_lost", st.ResetsLost.Load())
+	fn("stateless_resets_refused", st.ResetsRefused.Load())
 }

@@ -144,6 +144,12 @@ func testNATRebinding(t *testing.T, clientSends bool) {
 	t.Cleanup(func() { a.Close() })
 	b, _ := tn.node(nil)
 	sa, sb := pair(t, a, b)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("client %+v", sa.Stats())
+			t.Logf("server %+v", sb.Stats())
+		}
+	})
 	var rebindAt atomic.Int64
 	go func() {
 		// Rebind once the transfer is under way.
@@ -156,6 +162,14 @@ func testNATRebinding(t *testing.T, clientSends bool) {
 		poke := tn.endpoint()
 		poke.WriteBatch([]conn.Message{{Buf: []byte("x"), N: 1, Addr: nc.old.LocalAddr()}})
 		poke.Close()
+		// The client's next datagram reveals its new address. It must
+		// send one: a client that happens to be silent (everything
+		// acknowledged, waiting for flow credit or for data that now goes
+		// to the dead mapping) cannot be found by any protocol until it
+		// sends (its keep-alive); meanwhile the server, with data in
+		// flight to the dead mapping, declares it unreachable after six
+		// probe timeouts. Here the application sends a datagram.
+		_ = sa.SendDatagram(9, []byte("after the rebinding"))
 	}()
 	var movedAt atomic.Int64
 	go func() {

@@ -39,6 +39,8 @@ type Node struct {
 	stats     NodeStats
 	pmtuOK    bool // the socket sets don't-fragment: probes are honest (SetPMTUDiscovery)
 	eph       ephemerals
+	resetKey  [32]byte   // stateless reset key, from the seed (reset.go)
+	resets    resetTable // reset token -> session
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -61,6 +63,8 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 		accept:   make(chan *Session, cfg.AcceptQueue),
 		eph:      ephemerals{set: make(map[[32]byte]struct{})},
 		closed:   make(chan struct{}),
+		resetKey: deriveResetKey(cfg.Seed),
+		resets:   resetTable{m: make(map[codec.ResetToken]*Session)},
 	}
 	n.flushReqs = make([]flushRequests, shards)
 	for i := range shards {

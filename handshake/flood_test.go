@@ -114,7 +114,7 @@ func TestFloodHalfOpenExhaustion(t *testing.T) {
 			resp, _ := NewResponder(rcfg)
 			secs := 16
 			if raceEnabled || testing.Short() {
-				secs = 3
+				secs = 2
 			}
 			f := newCookieFlood(resp, addrsIn(c.base, 160, 4000), 5448, t0, false)
 			now := f.run(time.Second)
@@ -152,6 +152,9 @@ func TestFloodBogusProofLoop(t *testing.T) {
 	rcfg := testConfig(0x22, 82)
 	resp, _ := NewResponder(rcfg)
 	d := 5 * time.Second
+	if raceEnabled || testing.Short() {
+		d = time.Second
+	}
 	f := newCookieFlood(resp, addrsIn("192.0.2.0", 1, 4000), 14600, t0, true)
 	now := f.run(d)
 	st := rcfg.Stats

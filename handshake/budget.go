@@ -121,7 +121,7 @@ func (c BudgetConfig) MaxOps(d time.Duration) uint64 {
 //
 // Counters live in count-min sketches (two rows of budgetSlots counters,
 // keyed by a per-process random hash) rather than in a table of prefixes:
-// memory is fixed (128 KiB per sketch), nothing is allocated or evicted, and
+// memory is fixed (64 KiB per sketch, two sketches), nothing is allocated or evicted, and
 // a prefix that collides with a busy one in both rows (rare, and not
 // chosen by the sender, who does not know the hash seed) is only counted
 // too high, never too low. One WorkBudget may be shared by the responders

@@ -432,3 +432,48 @@ func TestWrongSeedNeighbourDoesNotBlock(t *testing.T) {
 	}
 	t.Logf("honest dials beside the wrong-seed node: median %v, min %v, max %v", median(times), slicesMin(times), slicesMax(times))
 }
+
+// TestFloodCountersExported: every refusal and eviction counter of the
+// handshake's flood defences is in Node.Stats by name (and so in sttnode's
+// /metrics as stt_handshake_*), and IPv4PrefixLen is checked.
+func TestFloodCountersExported(t *testing.T) {
+	tn := newTestNet(t, 1304)
+	n, _ := tn.node(func(c *Config) { c.IPv4PrefixLen = 32 })
+	st := n.Stats().Handshake
+	for _, k := range []string{"handshake_half_open_full", "handshake_half_open_prefix_full", "handshake_half_open_evicted",
+		"handshake_work_refused", "handshake_x25519_ops", "handshake_auth_failures"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("%s missing from Node.Stats().Handshake", k)
+		}
+	}
+	if _, err := Listen(Config{Seed: testSeed, Conn: tn.endpoint(), IPv4PrefixLen: 33}); err == nil {
+		t.Fatal("IPv4PrefixLen 33 accepted")
+	}
+}
+
+// TestDialAfterAbandonedInboundHandshake: a node with the wrong seed
+// dials b and gives up on b's RESPONSE; b's half-open entry for it is then
+// freed or evicted, not completed. A Dial from b to that node right after
+// must run its own handshake (and fail at once on the seed), not wait for
+// the inbound one that never completes: before, it adopted the dead
+// entry and failed only at the handshake timeout (10 s).
+func TestDialAfterAbandonedInboundHandshake(t *testing.T) {
+	tn := newTestNet(t, 1305)
+	b, _ := tn.node(func(c *Config) { c.Shards = 1; c.MaxHalfOpen = 1 })
+	w, _ := tn.node(func(c *Config) { c.Shards = 1; c.Seed = []byte("another seed, not the group's!!!") })
+	if _, err := w.DialAddrPort(ctxT(t, 5*time.Second), b.Addr()); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("wrong-seed dial: %v", err)
+	}
+	// Another source takes b's only half-open slot: w's entry is evicted.
+	a, _ := tn.node(func(c *Config) { c.Shards = 1 })
+	acceptAll(t, b)
+	if _, err := a.DialAddrPort(ctxT(t, 5*time.Second), b.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := b.DialAddrPort(ctxT(t, 4*time.Second), w.Addr())
+	t.Logf("b's dial to the wrong-seed node: %v after %v", err, time.Since(start))
+	if !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("dial: %v, want the seed mismatch", err)
+	}
+}

@@ -25,6 +25,7 @@ type Responder struct {
 	byResp    map[addrNonce]*halfOpen // by (addr, RESPONSE nonce)
 	adm       *admission              // the half-open entries by prefix and rank
 	owners    []*halfOpen             // by admission slot
+	perAddr   map[netip.AddrPort]int  // half-open entries per source address and port
 	proven    *provenSet              // sources that established a session recently
 	recent    map[addrNonce]*recent   // by (addr, RESPONSE nonce)
 	recentH   map[addrNonce]*recent   // by (addr, HELLO nonce)
@@ -86,6 +87,7 @@ func NewResponder(cfg *Config) (*Responder, error) {
 		byResp:  make(map[addrNonce]*halfOpen),
 		adm:     newAdmission(p.MaxHalfOpen, p.MaxHalfOpenPerPrefix, p.MaxHalfOpenPerPrefix*WidePrefixFactor),
 		owners:  make([]*halfOpen, p.MaxHalfOpen),
+		perAddr: make(map[netip.AddrPort]int),
 		proven:  newProvenSet(p.MaxRecent),
 		recent:  make(map[addrNonce]*recent),
 		recentH: make(map[addrNonce]*recent),
@@ -100,6 +102,14 @@ func (r *Responder) HalfOpen() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.half)
+}
+
+// HalfOpenWith reports whether the responder holds a half-open handshake
+// with addr (one that was not evicted, completed, failed or swept).
+func (r *Responder) HalfOpenWith(addr netip.AddrPort) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.perAddr[addr] > 0
 }
 
 // Handle processes one handshake payload received from addr at time now.
@@ -250,6 +260,7 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 	}
 	e.slot = r.adm.add(narrow, wide, rk)
 	r.owners[e.slot] = e
+	r.perAddr[addr]++
 	r.half[key] = e
 	r.byResp[addrNonce{addr, e.respNonce}] = e
 	st.ResponsesSent.Add(1)
@@ -386,6 +397,9 @@ func (r *Responder) removeHalfLocked(e *halfOpen) {
 	delete(r.byResp, addrNonce{e.addr, e.respNonce})
 	r.adm.remove(e.slot)
 	r.owners[e.slot] = nil
+	if r.perAddr[e.addr]--; r.perAddr[e.addr] <= 0 {
+		delete(r.perAddr, e.addr)
+	}
 }
 
 // Expire drops half-open entries and cached FINALs older than the

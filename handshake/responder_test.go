@@ -186,6 +186,10 @@ func TestHalfOpenPerPrefix(t *testing.T) {
 	if resp.HalfOpen() != 4 || rcfg.Stats.HalfOpenEvicted.Load() != 1 {
 		t.Fatalf("half-open %d evicted %d", resp.HalfOpen(), rcfg.Stats.HalfOpenEvicted.Load())
 	}
+	if resp.HalfOpenWith(netip.MustParseAddrPort("192.0.2.50:2000")) || !resp.HalfOpenWith(netip.MustParseAddrPort("192.0.2.50:2001")) ||
+		!resp.HalfOpenWith(netip.MustParseAddrPort("198.51.100.1:2000")) {
+		t.Fatal("HalfOpenWith after an eviction")
+	}
 	auth, _, _ := first.Handle(firstReply, t0)
 	if _, _, err := resp.Handle(netip.MustParseAddrPort("192.0.2.50:2000"), auth, t0); !errors.Is(err, ErrUnexpected) {
 		t.Fatalf("evicted entry: %v", err)
@@ -193,6 +197,9 @@ func TestHalfOpenPerPrefix(t *testing.T) {
 	auth, _, _ = other.Handle(otherReply, t0)
 	if _, keys, err := resp.Handle(netip.MustParseAddrPort("198.51.100.1:2000"), auth, t0); keys == nil {
 		t.Fatalf("other prefix: %v", err)
+	}
+	if resp.HalfOpenWith(netip.MustParseAddrPort("198.51.100.1:2000")) {
+		t.Fatal("HalfOpenWith after completion")
 	}
 }
 
@@ -303,5 +310,34 @@ func TestResponderConcurrent(t *testing.T) {
 	}
 	if got := rcfg.Stats.Established.Load(); got != uint64(workers*per) {
 		t.Fatalf("established %d", got)
+	}
+}
+
+// TestIPv4PrefixLen: with /32, two addresses of one /24 are two prefixes;
+// with the default /24 they share one. Out-of-range lengths are refused.
+func TestIPv4PrefixLen(t *testing.T) {
+	for _, c := range []struct {
+		bits    int
+		evicted uint64
+	}{{0, 1}, {24, 1}, {32, 0}} {
+		rcfg := testConfig(0x22, 57)
+		rcfg.MaxHalfOpenPerPrefix = 1
+		rcfg.IPv4PrefixLen = c.bits
+		resp, err := NewResponder(rcfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		openFrom(resp, 0, netip.MustParseAddrPort("192.0.2.1:2000"), t0)
+		openFrom(resp, 1, netip.MustParseAddrPort("192.0.2.2:2000"), t0)
+		if got := rcfg.Stats.HalfOpenEvicted.Load(); got != c.evicted || resp.HalfOpen() != 2-int(c.evicted) {
+			t.Fatalf("/%d: evicted %d, half-open %d", c.bits, got, resp.HalfOpen())
+		}
+	}
+	for _, bits := range []int{-1, 7, 33} {
+		rcfg := testConfig(0x22, 58)
+		rcfg.IPv4PrefixLen = bits
+		if _, err := NewResponder(rcfg); !errors.Is(err, ErrConfig) {
+			t.Fatalf("/%d: %v", bits, err)
+		}
 	}
 }

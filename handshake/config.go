@@ -46,7 +46,7 @@ const (
 // Config configures initiators and responders. The zero value is not
 // usable: Seed and Suites are required. Machines copy what they need at
 // construction; the Config must not be modified while they use it only
-// through Stats, IsOwnEphemeral and NewSessionID.
+// through Stats, Budget, IsOwnEphemeral and NewSessionID.
 type Config struct {
 	// Seed is the pre-shared seed (at least MinSeedLen bytes).
 	Seed []byte

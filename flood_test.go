@@ -47,13 +47,15 @@ type flooder struct {
 func newFlooder(t *testing.T, tn *testNet, base netip.Addr, count int, target netip.AddrPort, bogusProof bool) *flooder {
 	f := &flooder{t: t, target: target, cookies: make([]atomic.Pointer[handshake.Cookie], count), bogusProof: bogusProof}
 	a := base
-	for i := range count {
+	for range count {
 		a = a.Next()
 		ep, err := tn.net.Listen(netip.AddrPortFrom(a, 5000))
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.eps = append(f.eps, ep)
+	}
+	for i := range count {
 		f.wg.Add(1)
 		go f.read(i)
 	}

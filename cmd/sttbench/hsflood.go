@@ -310,6 +310,8 @@ func newLoopFlooder(target netip.AddrPort, n int, proofs bool) (*loopFlooder, er
 			return nil, err
 		}
 		f.socks = append(f.socks, c)
+	}
+	for i := range n {
 		f.wg.Add(1)
 		go f.read(i)
 	}

@@ -73,23 +73,23 @@ func newShard(n *Node, id, shards int) (*shard, error) {
 		wakeAt:      never.UnixNano(),
 	}
 	sh.hcfg = handshake.Config{
-		Seed:        n.cfg.Seed,
-		NodeID:      n.cfg.NodeID,
-		Suites:      n.cfg.Suites,
-		Timeout:     n.cfg.HandshakeTimeout,
-		MaxHalfOpen: max(1, n.cfg.MaxHalfOpen/shards),
-		// Limits per source prefix are per shard; the work budget is
-		// node-wide (a prefix's addresses spread over the shards).
-		MaxHalfOpenPerPrefix: n.cfg.MaxHalfOpenPerPrefix,
-		IPv4PrefixLen:        n.cfg.IPv4PrefixLen,
-		Budget:               n.hsBudget,
-		NewSessionID:         sh.newSessionID,
-		IsOwnEphemeral:       n.eph.has,
-		Stats:                &n.hsStats,
+		Seed:           n.cfg.Seed,
+		NodeID:         n.cfg.NodeID,
+		Suites:         n.cfg.Suites,
+		Timeout:        n.cfg.HandshakeTimeout,
+		MaxHalfOpen:    max(1, n.cfg.MaxHalfOpen/shards),
+		NewSessionID:   sh.newSessionID,
+		IsOwnEphemeral: n.eph.has,
+		Stats:          &n.hsStats,
 	}
 	if n.cfg.MaxHalfOpen == 0 {
 		sh.hcfg.MaxHalfOpen = max(16, handshake.DefaultMaxHalfOpen/shards)
 	}
+	// Limits per source prefix are per shard; the work budget is node-wide
+	// (a prefix's addresses spread over the shards).
+	sh.hcfg.MaxHalfOpenPerPrefix = n.cfg.MaxHalfOpenPerPrefix
+	sh.hcfg.IPv4PrefixLen = n.cfg.IPv4PrefixLen
+	sh.hcfg.Budget = n.hsBudget
 	r, err := handshake.NewResponder(&sh.hcfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)

@@ -217,19 +217,26 @@ func median(ds []time.Duration) time.Duration {
 // 10 s after which the flood's half-open entries would expire.
 const floodDialLimit = 4 * time.Second
 
-// TestHalfOpenFloodFromOnePrefix: 160 attacker addresses in one /24 that
-// answer cookies send HELLOs at the rate (5,448/s), each one a new
-// half-open handshake; legitimate dials from another prefix complete.
+// TestHalfOpenFloodFromOnePrefix: 160 attacker addresses in one /24 (then
+// in one IPv6 /64) that answer cookies send HELLOs at the rate
+// (5,448/s), each one a new half-open handshake; legitimate dials from
+// another prefix complete.
 // Before the fix the table (1,024 entries, 16 per IP) filled in a fifth of
 // a second and every dial failed for as long as the flood lasted.
 func TestHalfOpenFloodFromOnePrefix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("flood")
 	}
+	for _, base := range []string{"10.66.0.0", "fd00:66::"} { // one IPv4 /24, one IPv6 /64
+		t.Run(base, func(t *testing.T) { halfOpenFlood(t, netip.MustParseAddr(base)) })
+	}
+}
+
+func halfOpenFlood(t *testing.T, base netip.Addr) {
 	tn := newTestNet(t, 1301)
 	b, _ := tn.node(nil)
 	acceptAll(t, b)
-	f := newFlooder(t, tn, netip.MustParseAddr("10.66.0.0"), 160, b.Addr(), false)
+	f := newFlooder(t, tn, base, 160, b.Addr(), false)
 	f.getCookies()
 	stop := make(chan struct{})
 	flooded := make(chan int, 1)

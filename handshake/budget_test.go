@@ -157,3 +157,13 @@ func TestBudgetAllocs(t *testing.T) {
 		t.Fatalf("%v allocations", n)
 	}
 }
+
+// TestBudgetMaxOps pins the documented figures of the default bound.
+func TestBudgetMaxOps(t *testing.T) {
+	if got := DefaultBudget.MaxOps(time.Second); got != 2056 {
+		t.Fatalf("MaxOps(1 s) = %d", got)
+	}
+	if got := DefaultBudget.MaxOps(100*time.Second) / 100; got != 1671 { // 1,668/s plus the first second's bursts spread
+		t.Fatalf("MaxOps(100 s)/100 = %d", got)
+	}
+}

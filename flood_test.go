@@ -264,8 +264,9 @@ func halfOpenFlood(t *testing.T, base netip.Addr) {
 	close(stop)
 	sent := <-flooded
 	st := b.Stats().Handshake
-	t.Logf("flood: %d HELLOs with cookies, %d RESPONSEs, half-open full %d, prefix full %d, evicted %d, work refused %d",
-		sent, f.responses.Load(), st["handshake_half_open_full"], st["handshake_half_open_prefix_full"], st["handshake_half_open_evicted"], st["handshake_work_refused"])
+	t.Logf("flood: %d HELLOs with cookies, %d RESPONSEs, half-open full %d, prefix full %d, evicted %d, replaced %d, work refused %d",
+		sent, f.responses.Load(), st["handshake_half_open_full"], st["handshake_half_open_prefix_full"], st["handshake_half_open_evicted"],
+		st["handshake_half_open_replaced"], st["handshake_work_refused"])
 	if dialErr != nil {
 		t.Fatal(dialErr)
 	}
@@ -433,9 +434,9 @@ func TestWrongSeedNeighbourDoesNotBlock(t *testing.T) {
 		times = append(times, d)
 	}
 	st := b.Stats().Handshake
-	t.Logf("wrong-seed node: %d attempts (%d failed on the MAC); node: %d RESPONSEs, prefix full %d, evicted %d, work refused %d",
+	t.Logf("wrong-seed node: %d attempts (%d failed on the MAC); node: %d RESPONSEs, prefix full %d, evicted %d, replaced %d, work refused %d",
 		attempts.Load(), authFailed.Load(), st["handshake_responses_sent"], st["handshake_half_open_prefix_full"]+st["handshake_half_open_per_ip_full"],
-		st["handshake_half_open_evicted"], st["handshake_work_refused"])
+		st["handshake_half_open_evicted"], st["handshake_half_open_replaced"], st["handshake_work_refused"])
 	if dialErr != nil {
 		t.Fatal(dialErr)
 	}
@@ -449,7 +450,7 @@ func TestFloodCountersExported(t *testing.T) {
 	tn := newTestNet(t, 1304)
 	n, _ := tn.node(func(c *Config) { c.IPv4PrefixLen = 32 })
 	st := n.Stats().Handshake
-	for _, k := range []string{"handshake_half_open_full", "handshake_half_open_prefix_full", "handshake_half_open_evicted",
+	for _, k := range []string{"handshake_half_open_full", "handshake_half_open_prefix_full", "handshake_half_open_evicted", "handshake_half_open_replaced",
 		"handshake_work_refused", "handshake_x25519_ops", "handshake_auth_failures"} {
 		if _, ok := st[k]; !ok {
 			t.Errorf("%s missing from Node.Stats().Handshake", k)

@@ -29,7 +29,8 @@
 //
 // Invariants: no state before a valid cookie; every table is bounded
 // ([Config.MaxHalfOpen], [Config.MaxHalfOpenPerPrefix], [Config.MaxRecent],
-// [CookieJar]); under flood the half-open table evicts within the
+// [CookieJar]); a source address and port holds one half-open handshake;
+// under flood the half-open table evicts within the
 // source's network prefix first, oldest and lowest rank first (a source
 // that established a session recently outranks one that only proved a
 // cookie), and a [WorkBudget] bounds the X25519 operations a prefix can

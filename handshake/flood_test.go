@@ -147,8 +147,8 @@ func TestFloodHalfOpenExhaustion(t *testing.T) {
 				now = f.run(500 * time.Millisecond)
 			}
 			st := rcfg.Stats
-			t.Logf("%d HELLOs in %d s: %d RESPONSEs (%d X25519), %d evicted, %d refused by the budget, %d table full, %d prefix full; %d of %d legitimate handshakes completed",
-				f.sent, secs, st.ResponsesSent.Load(), st.X25519Ops.Load(), st.HalfOpenEvicted.Load(), st.WorkRefused.Load(),
+			t.Logf("%d HELLOs in %d s: %d RESPONSEs (%d X25519), %d evicted, %d replaced, %d refused by the budget, %d table full, %d prefix full; %d of %d legitimate handshakes completed",
+				f.sent, secs, st.ResponsesSent.Load(), st.X25519Ops.Load(), st.HalfOpenEvicted.Load(), st.HalfOpenReplaced.Load(), st.WorkRefused.Load(),
 				st.HalfOpenFull.Load(), st.HalfOpenPrefixFull.Load(), ok, tries)
 			if ok != tries {
 				t.Fatalf("%d of %d legitimate handshakes completed under the flood", ok, tries)
@@ -242,8 +242,8 @@ func TestFloodWrongSeedSameIP(t *testing.T) {
 		now = wrong(100 * time.Millisecond)
 	}
 	st := rcfg.Stats
-	t.Logf("wrong-seed node: %d attempts, %d failed on the MAC; responder: %d RESPONSEs, %d evicted, %d refused by the budget, %d prefix full; honest: %d of %d completed",
-		attempts, failedMAC, st.ResponsesSent.Load(), st.HalfOpenEvicted.Load(), st.WorkRefused.Load(), st.HalfOpenPrefixFull.Load(), ok, tries)
+	t.Logf("wrong-seed node: %d attempts, %d failed on the MAC; responder: %d RESPONSEs, %d evicted, %d replaced, %d refused by the budget, %d prefix full; honest: %d of %d completed",
+		attempts, failedMAC, st.ResponsesSent.Load(), st.HalfOpenEvicted.Load(), st.HalfOpenReplaced.Load(), st.WorkRefused.Load(), st.HalfOpenPrefixFull.Load(), ok, tries)
 	if ok != tries {
 		t.Fatalf("%d of %d honest handshakes from the wrong-seed node's IP completed", ok, tries)
 	}

@@ -21,14 +21,14 @@ type Responder struct {
 	budget *WorkBudget
 
 	mu        sync.Mutex
-	half      map[addrNonce]*halfOpen // by (addr, HELLO nonce)
-	byResp    map[addrNonce]*halfOpen // by (addr, RESPONSE nonce)
-	adm       *admission              // the half-open entries by prefix and rank
-	owners    []*halfOpen             // by admission slot
-	perAddr   map[netip.AddrPort]int  // half-open entries per source address and port
-	proven    *provenSet              // sources that established a session recently
-	recent    map[addrNonce]*recent   // by (addr, RESPONSE nonce)
-	recentH   map[addrNonce]*recent   // by (addr, HELLO nonce)
+	half      map[addrNonce]*halfOpen      // by (addr, HELLO nonce)
+	byResp    map[addrNonce]*halfOpen      // by (addr, RESPONSE nonce)
+	adm       *admission                   // the half-open entries by prefix and rank
+	owners    []*halfOpen                  // by admission slot
+	bySource  map[netip.AddrPort]*halfOpen // the half-open entry of each source address and port (at most one)
+	proven    *provenSet                   // sources that established a session recently
+	recent    map[addrNonce]*recent        // by (addr, RESPONSE nonce)
+	recentH   map[addrNonce]*recent        // by (addr, HELLO nonce)
 	nextSweep time.Time
 }
 
@@ -83,14 +83,14 @@ func NewResponder(cfg *Config) (*Responder, error) {
 	}
 	return &Responder{
 		p: p, cookies: c, budget: b,
-		half:    make(map[addrNonce]*halfOpen),
-		byResp:  make(map[addrNonce]*halfOpen),
-		adm:     newAdmission(p.MaxHalfOpen, p.MaxHalfOpenPerPrefix, p.MaxHalfOpenPerPrefix*WidePrefixFactor),
-		owners:  make([]*halfOpen, p.MaxHalfOpen),
-		perAddr: make(map[netip.AddrPort]int),
-		proven:  newProvenSet(p.MaxRecent),
-		recent:  make(map[addrNonce]*recent),
-		recentH: make(map[addrNonce]*recent),
+		half:     make(map[addrNonce]*halfOpen),
+		byResp:   make(map[addrNonce]*halfOpen),
+		adm:      newAdmission(p.MaxHalfOpen, p.MaxHalfOpenPerPrefix, p.MaxHalfOpenPerPrefix*WidePrefixFactor),
+		owners:   make([]*halfOpen, p.MaxHalfOpen),
+		bySource: make(map[netip.AddrPort]*halfOpen),
+		proven:   newProvenSet(p.MaxRecent),
+		recent:   make(map[addrNonce]*recent),
+		recentH:  make(map[addrNonce]*recent),
 	}, nil
 }
 
@@ -109,7 +109,7 @@ func (r *Responder) HalfOpen() int {
 func (r *Responder) HalfOpenWith(addr netip.AddrPort) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.perAddr[addr] > 0
+	return r.bySource[addr] != nil
 }
 
 // Handle processes one handshake payload received from addr at time now.
@@ -133,8 +133,10 @@ func (r *Responder) HalfOpenWith(addr netip.AddrPort) bool {
 // or an entry it may evict: the oldest of the lowest rank in the source's
 // prefix when that prefix is at its limit (Config.MaxHalfOpenPerPrefix),
 // else in the table; the entry of a source that established a session
-// within ProvenTTL outranks one that only proved a cookie. Refusals and
-// evictions are counted (Stats).
+// within ProvenTTL outranks one that only proved a cookie. A source
+// (address and port) holds at most one half-open handshake: a HELLO with a
+// new nonce replaces its previous one. Refusals, evictions and
+// replacements are counted (Stats).
 func (r *Responder) Handle(addr netip.AddrPort, msg []byte, now time.Time) (reply []byte, est *Keys, err error) {
 	typ, err := codec.PeekHandshakeType(msg)
 	if err != nil {
@@ -250,6 +252,13 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 		r.removeHalfLocked(old)
 		st.HalfOpenExpired.Add(1)
 	}
+	if old := r.bySource[addr]; old != nil {
+		// One half-open handshake per source: an initiator runs one
+		// handshake per peer (a RETRY keeps the HELLO's nonce), so a new
+		// nonce from the same address and port ends the previous attempt.
+		r.removeHalfLocked(old)
+		st.HalfOpenReplaced.Add(1)
+	}
 	v, err := r.roomLocked(narrow, wide, rk, now)
 	if err != nil {
 		return nil, err
@@ -260,7 +269,7 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 	}
 	e.slot = r.adm.add(narrow, wide, rk)
 	r.owners[e.slot] = e
-	r.perAddr[addr]++
+	r.bySource[addr] = e
 	r.half[key] = e
 	r.byResp[addrNonce{addr, e.respNonce}] = e
 	st.ResponsesSent.Add(1)
@@ -291,8 +300,10 @@ func (r *Responder) cached(key addrNonce, core []byte, narrow, wide prefixKey, n
 	if r.proven.has(key.addr, now) {
 		rk = rankPeer
 	}
-	if _, err := r.roomLocked(narrow, wide, rk, now); err != nil {
-		return nil, true, 0, err
+	if r.bySource[key.addr] == nil { // else the new entry replaces the source's own
+		if _, err := r.roomLocked(narrow, wide, rk, now); err != nil {
+			return nil, true, 0, err
+		}
 	}
 	return nil, false, rk, nil
 }
@@ -397,8 +408,8 @@ func (r *Responder) removeHalfLocked(e *halfOpen) {
 	delete(r.byResp, addrNonce{e.addr, e.respNonce})
 	r.adm.remove(e.slot)
 	r.owners[e.slot] = nil
-	if r.perAddr[e.addr]--; r.perAddr[e.addr] <= 0 {
-		delete(r.perAddr, e.addr)
+	if r.bySource[e.addr] == e {
+		delete(r.bySource, e.addr)
 	}
 }
 

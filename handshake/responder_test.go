@@ -341,3 +341,48 @@ func TestIPv4PrefixLen(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfOpenOnePerSource: a source (address and port) holds one
+// half-open handshake; a HELLO with a new nonce replaces the previous one,
+// which can no longer complete, and takes no other source's entry.
+func TestHalfOpenOnePerSource(t *testing.T) {
+	rcfg := testConfig(0x22, 59)
+	rcfg.MaxHalfOpenPerPrefix = 2
+	resp, _ := NewResponder(rcfg)
+	other := netip.MustParseAddrPort("192.0.2.7:1000")
+	oin, oreply, err := openFrom(resp, 0, other, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := netip.MustParseAddrPort("192.0.2.8:1000")
+	var first, last *Initiator
+	var firstReply, lastReply []byte
+	for i := range 5 {
+		in, reply, err := openFrom(resp, 1+i, src, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first, firstReply = in, reply
+		}
+		last, lastReply = in, reply
+	}
+	st := rcfg.Stats
+	if resp.HalfOpen() != 2 || st.HalfOpenReplaced.Load() != 4 || st.HalfOpenEvicted.Load() != 0 {
+		t.Fatalf("half-open %d, replaced %d, evicted %d", resp.HalfOpen(), st.HalfOpenReplaced.Load(), st.HalfOpenEvicted.Load())
+	}
+	auth, _, _ := first.Handle(firstReply, t0)
+	if _, _, err := resp.Handle(src, auth, t0); !errors.Is(err, ErrUnexpected) {
+		t.Fatalf("replaced entry: %v", err)
+	}
+	for _, c := range []struct {
+		in    *Initiator
+		reply []byte
+		from  netip.AddrPort
+	}{{last, lastReply, src}, {oin, oreply, other}} {
+		auth, _, _ := c.in.Handle(c.reply, t0)
+		if _, keys, err := resp.Handle(c.from, auth, t0); keys == nil {
+			t.Fatalf("%v: %v", c.from, err)
+		}
+	}
+}

@@ -20,6 +20,7 @@ type Stats struct {
 	HalfOpenFull       atomic.Uint64 // HELLO dropped: table full of entries that outrank it
 	HalfOpenPrefixFull atomic.Uint64 // HELLO dropped: its prefix's share full of entries that outrank it
 	HalfOpenEvicted    atomic.Uint64 // half-open entries evicted for a newer HELLO (its prefix's or the table's oldest of the lowest rank)
+	HalfOpenReplaced   atomic.Uint64 // half-open entries ended by a HELLO with a new nonce from the same address and port
 	WorkRefused        atomic.Uint64 // HELLO with a valid cookie refused before any work: node under load, prefix over its budget
 	X25519Ops          atomic.Uint64 // X25519 operations done as responder (two per RESPONSE)
 	Replays            atomic.Uint64 // HELLO nonce of an established session
@@ -63,6 +64,7 @@ func (s *Stats) Each(fn func(name string, v uint64)) {
 		{"handshake_half_open_full", &s.HalfOpenFull},
 		{"handshake_half_open_prefix_full", &s.HalfOpenPrefixFull},
 		{"handshake_half_open_evicted", &s.HalfOpenEvicted},
+		{"handshake_half_open_replaced", &s.HalfOpenReplaced},
 		{"handshake_work_refused", &s.WorkRefused},
 		{"handshake_x25519_ops", &s.X25519Ops},
 		{"handshake_replays", &s.Replays},

@@ -65,7 +65,8 @@ type hsfloodResult struct {
 	// (RESPONSEs x 2): its handshake CPU, at about 60 µs each.
 	X25519PerSec float64 `json:"x25519_per_s"`
 	// Refused, Evicted: the node's refusals (table or prefix full, work
-	// budget) and half-open evictions during the run.
+	// budget) and half-open evictions (replacements by a newer HELLO of
+	// the same source included) during the run.
 	Refused uint64 `json:"refused"`
 	Evicted uint64 `json:"evicted"`
 	// CPU is the whole process's (node, attacker and dialers) user+sys
@@ -244,7 +245,7 @@ func runHsflood(cfg hsfloodConfig, attack string) (hsfloodResult, error) {
 	before := takeSnapshot()
 	x0 := hsStat(server, "handshake_responses_sent")
 	ref0 := hsStat(server, "handshake_half_open_full", "handshake_half_open_per_ip_full", "handshake_half_open_prefix_full", "handshake_work_refused")
-	ev0 := hsStat(server, "handshake_half_open_evicted")
+	ev0 := hsStat(server, "handshake_half_open_evicted", "handshake_half_open_replaced")
 	a0 := attacks.Load()
 	start := time.Now()
 	var times []time.Duration
@@ -278,7 +279,7 @@ func runHsflood(cfg hsfloodConfig, attack string) (hsfloodResult, error) {
 	r.HellosPerSec = float64(attacks.Load()-a0) / secs
 	r.X25519PerSec = float64(2*(hsStat(server, "handshake_responses_sent")-x0)) / secs
 	r.Refused = hsStat(server, "handshake_half_open_full", "handshake_half_open_per_ip_full", "handshake_half_open_prefix_full", "handshake_work_refused") - ref0
-	r.Evicted = hsStat(server, "handshake_half_open_evicted") - ev0
+	r.Evicted = hsStat(server, "handshake_half_open_evicted", "handshake_half_open_replaced") - ev0
 	r.CPU = (after.user + after.sys - before.user - before.sys).Seconds() / secs
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

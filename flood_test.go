@@ -364,7 +364,9 @@ func TestBogusProofLoopWorkBounded(t *testing.T) {
 	if ops > allowed {
 		t.Fatalf("one prefix forced %d X25519 operations in %v; its budget allows %d", ops, elapsed, allowed)
 	}
-	if st["handshake_work_refused"] == 0 {
+	// The budget refuses only under load (above 1,024 operations/s); under
+	// the race detector the node may not reach that rate at all.
+	if st["handshake_work_refused"] == 0 && !raceEnabled {
 		t.Fatal("no refusal counted")
 	}
 	// A legitimate dial from another prefix is served.

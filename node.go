@@ -102,6 +102,7 @@ func Listen(cfg Config) (*Node, error) {
 		RekeyAfterTime:   cfg.RekeyAfterTime,
 		MaxSessions:      cfg.MaxSessions,
 		MaxHalfOpen:      cfg.MaxHalfOpen,
+		IPv4PrefixLen:    cfg.IPv4PrefixLen,
 		MTU:              mtu,
 		MaxMTU:           maxMTU,
 		Congestion:       cfg.Congestion,

@@ -46,7 +46,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&o.interval, "interval", time.Second, "with -peer: time between datagrams")
 	fs.IntVar(&o.count, "count", 0, "with -peer: exit 0 after this many echoed datagrams (0 = forever)")
-	fs.DurationVar(&o.dialTimeout, "dial-timeout", 30*time.Second, "with -peer: bound on the handshake")
+	fs.DurationVar(&o.dialTimeout, "dial-timeout", 20*time.Second, "with -peer: give up connecting after this long (two handshake attempts of half of it each)")
 	fs.StringVar(&o.send, "send", "", "with -peer: send this file over a reliable stream, verify the peer's echo, and exit")
 	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	if err := fs.Parse(args); err != nil {
@@ -55,8 +55,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() != 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if o.interval <= 0 || o.count < 0 {
-		return o, errors.New("-interval must be positive and -count non-negative")
+	if o.interval <= 0 || o.dialTimeout <= 0 || o.count < 0 {
+		return o, errors.New("-interval and -dial-timeout must be positive, -count non-negative")
 	}
 	if o.send != "" && o.peer == "" {
 		return o, errors.New("-send needs -peer")
@@ -128,7 +128,8 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 		clear(seed)
 		return err
 	}
-	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log, WebSocket: wcfg})
+	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log,
+		HandshakeTimeout: o.dialTimeout / 2, WebSocket: wcfg})
 	clear(seed)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ const (
 	opShutdown
 	opCancelDial
 	opList
+	opReset // a valid stateless reset for c.s arrived on another shard
 )
 
 // command is a request from an application goroutine to a shard. Pointer
@@ -102,6 +103,8 @@ func (sh *shard) command(c *command, now time.Time) {
 		} else if w := sh.adopt[c.d.peer]; w != nil && w.dial == c.d {
 			sh.failDial(w, errDialCanceled)
 		}
+	case opReset:
+		sh.resetSession(c.s.st)
 	case opList:
 		var l []*Session
 		for _, ss := range sh.sessions {

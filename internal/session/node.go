@@ -27,6 +27,7 @@ type Node struct {
 	cfg      Config
 	eng      *engine.Engine
 	hsStats  handshake.Stats
+	hsBudget *handshake.WorkBudget // shared by the shards' responders
 	jar      *handshake.CookieJar
 	shards   []*shard
 	cmds     []*ring.MPSC[command]
@@ -39,6 +40,8 @@ type Node struct {
 	stats     NodeStats
 	pmtuOK    bool // the socket sets don't-fragment: probes are honest (SetPMTUDiscovery)
 	eph       ephemerals
+	resetKey  [32]byte   // stateless reset key, from the seed (reset.go)
+	resets    resetTable // reset token -> session
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -54,13 +57,21 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 	if len(cfg.Suites) == 0 || shards < 1 {
 		return nil, fmt.Errorf("%w: no suites or no shards", ErrConfig)
 	}
+	if cfg.IPv4PrefixLen != 0 && (cfg.IPv4PrefixLen < 8 || cfg.IPv4PrefixLen > 32) {
+		return nil, fmt.Errorf("%w: IPv4PrefixLen %d (want 8..32)", ErrConfig, cfg.IPv4PrefixLen)
+	}
+	bcfg := cfg.HandshakeBudget
+	bcfg.IPv4PrefixLen = cfg.IPv4PrefixLen
 	n := &Node{
+		hsBudget: handshake.NewWorkBudget(bcfg),
 		cfg:      cfg,
 		jar:      handshake.NewCookieJar(1024),
 		sendBufs: newBufStack(cfg.SendBuffers, cfg.MTU),
 		accept:   make(chan *Session, cfg.AcceptQueue),
 		eph:      ephemerals{set: make(map[[32]byte]struct{})},
 		closed:   make(chan struct{}),
+		resetKey: deriveResetKey(cfg.Seed),
+		resets:   resetTable{m: make(map[codec.ResetToken]*Session)},
 	}
 	n.flushReqs = make([]flushRequests, shards)
 	for i := range shards {

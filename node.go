@@ -87,6 +87,7 @@ func Listen(cfg Config) (*Node, error) {
 		RekeyAfterTime:   cfg.RekeyAfterTime,
 		MaxSessions:      cfg.MaxSessions,
 		MaxHalfOpen:      cfg.MaxHalfOpen,
+		MemoryBudget:     cfg.MemoryBudget,
 		MTU:              mtu,
 		MaxMTU:           maxMTU,
 		Congestion:       cfg.Congestion,

@@ -20,6 +20,9 @@ const (
 	DefaultAcceptQueue      = 128
 	DefaultCommandRing      = 1024
 	DefaultSendBuffers      = 4096
+	// DefaultMemoryBudget bounds what peers can make the node buffer on
+	// the receive side, across all sessions (see Config.MemoryBudget).
+	DefaultMemoryBudget = 1 << 30
 )
 
 // ErrConfig is wrapped by NewNode for an invalid Config.
@@ -69,6 +72,14 @@ type Config struct {
 	// (LimitReserver) and a socket that sets the don't-fragment bit; without
 	// either, or with MaxMTU <= MTU, sessions keep the base size.
 	MaxMTU int
+	// MemoryBudget bounds the receive-side memory peers can make the node
+	// hold across all its sessions, in bytes: stream receive credit beyond
+	// each session's initial window (the protocol grants 384 KiB before
+	// any update), peer-opened streams' state, and datagram queue
+	// buffers. When it is used up, credit increases are withheld and
+	// datagrams are dropped (DropBudget) instead of growing. Default
+	// DefaultMemoryBudget; negative: unlimited (still counted).
+	MemoryBudget int64
 	// Congestion names the streams' congestion controller
 	// (congestion.NewByName).
 	Congestion string
@@ -106,6 +117,9 @@ func (c *Config) fill() {
 	defi(&c.AcceptQueue, DefaultAcceptQueue)
 	defi(&c.SendBuffers, DefaultSendBuffers)
 	defi(&c.MTU, 1200)
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
 	c.MaxMTU = min(max(c.MaxMTU, c.MTU), 65527)
 	if c.Now == nil {
 		c.Now = time.Now

@@ -13,7 +13,7 @@ import (
 func TestRecvQueueCountsBeforeDelivery(t *testing.T) {
 	const total = 5000
 	closed := make(chan struct{})
-	q := newDgramQueue(4, 64, closed)
+	q := newDgramQueue(4, 64, closed, nil, nil)
 	var accepted atomic.Uint64
 	var stop atomic.Bool
 	t.Cleanup(func() { stop.Store(true) }) // a failed reader leaves the pusher
@@ -35,7 +35,7 @@ func TestRecvQueueCountsBeforeDelivery(t *testing.T) {
 		}
 	}
 
-	full := newDgramQueue(2, 64, closed)
+	full := newDgramQueue(2, 64, closed, nil, nil)
 	var n atomic.Uint64
 	for range 3 {
 		full.push(1, []byte("x"), &n)

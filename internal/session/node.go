@@ -11,6 +11,7 @@ import (
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/engine"
 	"github.com/sttgo/stt/handshake"
+	"github.com/sttgo/stt/internal/membudget"
 	"github.com/sttgo/stt/ring"
 )
 
@@ -39,6 +40,7 @@ type Node struct {
 	stats     NodeStats
 	pmtuOK    bool // the socket sets don't-fragment: probes are honest (SetPMTUDiscovery)
 	eph       ephemerals
+	budget    *membudget.Budget // receive-side memory of all sessions
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -60,8 +62,10 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 		sendBufs: newBufStack(cfg.SendBuffers, cfg.MTU),
 		accept:   make(chan *Session, cfg.AcceptQueue),
 		eph:      ephemerals{set: make(map[[32]byte]struct{})},
+		budget:   membudget.New(cfg.MemoryBudget),
 		closed:   make(chan struct{}),
 	}
+	n.stats.budget = n.budget
 	n.flushReqs = make([]flushRequests, shards)
 	for i := range shards {
 		sh, err := newShard(n, i, shards)
@@ -101,6 +105,9 @@ func (n *Node) HandshakeStats() *handshake.Stats { return &n.hsStats }
 
 // Stats returns the node-wide session-layer counters.
 func (n *Node) Stats() *NodeStats { return &n.stats }
+
+// Budget returns the node's memory budget (see Config.MemoryBudget).
+func (n *Node) Budget() *membudget.Budget { return n.budget }
 
 // SetHandler registers h for custom frame type t (0x80-0xFF); nil removes it.
 func (n *Node) SetHandler(t uint8, h FrameHandler) error {

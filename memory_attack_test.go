@@ -1,0 +1,410 @@
+package stt
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sttgo/stt/engine/conn"
+)
+
+// The tests in this file are the attacks of issue 13 ("Memory an
+// authenticated peer can take"): authenticated peers against a victim node
+// whose application never accepts their streams or reads their datagrams
+// (README's first example reads datagrams only). Each attack is bounded by
+// count and time. The tests assert on the victim's memory accountant
+// (NodeStats.Sessions["memory_used_now"], ["memory_peak_now"]) and on the
+// live Go heap with generous margins; the attackers' own memory is freed
+// before the heap is measured (their nodes are closed without telling the
+// victim). Beside the attackers, a legitimate session sends a stream the
+// victim's application does read; the tests check that it arrives intact
+// and log its goodput against the same transfer on the idle node (a
+// figure, never an assertion: the machine is shared).
+
+const mib = 1 << 20
+
+// attackBudget is the victims' memory budget in these tests: small, so
+// that a few attacking sessions reach it.
+const attackBudget = 16 * mib
+
+// liveHeap returns the live heap after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// victimNode is a node with attackBudget whose application reads only the
+// streams of sessions from legit (it sends each one's byte count and
+// SHA-256 on done) and ignores every other session: it never accepts their
+// streams and never reads their datagrams.
+type victimNode struct {
+	*Node
+	legit netip.AddrPort
+	mu    sync.Mutex
+	ss    []*Session // ignored sessions, kept as an application would
+	done  chan streamResult
+}
+
+type streamResult struct {
+	n   int64
+	sum [32]byte
+	err error
+}
+
+func newVictim(t *testing.T, n *Node) *victimNode {
+	v := &victimNode{Node: n, done: make(chan streamResult, 16)}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() {
+		for {
+			s, err := n.Accept(ctx)
+			if err != nil {
+				return
+			}
+			v.mu.Lock()
+			legit := s.RemoteAddr() == v.legit
+			if !legit {
+				v.ss = append(v.ss, s)
+			}
+			v.mu.Unlock()
+			if legit {
+				go v.readStreams(ctx, s)
+			}
+		}
+	}()
+	return v
+}
+
+func (v *victimNode) readStreams(ctx context.Context, s *Session) {
+	for {
+		st, err := s.AcceptStream(ctx)
+		if err != nil {
+			return
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, st)
+		var r streamResult
+		r.n, r.err = n, err
+		h.Sum(r.sum[:0])
+		v.done <- r
+	}
+}
+
+// legitTransfer sends size pseudo-random bytes on a new stream of s and
+// waits until v's application read them all; it returns the goodput in
+// MB/s and fails the test if the bytes differ.
+func legitTransfer(t *testing.T, s *Session, v *victimNode, size int) float64 {
+	t.Helper()
+	data := make([]byte, size)
+	r := rand.New(rand.NewPCG(uint64(size), 7))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	want := sha256.Sum256(data)
+	start := time.Now()
+	st, err := s.OpenStream(ctxT(t, 30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetWriteDeadline(time.Now().Add(60 * time.Second))
+	if _, err := st.Write(data); err != nil {
+		t.Fatalf("legitimate stream: %v", err)
+	}
+	st.CloseWrite()
+	select {
+	case res := <-v.done:
+		if res.err != nil || res.n != int64(size) || res.sum != want {
+			t.Fatalf("legitimate stream: %d of %d bytes, digest match %v, %v", res.n, size, res.sum == want, res.err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("legitimate stream never arrived")
+	}
+	return float64(size) / time.Since(start).Seconds() / 1e6
+}
+
+// dialT dials b from a.
+func dialT(t *testing.T, a, b *Node) *Session {
+	t.Helper()
+	s, err := a.DialAddrPort(ctxT(t, 20*time.Second), b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// memStat returns the victim's memory figure name ("memory_used_now", ...).
+func memStat(n *Node, name string) int64 { return int64(n.Stats().Sessions[name]) }
+
+// attacker is a node that attacks the victim and can vanish without the
+// victim noticing (its hook drops everything it sends afterwards).
+type attacker struct {
+	n    *Node
+	hook *hookConn
+	s    *Session
+}
+
+// vanish closes the attacker's node without letting any frame out, so that
+// the victim keeps its sessions with the attacker (until their idle
+// timeout) while the attacker's own memory is freed.
+func (a *attacker) vanish() {
+	a.hook.setHook(func(*conn.Message) bool { return false })
+	a.n.Close()
+	a.s = nil
+}
+
+// attackScene sets up a victim with attackBudget, a legitimate node with a
+// session to it, and attackers sessions from attackers with mod applied
+// (all before the baseline heap is taken). udp selects loopback sockets
+// instead of the in-memory network (the big-datagram attack needs 64 KiB
+// buffers).
+type attackScene struct {
+	t      *testing.T
+	victim *victimNode
+	legit  *Session
+	atk    []*attacker
+	idle   float64 // legitimate goodput before the attack, MB/s
+}
+
+const legitBytes = 16 * mib
+
+func newAttackScene(t *testing.T, attackers int, udp bool, mod func(*Config)) *attackScene {
+	sc := &attackScene{t: t}
+	mk := func(m func(*Config)) (*Node, *hookConn) {
+		if !udp {
+			tn := sceneNet(t)
+			return tn.node(m)
+		}
+		cfg := Config{Seed: testSeed, Shards: 2}
+		if m != nil {
+			m(&cfg)
+		}
+		uc, err := conn.ListenUDP("udp", "127.0.0.1:0", conn.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &hookConn{Batch: uc}
+		cfg.Conn = h
+		n, err := Listen(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		return n, h
+	}
+	vn, _ := mk(func(c *Config) { c.MemoryBudget = attackBudget })
+	sc.victim = newVictim(t, vn)
+	ln, _ := mk(nil)
+	sc.victim.legit = ln.Addr()
+	sc.legit = dialT(t, ln, vn)
+	legitTransfer(t, sc.legit, sc.victim, legitBytes) // warm-up: windows, path MTU
+	sc.idle = legitTransfer(t, sc.legit, sc.victim, legitBytes)
+	for range attackers {
+		n, h := mk(mod)
+		sc.atk = append(sc.atk, &attacker{n: n, hook: h, s: dialT(t, n, vn)})
+	}
+	return sc
+}
+
+var sceneNets sync.Map // *testing.T -> *testNet
+
+func sceneNet(t *testing.T) *testNet {
+	if tn, ok := sceneNets.Load(t); ok {
+		return tn.(*testNet)
+	}
+	tn := newTestNet(t, 13)
+	sceneNets.Store(t, tn)
+	t.Cleanup(func() { sceneNets.Delete(t) })
+	return tn
+}
+
+// run runs attack on every attacker session at once while the legitimate
+// session transfers legitBytes, then makes the attackers vanish and
+// returns the victim's live heap growth over base and the legitimate
+// goodput under attack.
+func (sc *attackScene) run(base uint64, attack func(s *Session)) (grown int64, underAttack float64) {
+	var wg sync.WaitGroup
+	for _, a := range sc.atk {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			attack(a.s)
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // let the attack take hold
+	underAttack = legitTransfer(sc.t, sc.legit, sc.victim, legitBytes)
+	wg.Wait()
+	time.Sleep(200 * time.Millisecond) // the last frames arrive
+	for _, a := range sc.atk {
+		a.vanish()
+	}
+	return int64(liveHeap()) - int64(base), underAttack
+}
+
+// report logs and checks the victim's accountant and heap: used within
+// the budget plus allowance (what the protocol lets every session hold
+// regardless: its initial window and its peer streams' state), the heap
+// within heapMax.
+func (sc *attackScene) report(name string, grown int64, underAttack float64, allowance, heapMax int64) {
+	t, v := sc.t, sc.victim
+	peak, used := memStat(v.Node, "memory_peak_now"), memStat(v.Node, "memory_used_now")
+	t.Logf("%s: victim budget %d MiB: accountant peak %.1f MiB, now %.1f MiB; live heap +%.1f MiB; legitimate stream %.0f MB/s idle, %.0f MB/s under attack (ratio %.2f)",
+		name, attackBudget/mib, float64(peak)/mib, float64(used)/mib, float64(grown)/mib, sc.idle, underAttack, underAttack/sc.idle)
+	if peak > attackBudget+allowance {
+		t.Errorf("%s: the accountant peaked at %.1f MiB, beyond the budget %d MiB plus %.1f MiB", name, float64(peak)/mib, attackBudget/mib, float64(allowance)/mib)
+	}
+	if grown > heapMax {
+		t.Errorf("%s: the victim's live heap grew by %.1f MiB (want under %.1f MiB)", name, float64(grown)/mib, float64(heapMax)/mib)
+	}
+}
+
+// cycleStreams is the stream-cycling attack: open a stream, write chunk
+// bytes, cancel both directions (RESET_STREAM and STOP_SENDING), repeat,
+// until max cycles, the time bound, or OpenStream blocks for a while (the
+// victim no longer returns stream credit). It returns the cycles done.
+func cycleStreams(s *Session, chunk, max int, bound time.Duration) int {
+	data := make([]byte, chunk)
+	end := time.Now().Add(bound)
+	n := 0
+	for n < max && time.Now().Before(end) {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		st, err := s.OpenStream(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		st.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
+		st.Write(data)
+		time.Sleep(time.Millisecond) // let the data leave before the reset
+		st.CancelWrite(1)
+		st.CancelRead(1)
+		n++
+	}
+	return n
+}
+
+// Before the fix (main at 0570f58): 1000 cycles of 16 KiB in about a
+// second, +263 MiB of live heap, every cycle's stream still queued for
+// accept with its 256 KiB ring. After: the attacker stops at 100 cycles
+// (its stream credit comes back only when the application accepts) and
+// the queued streams hold no ring.
+func TestAttackStreamCycling(t *testing.T) {
+	sc := newAttackScene(t, 1, false, nil)
+	base := liveHeap()
+	var cycles int
+	grown, under := sc.run(base, func(s *Session) { cycles = cycleStreams(s, 16<<10, 1000, 5*time.Second) })
+	t.Logf("stream cycling: %d cycles of 16 KiB", cycles)
+	if cycles > 100 {
+		t.Errorf("stream cycling: the attacker completed %d cycles against an application that accepts nothing (want at most 100)", cycles)
+	}
+	sc.report("stream cycling", grown, under, 2*mib, 16*mib)
+}
+
+// fillStreams opens up to streams streams on s and writes to each until
+// its write blocks for a while (flow control) or bound passes, all in
+// parallel; it returns the bytes written.
+func fillStreams(s *Session, streams int, bound time.Duration) int64 {
+	var mu sync.Mutex
+	var total int64
+	var wg sync.WaitGroup
+	data := make([]byte, 64<<10)
+	end := time.Now().Add(bound)
+	for range streams {
+		ctx, cancel := context.WithDeadline(context.Background(), end)
+		st, err := s.OpenStream(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				st.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+				n, err := st.Write(data)
+				mu.Lock()
+				total += int64(n)
+				mu.Unlock()
+				if err != nil && !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return total
+}
+
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
+// Before the fix (main at 0570f58): 8 sessions x 100 streams that the
+// application never accepts: +420 MiB of live heap (52 MiB per session;
+// the attackers' send buffers included). After: see the log.
+func TestAttackUnreadStreams(t *testing.T) {
+	const sessions = 8
+	sc := newAttackScene(t, sessions, false, nil)
+	base := liveHeap()
+	var mu sync.Mutex
+	var written int64
+	grown, under := sc.run(base, func(s *Session) {
+		n := fillStreams(s, 100, 3*time.Second)
+		mu.Lock()
+		written += n
+		mu.Unlock()
+	})
+	t.Logf("unread streams: %d sessions x 100 streams, %.1f MiB written by the attackers", sessions, float64(written)/mib)
+	// Per session, regardless of the budget: the initial 384 KiB session
+	// window (rings up to twice it) and 100 peer streams' state.
+	perSession := int64(2*384<<10 + 100*8<<10)
+	sc.report("unread streams", grown, under, sessions*(1*mib), 2*attackBudget+sessions*perSession+16*mib)
+}
+
+// Before the fix (main at 0570f58): 8 sessions each sent 400 datagrams of
+// 64 KB that the application never reads: +129 MiB of live heap (16 MiB
+// per session: every one of the 256 queue slots grew to 64 KB). After: a
+// session's queue holds at most 256 x 1200 bytes.
+func TestAttackBigDatagrams(t *testing.T) {
+	const sessions = 8
+	sc := newAttackScene(t, sessions, true, func(c *Config) { c.MTU = 65000; c.MaxMTU = -1 })
+	base := liveHeap()
+	var mu sync.Mutex
+	var sent int
+	grown, under := sc.run(base, func(s *Session) {
+		big := make([]byte, s.MaxDatagramSize())
+		for range 400 {
+			if err := s.SendDatagram(1, big); err == nil {
+				mu.Lock()
+				sent++
+				mu.Unlock()
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	})
+	var drops uint64
+	sc.victim.mu.Lock()
+	for _, s := range sc.victim.ss {
+		st := s.Stats()
+		drops += st.Drops["drop_queue_full"] + st.Drops["drop_budget"]
+	}
+	sc.victim.mu.Unlock()
+	t.Logf("big datagrams: %d sessions sent %d datagrams of 64 KB; %d dropped and counted by the victim", sessions, sent, drops)
+	if sent > 0 && drops == 0 {
+		t.Error("no datagram was dropped: the queues grew instead")
+	}
+	sc.report("big datagrams", grown, under, 0, sessions*(300<<10)*2+16*mib)
+}
+
+var _ = fmt.Sprint

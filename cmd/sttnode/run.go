@@ -179,20 +179,35 @@ func echo(ctx context.Context, s *stt.Session, log *slog.Logger) {
 	log.Info("session open", "peer", peer, "suite", s.Suite())
 	go echoStreams(ctx, s, log)
 	buf := make([]byte, 64<<10)
+	truncated := 0
 	for {
 		n, stream, err := s.ReceiveDatagram(ctx, buf)
-		if err != nil {
+		if err != nil && !errors.Is(err, stt.ErrTruncated) {
 			if ctx.Err() != nil {
 				return
 			}
 			log.Info("session closed", "peer", peer, "reason", err)
 			return
 		}
-		if n > len(buf) {
-			n = len(buf)
+		if n > s.MaxDatagramSize() {
+			// The peer sends larger datagrams than this session can
+			// send back (its MTU is larger than ours): echo the part
+			// that fits and keep serving.
+			if truncated == 0 {
+				log.Info("echoing a datagram truncated: larger than this session sends", "peer", peer,
+					"bytes", n, "max", s.MaxDatagramSize())
+			}
+			truncated++
+			n = s.MaxDatagramSize()
 		}
-		if err := s.SendDatagram(stream, buf[:n]); err != nil && !errors.Is(err, stt.ErrBackpressure) {
-			log.Info("session closed", "peer", peer, "reason", err)
+		err = s.SendDatagram(stream, buf[:n])
+		switch {
+		case err == nil, errors.Is(err, stt.ErrBackpressure):
+			// Datagrams are best effort: one the queues cannot take is dropped.
+		case errors.Is(err, stt.ErrTooLarge):
+			log.Warn("echo: datagram not sent", "peer", peer, "bytes", n, "err", err) // cannot happen after the truncation
+		default:
+			log.Info("session closed", "peer", peer, "reason", err, "truncated_echoes", truncated)
 			return
 		}
 	}

@@ -18,6 +18,7 @@ const (
 	opShutdown
 	opCancelDial
 	opList
+	opTotals
 )
 
 // command is a request from an application goroutine to a shard. Pointer
@@ -33,7 +34,8 @@ type command struct {
 	reason    string
 	phases    chan [2]uint64
 	ack       chan struct{}
-	list      chan []*Session // opList: the shard's established sessions
+	list      chan []*Session        // opList: the shard's established sessions
+	totals    chan map[string]uint64 // opTotals: the shard's per-session counter totals
 }
 
 // dialReq is one Dial waiting for its shard's answer.
@@ -102,6 +104,8 @@ func (sh *shard) command(c *command, now time.Time) {
 		} else if w := sh.adopt[c.d.peer]; w != nil && w.dial == c.d {
 			sh.failDial(w, errDialCanceled)
 		}
+	case opTotals:
+		c.totals <- sh.totals()
 	case opList:
 		var l []*Session
 		for _, ss := range sh.sessions {

@@ -135,6 +135,7 @@ func (sh *shard) sendClose(ss *sessionState, now time.Time) {
 func (sh *shard) remove(ss *sessionState, st State, err error) {
 	if cur, ok := sh.sessions[ss.keys.LocalSessionID]; ok && cur == ss {
 		delete(sh.sessions, ss.keys.LocalSessionID)
+		sh.foldClosed(ss)
 		sh.n.stats.SessionsClosed.Add(1)
 		sh.n.stats.SessionsActive.Add(-1)
 		if l := sh.n.cfg.Logger; l.Enabled(context.Background(), slog.LevelDebug) {

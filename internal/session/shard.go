@@ -42,6 +42,8 @@ type shard struct {
 	shutdownAck chan struct{}
 	shutdown    bool
 
+	closedTotals map[string]uint64 // per-session counters of the closed sessions (totals.go)
+
 	openBuf []byte
 	ctlBuf  []byte
 

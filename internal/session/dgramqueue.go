@@ -63,6 +63,9 @@ func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool
 	}
 	sl := &q.slots[(q.head+q.n)%len(q.slots)]
 	if cap(sl.buf) < len(p) {
+		q.borrow(sl, len(p))
+	}
+	if cap(sl.buf) < len(p) {
 		// First use of the slot, or a datagram above the MTU.
 		size := max(len(p), q.mtu)
 		if !q.budget.TryCharge(int64(size)) {
@@ -85,6 +88,20 @@ func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool
 	q.mu.Unlock()
 	q.ready.Notify()
 	return true
+}
+
+// borrow moves into sl an MTU-sized buffer of another empty slot, if one
+// has one that holds n bytes: slots come back in ring order, so after a
+// refusal by the budget the buffers already paid for may sit in other
+// slots (q.mu held; a scan, only when sl has no buffer large enough).
+func (q *dgramQueue) borrow(sl *dgramSlot, n int) {
+	for i := q.n + 1; i < len(q.slots); i++ {
+		o := &q.slots[(q.head+i)%len(q.slots)]
+		if cap(o.buf) >= n && cap(o.buf) <= q.mtu {
+			sl.buf, o.buf = o.buf, sl.buf
+			return
+		}
+	}
 }
 
 // release frees what the queue holds for nobody when its session closes:

@@ -143,6 +143,7 @@ func (sh *shard) remove(ss *sessionState, st State, err error) {
 		}
 	}
 	ss.timerGen++
+	ss.tcell.ss = nil // the heap's entries let go of ss now
 	ss.finish(st, err)
 }
 

@@ -114,6 +114,7 @@ func (sh *shard) newSession(peer netip.AddrPort) *sessionState {
 	s := &Session{node: sh.n, shard: sh.id, done: make(chan struct{})}
 	s.peer.Store(&peer)
 	ss := &sessionState{Session: s}
+	ss.tcell = &timerCell{ss: ss}
 	s.st = ss
 	return ss
 }

@@ -45,10 +45,11 @@ const (
 // sessionCeiling is the highest session limit the budget lets us
 // advertise now (c.mu held).
 func (c *Conn) sessionCeiling() uint64 {
-	if c.cfg.Budget == nil {
-		return 1<<64 - 1
+	avail := c.cfg.Budget.Available()
+	if c.cfg.Budget == nil || avail > 1<<62 {
+		return 1<<64 - 1 // unlimited: no ceiling (and no overflow below)
 	}
-	return c.recvWin.Consumed() + InitialSessionWindow + uint64(c.sessCharged) + uint64(c.cfg.Budget.Available())
+	return c.recvWin.Consumed() + InitialSessionWindow + uint64(c.sessCharged) + uint64(avail)
 }
 
 // settleSessionCharge brings the budget's charge for this session's

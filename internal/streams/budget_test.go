@@ -159,3 +159,46 @@ func TestSessionCreditWithinBudget(t *testing.T) {
 		t.Fatalf("budget %d after Close, want 0", b.Used())
 	}
 }
+
+// TestCloseReleasesOnce: streams the application accepted and finishes
+// after the Conn closed do not release their charge a second time (Close
+// released every charge already).
+func TestCloseReleasesOnce(t *testing.T) {
+	w, b := newBudgetWire(t, 64<<20)
+	var sts []*Stream
+	for range 3 {
+		st, err := w.c[0].OpenStream(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Write([]byte("data"))
+		st.CloseWrite()
+		sts = append(sts, st)
+	}
+	w.settle()
+	var acc []*Stream
+	for range 3 {
+		st, err := w.c[1].AcceptStream(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.CloseWrite() // the FIN is acknowledged before the close: only the reading is left
+		acc = append(acc, st)
+	}
+	w.settle()
+	if b.Used() == 0 {
+		t.Fatal("three peer streams charged nothing")
+	}
+	w.c[1].Close(nil)
+	if b.Used() != 0 {
+		t.Fatalf("budget %d after Close", b.Used())
+	}
+	for _, st := range acc {
+		st.Read(make([]byte, 10)) // the bytes received before the close
+		st.Read(make([]byte, 10)) // EOF: the stream may retire now
+		st.Close()
+	}
+	if b.Used() != 0 {
+		t.Fatalf("budget %d after the streams finished on a closed Conn, want 0 (released twice?)", b.Used())
+	}
+}

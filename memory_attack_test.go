@@ -123,6 +123,7 @@ func (v *victimNode) readStreams(ctx context.Context, s *Session) {
 		}
 		h := sha256.New()
 		n, err := io.Copy(h, st)
+		st.Close() // finished both ways: the peer may open another
 		var r streamResult
 		r.n, r.err = n, err
 		h.Sum(r.sum[:0])

@@ -64,12 +64,22 @@ func median(v []float64) (med, lo, hi float64) {
 // that a few attacking sessions reach it.
 const attackBudget = 16 * mib
 
-// liveHeap returns the live heap after a full collection.
+// liveHeap returns the live heap after full collections: it collects
+// until the figure stops falling (objects behind finalizers, such as a
+// closed socket's, need more than one cycle, and closed nodes' goroutines
+// exit after Close returns).
 func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
 	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
+	prev := uint64(1<<64 - 1)
+	for range 20 {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		if ms.HeapAlloc+1<<20 > prev {
+			break
+		}
+		prev = ms.HeapAlloc
+		time.Sleep(50 * time.Millisecond)
+	}
 	return ms.HeapAlloc
 }
 
@@ -152,6 +162,7 @@ func legitTransfer(t *testing.T, s *Session, v *victimNode, size int) float64 {
 		t.Fatalf("legitimate stream: %v", err)
 	}
 	st.CloseWrite()
+	go io.Copy(io.Discard, st) // the victim's end of the stream: both directions finish, the stream retires
 	select {
 	case res := <-v.done:
 		if res.err != nil || res.n != int64(size) || res.sum != want {
@@ -182,6 +193,7 @@ type attacker struct {
 	n    *Node
 	hook *hookConn
 	s    *Session
+	gone chan struct{} // closed when the attacker's engine was collected
 }
 
 // vanish closes the attacker's node without letting any frame out, so that
@@ -190,7 +202,7 @@ type attacker struct {
 func (a *attacker) vanish() {
 	a.hook.setHook(func(*conn.Message) bool { return false })
 	a.n.Close()
-	a.s = nil
+	a.n, a.s, a.hook = nil, nil, nil
 }
 
 // attackScene sets up a victim with attackBudget, a legitimate node with a
@@ -204,46 +216,64 @@ type attackScene struct {
 	legit  *Session
 	atk    []*attacker
 	idle   []float64 // legitimate goodput before the attack, MB/s
+	base   uint64    // live heap before the attackers came
 }
 
 const legitBytes = 16 * mib
 
 func newAttackScene(t *testing.T, attackers int, udp bool, mod func(*Config)) *attackScene {
 	sc := &attackScene{t: t}
+	// mk starts a node; the caller closes it (no t.Cleanup closure may
+	// keep an attacker's node reachable after it vanished).
 	mk := func(m func(*Config)) (*Node, *hookConn) {
-		if !udp {
-			tn := sceneNet(t)
-			return tn.node(m)
-		}
 		cfg := Config{Seed: testSeed, Shards: 2}
 		if m != nil {
 			m(&cfg)
 		}
-		uc, err := conn.ListenUDP("udp", "127.0.0.1:0", conn.Config{})
-		if err != nil {
-			t.Fatal(err)
+		var h *hookConn
+		if udp {
+			uc, err := conn.ListenUDP("udp", "127.0.0.1:0", conn.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h = &hookConn{Batch: uc}
+		} else {
+			h = &hookConn{Batch: sceneNet(t).endpoint()}
 		}
-		h := &hookConn{Batch: uc}
 		cfg.Conn = h
 		n, err := Listen(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { n.Close() })
 		return n, h
 	}
+	keep := func(n *Node) *Node { t.Cleanup(func() { n.Close() }); return n }
+	t.Cleanup(func() {
+		for _, a := range sc.atk {
+			if a.n != nil {
+				a.n.Close()
+			}
+		}
+	})
 	vn, _ := mk(func(c *Config) { c.MemoryBudget = attackBudget })
-	sc.victim = newVictim(t, vn)
+	sc.victim = newVictim(t, keep(vn))
 	ln, _ := mk(nil)
+	keep(ln)
 	sc.victim.legit = ln.Addr()
 	sc.legit = dialT(t, ln, vn)
 	legitTransfer(t, sc.legit, sc.victim, legitBytes) // warm-up: windows, path MTU
 	for range 3 {
 		sc.idle = append(sc.idle, legitTransfer(t, sc.legit, sc.victim, legitBytes))
 	}
+	// The baseline: the victim and the legitimate node, before any
+	// attacker exists (the attackers' own memory is unreachable again
+	// once they vanished).
+	sc.base = liveHeap()
 	for range attackers {
 		n, h := mk(mod)
-		sc.atk = append(sc.atk, &attacker{n: n, hook: h, s: dialT(t, n, vn)})
+		a := &attacker{n: n, hook: h, s: dialT(t, n, vn), gone: make(chan struct{})}
+		runtime.AddCleanup(n.eng, func(ch chan struct{}) { close(ch) }, a.gone)
+		sc.atk = append(sc.atk, a)
 	}
 	return sc
 }
@@ -279,10 +309,33 @@ func (sc *attackScene) run(base uint64, until time.Time, attack func(s *Session,
 	}
 	wg.Wait()
 	time.Sleep(200 * time.Millisecond) // the last frames arrive
+	sc.vanishAll()
+	return int64(liveHeap()) - int64(base), under
+}
+
+// vanishAll makes every attacker vanish and waits until their engines
+// (their buffer pools: 64 MiB per node on loopback UDP) were collected:
+// their goroutines exit after Close returns, so a heap figure taken at once
+// would count them.
+func (sc *attackScene) vanishAll() {
 	for _, a := range sc.atk {
 		a.vanish()
 	}
-	return int64(liveHeap()) - int64(base), under
+	deadline := time.Now().Add(10 * time.Second)
+	for _, a := range sc.atk {
+		for {
+			runtime.GC()
+			select {
+			case <-a.gone:
+			case <-time.After(20 * time.Millisecond):
+				if time.Now().Before(deadline) {
+					continue
+				}
+				sc.t.Log("an attacker's engine was not collected within 10 s: the heap figure includes it")
+			}
+			break
+		}
+	}
 }
 
 // report logs and checks the victim's accountant and heap: used within
@@ -338,7 +391,7 @@ func cycleStreams(s *Session, chunk, max int, until time.Time) int {
 // the queued streams hold no ring.
 func TestAttackStreamCycling(t *testing.T) {
 	sc := newAttackScene(t, 1, false, nil)
-	base := liveHeap()
+	base := sc.base
 	var cycles int
 	until := time.Now().Add(attackFor(2 * time.Second))
 	maxCycles := 1000
@@ -398,7 +451,7 @@ func isTimeout(err error) bool {
 func TestAttackUnreadStreams(t *testing.T) {
 	const sessions = 8
 	sc := newAttackScene(t, sessions, false, nil)
-	base := liveHeap()
+	base := sc.base
 	var mu sync.Mutex
 	var written int64
 	until := time.Now().Add(attackFor(3 * time.Second))
@@ -423,7 +476,7 @@ func TestAttackUnreadStreams(t *testing.T) {
 func TestAttackBigDatagrams(t *testing.T) {
 	const sessions = 8
 	sc := newAttackScene(t, sessions, true, func(c *Config) { c.MTU = 65000; c.MaxMTU = -1 })
-	base := liveHeap()
+	base := sc.base
 	var mu sync.Mutex
 	var sent int
 	until := time.Now().Add(attackFor(time.Second))
@@ -466,7 +519,7 @@ func TestAttackBigDatagrams(t *testing.T) {
 func TestClosedSessionsReleaseMemory(t *testing.T) {
 	const sessions = 4
 	sc := newAttackScene(t, sessions, false, nil)
-	base := liveHeap()
+	base := sc.base
 	var wg sync.WaitGroup
 	for _, a := range sc.atk {
 		wg.Add(1)
@@ -502,9 +555,7 @@ func TestClosedSessionsReleaseMemory(t *testing.T) {
 		}
 	}
 	time.Sleep(50 * time.Millisecond)
-	for _, a := range sc.atk {
-		a.vanish()
-	}
+	sc.vanishAll()
 	grown := int64(liveHeap()) - int64(base)
 	used := memStat(sc.victim.Node, "memory_used_now")
 	t.Logf("closed sessions: accountant %.1f MiB while open, %.1f MiB after the close; live heap +%.1f MiB with the handles still held",

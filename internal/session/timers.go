@@ -25,9 +25,12 @@ func (sh *shard) arm(ss *sessionState, at time.Time) {
 	sh.setWake(ns)
 }
 
-// setWake moves the shard's wake-up timer earlier, to ns, if needed.
+// setWake moves the shard's wake-up timer earlier, to ns, if needed. After
+// the node's shutdown it does nothing: Node.Shutdown stops the timer, and
+// one re-armed afterwards would keep the engine (its buffer pools) reachable
+// until it fired, up to the idle timeout after the node closed.
 func (sh *shard) setWake(ns int64) {
-	if ns >= sh.wakeAt || sh.wake == nil {
+	if ns >= sh.wakeAt || sh.wake == nil || sh.shutdown {
 		return
 	}
 	sh.wakeAt = ns

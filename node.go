@@ -232,6 +232,7 @@ func (n *Node) Close() error {
 		_ = n.sn.Shutdown(ctx)
 		cancel()
 		n.err = n.eng.Close()
+		n.sn.StopTimers() // no shard goroutine is left to re-arm one
 	})
 	return n.err
 }

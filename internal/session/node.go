@@ -249,10 +249,18 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 	}
 	n.closeOnce.Do(func() { close(n.closed) })
+	n.StopTimers()
+	return err
+}
+
+// StopTimers stops every shard's wake-up timer. Shutdown does; call it
+// again after closing the engine, when no shard goroutine can re-arm one:
+// an armed timer keeps the engine (its buffer pools) reachable until it
+// fires, up to the idle timeout after the node closed.
+func (n *Node) StopTimers() {
 	for _, sh := range n.shards {
 		if sh.wake != nil {
 			sh.wake.Stop()
 		}
 	}
-	return err
 }

@@ -165,7 +165,6 @@ func TestSessionCreditWithinBudget(t *testing.T) {
 // released every charge already).
 func TestCloseReleasesOnce(t *testing.T) {
 	w, b := newBudgetWire(t, 64<<20)
-	var sts []*Stream
 	for range 3 {
 		st, err := w.c[0].OpenStream(t.Context())
 		if err != nil {
@@ -173,7 +172,6 @@ func TestCloseReleasesOnce(t *testing.T) {
 		}
 		st.Write([]byte("data"))
 		st.CloseWrite()
-		sts = append(sts, st)
 	}
 	w.settle()
 	var acc []*Stream

@@ -23,6 +23,7 @@ type options struct {
 	listen, peer, seedFile, stateDir, suites, metrics, logLevel, send string
 	interval                                                          time.Duration
 	count                                                             int
+	memoryMiB                                                         int64
 	dialTimeout                                                       time.Duration
 	version                                                           bool
 }
@@ -42,6 +43,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.count, "count", 0, "with -peer: exit 0 after this many echoed datagrams (0 = forever)")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", 30*time.Second, "with -peer: bound on the handshake")
 	fs.StringVar(&o.send, "send", "", "with -peer: send this file over a reliable stream, verify the peer's echo, and exit")
+	fs.Int64Var(&o.memoryMiB, "memory-budget", 0, "MiB that peers can make the node buffer across all sessions (0: the library's default, 1024; see README \"Limits and memory\")")
 	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -51,6 +53,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.interval <= 0 || o.count < 0 {
 		return o, errors.New("-interval must be positive and -count non-negative")
+	}
+	if o.memoryMiB < 0 || o.memoryMiB > 1<<30 {
+		return o, errors.New("-memory-budget must be between 0 and 2^30 MiB")
 	}
 	if o.send != "" && o.peer == "" {
 		return o, errors.New("-send needs -peer")
@@ -114,7 +119,8 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 	if created {
 		log.Info("generated a new seed", "path", path)
 	}
-	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log})
+	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log,
+		MemoryBudget: o.memoryMiB << 20})
 	clear(seed)
 	if err != nil {
 		return err

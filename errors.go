@@ -42,6 +42,16 @@ var (
 	ErrReadClosed = errors.New("stt: read on a stream closed for reading")
 	// ErrHandshake is matched by every *HandshakeError.
 	ErrHandshake = errors.New("stt: handshake failed")
+	// ErrPeerUnreachable is matched by the *CloseError of a session that
+	// closed itself because the peer acknowledged nothing through six
+	// probe timeouts in a row while stream data was in flight (Code
+	// CodePeerUnreachable): the peer vanished or the path died. The bound
+	// follows the round-trip time (docs/PROTOCOL.md, "Dead peers").
+	ErrPeerUnreachable = errors.New("stt: peer unreachable")
+	// ErrStatelessReset is matched by the *CloseError of a session whose
+	// peer's node answered with a valid stateless reset (Code
+	// CodeStatelessReset): it restarted or otherwise lost the session.
+	ErrStatelessReset = errors.New("stt: session reset by the peer's node (it no longer knows the session)")
 )
 
 // Causes of a *HandshakeError, matched with errors.Is.
@@ -106,8 +116,19 @@ func (e *CloseError) Error() string {
 	return fmt.Sprintf("stt: session closed %s: %v: %s", side, e.Code, e.Reason)
 }
 
-// Is reports whether target is ErrClosed.
-func (e *CloseError) Is(target error) bool { return target == ErrClosed }
+// Is reports whether target is ErrClosed, or ErrPeerUnreachable or
+// ErrStatelessReset for a close with that cause.
+func (e *CloseError) Is(target error) bool {
+	switch target {
+	case ErrClosed:
+		return true
+	case ErrPeerUnreachable:
+		return e.Code == CodePeerUnreachable && !e.Remote
+	case ErrStatelessReset:
+		return e.Code == CodeStatelessReset && !e.Remote
+	}
+	return false
+}
 
 // StreamError reports a stream canceled with an application error code: by
 // the peer (Remote true: its CancelWrite seen by Read, or its CancelRead

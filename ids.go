@@ -20,7 +20,13 @@ const (
 	CodeStream      ErrorCode = 0x04 // a stream rule was broken
 	CodeFlowControl ErrorCode = 0x05 // the peer sent beyond its credit
 	CodeIdleTimeout ErrorCode = 0x06 // nothing heard for Config.IdleTimeout
-	CodeInternal    ErrorCode = 0xFF // a local failure
+	// CodePeerUnreachable: nothing acknowledged through six probe
+	// timeouts in a row (ErrPeerUnreachable).
+	CodePeerUnreachable ErrorCode = 0x07
+	// CodeStatelessReset: the peer's node no longer knows the session and
+	// said so with a valid stateless reset (ErrStatelessReset). Never sent.
+	CodeStatelessReset ErrorCode = 0x08
+	CodeInternal       ErrorCode = 0xFF // a local failure
 )
 
 // String returns the code's wire name (NO_ERROR, PROTOCOL, ...) or

@@ -173,7 +173,10 @@ func TestHandshakeUnderLoss(t *testing.T) {
 }
 
 // TestMigrationOnlyAfterAuthentication: a forged frame from a new address
-// does not move the session; an authenticated one does.
+// does not move the session; an authenticated one is delivered and makes
+// the session challenge the new address, but does not move it either until
+// the address answers (path validation; TestNATRebindingMidTransfer shows
+// the move).
 func TestMigrationOnlyAfterAuthentication(t *testing.T) {
 	tn := newTestNet(t, 14)
 	a, ha := tn.node(nil)
@@ -197,6 +200,8 @@ func TestMigrationOnlyAfterAuthentication(t *testing.T) {
 	eventually(t, "datagram held", func() bool { return held.Load() != nil })
 	h := *held.Load()
 	nat := tn.endpoint()
+	var natRecv atomic.Uint64
+	drain(nat, &natRecv)
 	// Forged: same session id, corrupted tag, from the new address.
 	forged := bytes.Clone(h)
 	forged[len(forged)-1] ^= 0xFF
@@ -214,8 +219,13 @@ func TestMigrationOnlyAfterAuthentication(t *testing.T) {
 	if p, _ := recv(t, sb); string(p) != "migrated" {
 		t.Fatalf("got %q", p)
 	}
-	if sb.RemoteAddr() != nat.LocalAddr() || sb.Stats().Migrations != 1 {
-		t.Fatalf("remote %v after authenticated frame from %v", sb.RemoteAddr(), nat.LocalAddr())
+	eventually(t, "challenge sent to the new address", func() bool { return natRecv.Load() > 0 })
+	if st := sb.Stats(); sb.RemoteAddr() != old || st.Migrations != 0 || st.PathChallenges != 1 {
+		t.Fatalf("remote %v (%d migrations, %d challenges) after an unvalidated frame from %v",
+			sb.RemoteAddr(), st.Migrations, st.PathChallenges, nat.LocalAddr())
+	}
+	if n := natRecv.Load(); n > 3*uint64(len(h)) {
+		t.Fatalf("the new address received %d bytes for %d", n, len(h))
 	}
 }
 

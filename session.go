@@ -29,9 +29,10 @@ func (s *Session) RemoteID() SessionID { return SessionID(s.h().RemoteID()) }
 // LocalAddr returns the address of the node's socket.
 func (s *Session) LocalAddr() netip.AddrPort { return s.h().LocalAddr() }
 
-// RemoteAddr returns the peer's address; it changes only after an
-// authenticated frame arrives from a new address (the peer moved, or its
-// NAT rebound).
+// RemoteAddr returns the peer's validated address, where the session
+// sends. It changes only after an authenticated frame arrives from a new
+// address (the peer moved, or its NAT rebound) and that address answers a
+// PATH_CHALLENGE (docs/PROTOCOL.md, "Path validation").
 func (s *Session) RemoteAddr() netip.AddrPort { return s.h().RemoteAddr() }
 
 // Suite returns the negotiated cipher suite's name.

@@ -56,8 +56,16 @@ type SessionStats struct {
 	// application's datagrams.
 	FramesIn, FramesOut, BytesIn, BytesOut, DatagramsIn, DatagramsOut uint64
 	// KeyRotations counts send-key rotations; Migrations changes of the
-	// peer's address.
+	// peer's address (each after the new address answered a
+	// PATH_CHALLENGE).
 	KeyRotations, Migrations uint64
+	// Path validation: PathChallenges counts challenges sent to candidate
+	// addresses, PathResponses the peer's challenges answered,
+	// PathFailures candidates that never answered, PathRefused candidates
+	// ignored (table full) and challenges that did not come from the
+	// peer's address, PathAmplificationLimited challenges held back by the
+	// 3x anti-amplification limit.
+	PathChallenges, PathResponses, PathFailures, PathRefused, PathAmplificationLimited uint64
 	// Stream layer: STREAM frames and their data bytes (retransmissions
 	// included), frames resent after a loss, frames declared lost, ACKs.
 	StreamFramesOut, StreamFramesIn, StreamBytesOut, StreamBytesIn uint64
@@ -100,7 +108,10 @@ func (s *Session) Stats() SessionStats {
 		BytesIn: st.BytesIn.Load(), BytesOut: st.BytesOut.Load(),
 		DatagramsIn: st.DatagramsIn.Load(), DatagramsOut: st.DatagramsOut.Load(),
 		KeyRotations: st.KeyRotations.Load(), Migrations: st.Migrations.Load(),
-		Drops: map[string]uint64{}, Counters: map[string]uint64{},
+		PathChallenges: st.PathChallenges.Load(), PathResponses: st.PathResponses.Load(),
+		PathFailures: st.PathFailures.Load(), PathRefused: st.PathRefused.Load(),
+		PathAmplificationLimited: st.PathAmplificationLimited.Load(),
+		Drops:                    map[string]uint64{}, Counters: map[string]uint64{},
 	}
 	if c := h.Streams(); c != nil {
 		cs := c.Stats()

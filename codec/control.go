@@ -43,7 +43,14 @@ const (
 	CodeStream      ErrorCode = 0x04
 	CodeFlowControl ErrorCode = 0x05
 	CodeIdleTimeout ErrorCode = 0x06
-	CodeInternal    ErrorCode = 0xFF
+	// CodePeerUnreachable: the peer acknowledged nothing through
+	// consecutive probe timeouts (dead-peer detection). Sent in the
+	// SESSION_CLOSE in case only one direction failed.
+	CodePeerUnreachable ErrorCode = 0x07
+	// CodeStatelessReset: the peer's node answered with a valid stateless
+	// reset (it no longer knows the session). Local only: never sent.
+	CodeStatelessReset ErrorCode = 0x08
+	CodeInternal       ErrorCode = 0xFF
 )
 
 // String returns the code's wire name (NO_ERROR, PROTOCOL, ...) or
@@ -64,6 +71,10 @@ func (c ErrorCode) String() string {
 		return "FLOW_CONTROL"
 	case CodeIdleTimeout:
 		return "IDLE_TIMEOUT"
+	case CodePeerUnreachable:
+		return "PEER_UNREACHABLE"
+	case CodeStatelessReset:
+		return "STATELESS_RESET"
 	case CodeInternal:
 		return "INTERNAL"
 	}
@@ -95,6 +106,8 @@ var (
 //	FLOW_CREDIT:            StreamID, MaxOffset
 //	KEY_ROTATION:           KeyPhase
 //	SESSION_CLOSE, ERROR:   Code, Reason
+//	PATH_CHALLENGE,
+//	PATH_RESPONSE:          Path
 //
 // After decoding, Reason aliases the decoded payload.
 type Control struct {
@@ -105,6 +118,7 @@ type Control struct {
 	KeyPhase  uint64
 	Code      ErrorCode
 	Reason    []byte
+	Path      PathData
 }
 
 // AppendPing appends a PING message to dst. It allocates only if dst lacks
@@ -171,6 +185,10 @@ func AppendControl(dst []byte, m *Control) ([]byte, error) {
 		return AppendKeyRotation(dst, m.KeyPhase), nil
 	case ControlSessionClose, ControlError:
 		return appendCodeReason(dst, m.Subtype, m.Code, m.Reason)
+	case ControlPathChallenge:
+		return AppendPathChallenge(dst, &m.Path), nil
+	case ControlPathResponse:
+		return AppendPathResponse(dst, &m.Path), nil
 	}
 	return dst, ErrControlUnknown
 }
@@ -187,6 +205,8 @@ func ControlLen(m *Control) int {
 		return 1 + VarintLen(m.KeyPhase)
 	case ControlSessionClose, ControlError:
 		return 1 + VarintLen(uint64(m.Code)) + VarintLen(uint64(len(m.Reason))) + len(m.Reason)
+	case ControlPathChallenge, ControlPathResponse:
+		return 1 + PathDataLen
 	}
 	return 0
 }
@@ -204,8 +224,9 @@ func readCtrlVarint(b []byte) (uint64, int, error) {
 // and returns its length; bytes after it are left alone. m.Reason aliases b.
 // Errors: [ErrControlTruncated] (including empty b), [ErrControlUnknown],
 // [ErrControlReasonTooLong], [ErrControlReasonUTF8], [ErrControlStreamID],
-// [ErrVarintNonMinimal], [ErrVarintOverflow]. Every varint must be minimal,
-// so a decoded message re-encodes to exactly the bytes it came from.
+// [ErrPathTruncated], [ErrVarintNonMinimal], [ErrVarintOverflow]. Every
+// varint must be minimal, so a decoded message re-encodes to exactly the
+// bytes it came from.
 func DecodeControl(b []byte, m *Control) (int, error) {
 	*m = Control{}
 	if len(b) == 0 {
@@ -266,6 +287,12 @@ func DecodeControl(b []byte, m *Control) (int, error) {
 		if rl > 0 {
 			m.Reason = reason
 		}
+	case ControlPathChallenge, ControlPathResponse:
+		n, err := ParsePathData(b[i:], &m.Path)
+		if err != nil {
+			return 0, err
+		}
+		i += n
 	default:
 		return 0, ErrControlUnknown
 	}

@@ -16,6 +16,7 @@ func FuzzControl(f *testing.F) {
 	f.Add([]byte{0x05, 0x01, 0x03, 'b', 'y', 'e', 0x06, 0xff, 0x01, 0x00})
 	f.Add([]byte{0x05, 0x00, 0x02, 0xc3, 0x28})
 	f.Add([]byte{0x01, 0x80, 0x00})
+	f.Add([]byte{0x0D, 1, 2, 3, 4, 5, 6, 7, 8, 0x0E, 1, 2})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r := NewControlReader(in)
@@ -40,7 +41,7 @@ func FuzzControl(f *testing.F) {
 				t.Fatal("clean end before the end of input")
 			}
 		case ErrControlEmpty, ErrControlUnknown, ErrControlTruncated, ErrControlReasonTooLong,
-			ErrControlReasonUTF8, ErrControlStreamID, ErrVarintNonMinimal, ErrVarintOverflow:
+			ErrControlReasonUTF8, ErrControlStreamID, ErrPathTruncated, ErrVarintNonMinimal, ErrVarintOverflow:
 		default:
 			t.Fatalf("untyped error %v", err)
 		}

@@ -2,9 +2,7 @@ package codec
 
 import (
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -28,10 +26,6 @@ var mustInline = []string{
 // goTool returns the path of the go command, or "" when there is none.
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := exec.LookPath(p); err == nil {
 		return p
 	}
 	return ""

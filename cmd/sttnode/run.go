@@ -41,7 +41,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&o.interval, "interval", time.Second, "with -peer: time between datagrams")
 	fs.IntVar(&o.count, "count", 0, "with -peer: exit 0 after this many echoed datagrams (0 = forever)")
-	fs.DurationVar(&o.dialTimeout, "dial-timeout", 30*time.Second, "with -peer: bound on the handshake")
+	fs.DurationVar(&o.dialTimeout, "dial-timeout", 20*time.Second, "with -peer: give up connecting after this long (two handshake attempts of half of it each)")
 	fs.StringVar(&o.send, "send", "", "with -peer: send this file over a reliable stream, verify the peer's echo, and exit")
 	fs.Int64Var(&o.memoryMiB, "memory-budget", 0, "MiB that peers can make the node buffer across all sessions (0: the library's default, 1024; see README \"Limits and memory\")")
 	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
@@ -51,8 +51,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() != 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if o.interval <= 0 || o.count < 0 {
-		return o, errors.New("-interval must be positive and -count non-negative")
+	if o.interval <= 0 || o.dialTimeout <= 0 || o.count < 0 {
+		return o, errors.New("-interval and -dial-timeout must be positive, -count non-negative")
 	}
 	if o.memoryMiB < 0 || o.memoryMiB > 1<<30 {
 		return o, errors.New("-memory-budget must be between 0 and 2^30 MiB")
@@ -120,7 +120,7 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 		log.Info("generated a new seed", "path", path)
 	}
 	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log,
-		MemoryBudget: o.memoryMiB << 20})
+		HandshakeTimeout: o.dialTimeout / 2, MemoryBudget: o.memoryMiB << 20})
 	clear(seed)
 	if err != nil {
 		return err

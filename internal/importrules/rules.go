@@ -42,9 +42,15 @@ var Rules = []Rule{
 		Tests:  true,
 	},
 	{
+		Name:   "examples use only the module's public packages",
+		In:     []string{"examples/..."},
+		Forbid: InternalOutside("examples"),
+		Tests:  true,
+	},
+	{
 		Name:   "library packages log through log/slog, never log",
 		In:     []string{"..."},
-		Except: []string{"cmd/..."},
+		Except: []string{"cmd/...", "examples/..."},
 		Forbid: Std("log"),
 	},
 	{

@@ -18,6 +18,7 @@ const (
 	opShutdown
 	opCancelDial
 	opList
+	opReset // a valid stateless reset for c.s arrived on another shard
 	opTotals
 )
 
@@ -104,6 +105,8 @@ func (sh *shard) command(c *command, now time.Time) {
 		} else if w := sh.adopt[c.d.peer]; w != nil && w.dial == c.d {
 			sh.failDial(w, errDialCanceled)
 		}
+	case opReset:
+		sh.resetSession(c.s.st)
 	case opTotals:
 		c.totals <- sh.totals()
 	case opList:

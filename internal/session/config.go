@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -24,6 +25,25 @@ const (
 	// the receive side, across all sessions (see Config.MemoryBudget).
 	DefaultMemoryBudget = 1 << 30
 )
+
+// DeadPeerProbeTimeouts is how many probe timeouts in a row, with stream
+// data in flight and nothing acknowledged, make a session declare its peer
+// unreachable and close (CodePeerUnreachable). The PTO doubles each time
+// (RFC 9002), so the bound is 2^6-1 = 63 base PTOs after the last
+// acknowledgment, base PTO = smoothed RTT + max(4 RTT variance, 1 ms) +
+// the peer's 25 ms maximum ACK delay: about 1.7 s on a LAN, 6-11 s at a
+// 50 ms RTT; far below the 60 s idle timeout, and, the probability of six
+// probe rounds all lost being (1-(1-p)^2)^6, about 1e-9 at 1% loss and 3e-4
+// at 30%. RFC 9000 leaves it to the idle timeout; TCP stacks give up after
+// 15 retransmissions (Linux tcp_retries2).
+const DeadPeerProbeTimeouts = 6
+
+// deadPeerMinSilence is the least time without any authenticated frame
+// before the peer is declared unreachable: a floor, for a scheduling stall
+// on a sub-millisecond path, under the bound above.
+const deadPeerMinSilence = time.Second
+
+var deadPeerReason = fmt.Sprintf("peer unreachable: nothing acknowledged through %d probe timeouts", DeadPeerProbeTimeouts)
 
 // ErrConfig is wrapped by NewNode for an invalid Config.
 var ErrConfig = errors.New("stt: invalid config")

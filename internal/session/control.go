@@ -1,16 +1,17 @@
 package session
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/internal/streams"
 )
 
-// control handles the messages of a CONTROL payload. It reports whether
-// one of them asks for an acknowledgement, and ok false if the session
-// ended while handling them.
-func (sh *shard) control(ss *sessionState, b []byte, now time.Time) (eliciting, ok bool) {
+// control handles the messages of a CONTROL payload that came from the
+// address from. It reports whether one of them asks for an
+// acknowledgement, and ok false if the session ended while handling them.
+func (sh *shard) control(ss *sessionState, b []byte, from netip.AddrPort, now time.Time) (eliciting, ok bool) {
 	for len(b) > 0 {
 		sub := b[0]
 		if streams.IsAckEliciting(sub) {
@@ -37,6 +38,10 @@ func (sh *shard) control(ss *sessionState, b []byte, now time.Time) (eliciting, 
 			sh.sendControl(ss, codec.AppendPong(sh.ctlBuf[:0], m.ID), now)
 		case codec.ControlPong:
 			ss.stats.PongsIn.Add(1)
+		case codec.ControlPathChallenge:
+			sh.pathChallenged(ss, from, &m.Path, now)
+		case codec.ControlPathResponse:
+			sh.pathResponded(ss, from, &m.Path)
 		case codec.ControlKeyRotation:
 			sh.keyRotationAck(ss, m.KeyPhase, now)
 		case codec.ControlSessionClose:

@@ -34,8 +34,11 @@
 // command ring and what each command does), shard.go (the session table),
 // dial.go and respond.go (the handshake driver: initiator and responder),
 // lifecycle.go (establish and close), receive.go (open and dispatch a
-// frame), control.go (control messages), rotate.go (key rotation), seal.go
-// (seal a frame into the engine's output), flush.go (the stream layer's
+// frame), control.go (control messages), path.go (path validation:
+// candidate addresses, PATH_CHALLENGE and PATH_RESPONSE), reset.go
+// (stateless resets: tokens, the node-wide token table, sending and
+// receiving), rotate.go (key rotation), seal.go (seal a frame into the
+// engine's output), flush.go (the stream layer's
 // output), timers.go and timerheap.go (deadlines), handle.go and state.go
 // (the two halves of a session), dgramqueue.go and sendbufs.go (bounded
 // buffers between the application and the shard).
@@ -46,7 +49,8 @@
 //	Handshaking -> Closed        handshake failed (auth failure, timeout after one re-dial)
 //	Established -> Closing       local Close: SESSION_CLOSE sent, drain period starts
 //	Established -> Closed        SESSION_CLOSE received, idle timeout, sequence exhausted,
-//	                             integrity limit, node shutdown
+//	                             integrity limit, node shutdown, peer unreachable
+//	                             (DeadPeerProbeTimeouts), valid stateless reset
 //	Closing     -> Closed        drain period over, or the peer's SESSION_CLOSE arrived
 //
 // A session in Closing answers authenticated frames with its SESSION_CLOSE

@@ -53,11 +53,12 @@ type Session struct {
 	// Set once when established, then read-only.
 	keys       handshake.Keys
 	q          *dgramQueue
-	conn       *streams.Conn // the stream layer (its own lock)
-	maxPayload int           // largest datagram payload at the base MTU
+	conn       *streams.Conn    // the stream layer (its own lock)
+	maxPayload int              // largest datagram payload at the base MTU
+	resetTok   codec.ResetToken // the token a stateless reset for this session carries
 
 	state    atomic.Uint32
-	peer     atomic.Pointer[netip.AddrPort] // changes only after an authenticated frame
+	peer     atomic.Pointer[netip.AddrPort] // changes only when a new address passes path validation
 	stats    Stats
 	flushReq atomic.Bool // queued in the node's flush requests
 
@@ -72,7 +73,7 @@ func (s *Session) LocalID() codec.SessionID { return s.keys.LocalSessionID }
 // RemoteID returns the session id the peer chose.
 func (s *Session) RemoteID() codec.SessionID { return s.keys.RemoteSessionID }
 
-// RemoteAddr returns the peer's current address.
+// RemoteAddr returns the peer's validated address (path.go).
 func (s *Session) RemoteAddr() netip.AddrPort { return *s.peer.Load() }
 
 // LocalAddr returns the node's bound address.

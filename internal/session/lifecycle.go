@@ -32,8 +32,10 @@ func (sh *shard) establish(ss *sessionState, k *handshake.Keys, now time.Time) e
 	ss.maxPayload = payloadFor(sealer, cfg.MTU)
 	ss.dgMSS, ss.dgLimit = ss.maxPayload, cfg.MTU
 	ss.conn = sh.newStreamConn(ss, now)
+	ss.resetTok = sh.n.resetToken(k.RemoteSessionID)
 	ss.state.Store(uint32(Established))
 	sh.sessions[k.LocalSessionID] = ss
+	sh.n.resets.add(ss.resetTok, ss.Session)
 	sh.n.stats.SessionsOpened.Add(1)
 	sh.n.stats.SessionsActive.Add(1)
 	if l := cfg.Logger; l.Enabled(context.Background(), slog.LevelDebug) {
@@ -135,6 +137,7 @@ func (sh *shard) sendClose(ss *sessionState, now time.Time) {
 func (sh *shard) remove(ss *sessionState, st State, err error) {
 	if cur, ok := sh.sessions[ss.keys.LocalSessionID]; ok && cur == ss {
 		delete(sh.sessions, ss.keys.LocalSessionID)
+		sh.n.resets.remove(ss.resetTok, ss.Session)
 		sh.foldClosed(ss)
 		sh.n.stats.SessionsClosed.Add(1)
 		sh.n.stats.SessionsActive.Add(-1)

@@ -41,6 +41,8 @@ type Node struct {
 	pmtuOK    bool // the socket sets don't-fragment: probes are honest (SetPMTUDiscovery)
 	eph       ephemerals
 	budget    *membudget.Budget // receive-side memory of all sessions
+	resetKey  [32]byte          // stateless reset key, from the seed (reset.go)
+	resets    resetTable        // reset token -> session
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -64,6 +66,8 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 		eph:      ephemerals{set: make(map[[32]byte]struct{})},
 		budget:   membudget.New(cfg.MemoryBudget),
 		closed:   make(chan struct{}),
+		resetKey: deriveResetKey(cfg.Seed),
+		resets:   resetTable{m: make(map[codec.ResetToken]*Session)},
 	}
 	n.stats.budget = n.budget
 	n.flushReqs = make([]flushRequests, shards)

@@ -22,7 +22,7 @@ func (sh *shard) receive(f *codec.Frame, from netip.AddrPort, now time.Time) {
 	}
 	ss := sh.sessions[f.SessionID]
 	if ss == nil {
-		sh.n.stats.DropUnknownSession.Add(1)
+		sh.unknownSession(f, from, now) // a stateless reset, or dropped (reset.go)
 		return
 	}
 	st := ss.State()
@@ -42,12 +42,12 @@ func (sh *shard) receive(f *codec.Frame, from netip.AddrPort, now time.Time) {
 	ss.stats.FramesIn.Add(1)
 	ss.stats.BytesIn.Add(uint64(codec.HeaderLen + len(f.Metadata) + len(f.Payload)))
 	ss.lastRecv = now
-	if from != *ss.peer.Load() {
-		// Address migration, only after authentication (allocates once).
-		p := new(netip.AddrPort) // not &from: that would move every call's from to the heap
-		*p = from
-		ss.peer.Store(p)
-		ss.stats.Migrations.Add(1)
+	if from == *ss.peer.Load() {
+		ss.pathMaxSeq = max(ss.pathMaxSeq, f.Sequence)
+	} else if st == Established {
+		// Another address: processed, but the session moves there only
+		// once the address answers a challenge (path.go).
+		sh.fromNewPath(ss, from, f.Sequence, codec.HeaderLen+len(f.Metadata)+len(f.Payload), now)
 	}
 	if st == Closing {
 		sh.receiveClosing(ss, f, pt, now)
@@ -60,7 +60,7 @@ func (sh *shard) receive(f *codec.Frame, from netip.AddrPort, now time.Time) {
 			ss.stats.DropQueueFull.Add(1)
 		}
 	case t == codec.TypeControl:
-		if eliciting, ok := sh.control(ss, pt, now); ok {
+		if eliciting, ok := sh.control(ss, pt, from, now); ok {
 			ss.conn.OnReceived(now, f.Sequence, eliciting)
 			if eliciting || ss.conn.Busy(now) {
 				sh.markFlush(ss)

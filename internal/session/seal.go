@@ -1,6 +1,7 @@
 package session
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/sttgo/stt/codec"
@@ -12,12 +13,19 @@ import (
 // sequence, and counts it toward the rotation thresholds. Backpressure loses
 // the frame, as the wire would. It does not allocate.
 func (sh *shard) sealSend(ss *sessionState, t uint8, stream uint32, payload []byte, now time.Time) {
-	seq, n, ok := sh.sealFrame(ss, t, 0, stream, payload, ss.dgLimit, now)
+	sh.sealSendTo(ss, *ss.peer.Load(), t, stream, payload, now)
+}
+
+// sealSendTo is sealSend to the address to, which may differ from the
+// session's peer (path validation); it reports whether the frame was sent.
+func (sh *shard) sealSendTo(ss *sessionState, to netip.AddrPort, t uint8, stream uint32, payload []byte, now time.Time) bool {
+	seq, n, ok := sh.sealFrameTo(ss, to, t, 0, stream, payload, ss.dgLimit, now)
 	if !ok {
-		return
+		return false
 	}
 	ss.conn.OnOtherSent(now, seq, n)
 	sh.afterSeal(ss, now)
+	return true
 }
 
 // sealFrame seals one frame into the shard's output and returns its
@@ -29,6 +37,11 @@ func (sh *shard) sealSend(ss *sessionState, t uint8, stream uint32, payload []by
 // path MTU; 0 sends the frame alone in its datagram, as a PMTU probe must
 // travel).
 func (sh *shard) sealFrame(ss *sessionState, t, flags uint8, stream uint32, payload []byte, limit int, now time.Time) (seq uint64, n int, ok bool) {
+	return sh.sealFrameTo(ss, *ss.peer.Load(), t, flags, stream, payload, limit, now)
+}
+
+// sealFrameTo is sealFrame to the address to.
+func (sh *shard) sealFrameTo(ss *sessionState, to netip.AddrPort, t, flags uint8, stream uint32, payload []byte, limit int, now time.Time) (seq uint64, n int, ok bool) {
 	if err := ss.sealer.Check(len(payload)); err != nil {
 		if err == suite.ErrSequenceExhausted && t != codec.TypeControl {
 			sh.closeLocal(ss, codec.CodeCrypto, "sequence numbers exhausted", now, false)
@@ -43,7 +56,7 @@ func (sh *shard) sealFrame(ss *sessionState, t, flags uint8, stream uint32, payl
 	if limit == 0 {
 		limit = fl // alone in its datagram
 	}
-	dst, err := sh.out.ReserveLimit(*ss.peer.Load(), h, fl, max(limit, fl))
+	dst, err := sh.out.ReserveLimit(to, h, fl, max(limit, fl))
 	if err != nil {
 		return 0, 0, false // backpressure or too large: the datagram is lost, like on the wire
 	}

@@ -47,6 +47,11 @@ type shard struct {
 	openBuf []byte
 	ctlBuf  []byte
 
+	// Stateless resets sent (reset.go): a token bucket and a buffer.
+	resetAt     time.Time
+	resetTokens float64
+	resetBuf    [codec.MaxStatelessResetLen]byte
+
 	flushQ, flushNext []*sessionState // sessions whose stream layer is polled this iteration
 	reqSwap           []*Session      // takeFlushRequests' swap buffer
 	streamBuf         []byte          // the stream layer's plaintext frame payloads

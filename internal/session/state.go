@@ -44,6 +44,12 @@ type sessionState struct {
 
 	pingID uint64
 
+	// Path validation (path.go): candidate addresses (allocated when the
+	// first one appears: most sessions never see one), and the highest
+	// sequence authenticated from the validated peer address.
+	paths      *[maxPathProbes]pathProbe
+	pathMaxSeq uint64
+
 	// Timer heap entry (timers.go): an entry whose generation differs is
 	// stale; timerAt is the armed deadline (0: none).
 	timerGen uint64

@@ -27,7 +27,12 @@ type Stats struct {
 	DropBadControl            atomic.Uint64 // undecodable control message
 	DropNoHandler             atomic.Uint64 // custom type without a handler
 	DropType                  atomic.Uint64 // unknown frame type
-	Migrations                atomic.Uint64 // peer address changes
+	Migrations                atomic.Uint64 // peer address changes (validated paths only)
+	PathChallenges            atomic.Uint64 // PATH_CHALLENGEs sent to candidate addresses
+	PathResponses             atomic.Uint64 // PATH_CHALLENGEs of the peer answered
+	PathFailures              atomic.Uint64 // candidate addresses that did not answer
+	PathRefused               atomic.Uint64 // candidates ignored (table full) and challenges not from the peer's address
+	PathAmplificationLimited  atomic.Uint64 // challenges held back by the 3x limit
 }
 
 // Each calls fn with every counter's name and value.
@@ -57,6 +62,11 @@ func (st *Stats) Each(fn func(name string, v uint64)) {
 	fn("drop_no_handler", st.DropNoHandler.Load())
 	fn("drop_type", st.DropType.Load())
 	fn("migrations", st.Migrations.Load())
+	fn("path_challenges", st.PathChallenges.Load())
+	fn("path_responses", st.PathResponses.Load())
+	fn("path_failures", st.PathFailures.Load())
+	fn("path_refused", st.PathRefused.Load())
+	fn("path_amplification_limited", st.PathAmplificationLimited.Load())
 }
 
 // NodeStats are node-wide counters of the session layer.
@@ -74,6 +84,12 @@ type NodeStats struct {
 	SessionsClosed     atomic.Uint64
 	SessionsActive     atomic.Int64
 	CommandRingFull    atomic.Uint64
+	PeersUnreachable   atomic.Uint64 // sessions closed by dead-peer detection
+	ResetsSent         atomic.Uint64 // stateless resets sent for unknown session ids
+	ResetsRateLimited  atomic.Uint64 // stateless resets not sent: rate limit
+	ResetsReceived     atomic.Uint64 // valid stateless resets received (each closed a session)
+	ResetsLost         atomic.Uint64 // valid resets not delivered to their shard (command ring full)
+	ResetsRefused      atomic.Uint64 // resets not sent: the id is the peer's id of one of our sessions
 
 	budget *membudget.Budget // the node's (memory_* below)
 }
@@ -93,6 +109,12 @@ func (st *NodeStats) Each(fn func(name string, v uint64)) {
 	fn("sessions_closed", st.SessionsClosed.Load())
 	fn("sessions_active", uint64(max(st.SessionsActive.Load(), 0)))
 	fn("command_ring_full", st.CommandRingFull.Load())
+	fn("peers_unreachable", st.PeersUnreachable.Load())
+	fn("stateless_resets_sent", st.ResetsSent.Load())
+	fn("stateless_resets_rate_limited", st.ResetsRateLimited.Load())
+	fn("stateless_resets_received", st.ResetsReceived.Load())
+	fn("stateless_resets_lost", st.ResetsLost.Load())
+	fn("stateless_resets_refused", st.ResetsRefused.Load())
 	// The memory budget: gauges (*_now, *_free) and refusals.
 	fn("memory_budget_now", uint64(max(st.budget.Limit(), 0)))
 	fn("memory_used_now", uint64(max(st.budget.Used(), 0)))

@@ -126,6 +126,11 @@ func (sh *shard) onEstablishedTimer(ss *sessionState, now time.Time) {
 		sh.closeLocal(ss, codec.CodeIdleTimeout, "idle timeout", now, false)
 		return
 	}
+	if ss.conn.ProbeTimeouts() >= DeadPeerProbeTimeouts && now.Sub(ss.lastRecv) >= deadPeerMinSilence {
+		sh.n.stats.PeersUnreachable.Add(1)
+		sh.closeLocal(ss, codec.CodePeerUnreachable, deadPeerReason, now, false)
+		return
+	}
 	if !ss.graceUntil.IsZero() && !now.Before(ss.graceUntil) {
 		ss.opener.DiscardPrevious()
 		ss.graceUntil = time.Time{}
@@ -133,6 +138,7 @@ func (sh *shard) onEstablishedTimer(ss *sessionState, now time.Time) {
 	if now.Sub(ss.phaseStart) >= cfg.RekeyAfterTime {
 		ss.rotateWanted = true
 	}
+	sh.pathTimers(ss, now)
 	sh.tryRotate(ss, now)
 	if ss.rotateWanted && ss.State() == Established && now.Sub(ss.lastKRSent) >= krRepeat {
 		// Still blocked: the peer's acknowledgment (or our new-phase
@@ -165,6 +171,9 @@ func (sh *shard) armEstablished(ss *sessionState) {
 		at = minTime(at, ss.graceUntil)
 	}
 	if d := ss.conn.Deadline(); !d.IsZero() {
+		at = minTime(at, d)
+	}
+	if d := ss.pathDeadline(); !d.IsZero() {
 		at = minTime(at, d)
 	}
 	sh.arm(ss, at)

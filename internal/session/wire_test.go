@@ -28,6 +28,7 @@ type side struct {
 	ep   *conntest.Endpoint
 	s    *sessionState
 	addr netip.AddrPort
+	nw   *conntest.Network
 
 	msgs  []conn.Message // ReadBatch's messages, reused
 	bufs  [][]byte       // the inbox's buffers, reused
@@ -59,7 +60,7 @@ func newSides(t testing.TB, clk *fakeClock, mod func(*Config)) (a, b *side) {
 		if err := n.Attach(e); err != nil {
 			t.Fatal(err)
 		}
-		sd := &side{n: n, sh: n.shards[0], ep: ep, addr: ep.LocalAddr(), msgs: make([]conn.Message, 64)}
+		sd := &side{n: n, sh: n.shards[0], ep: ep, addr: ep.LocalAddr(), nw: nw, msgs: make([]conn.Message, 64)}
 		ss := sd.sh.newSession(peer)
 		k := handshake.Keys{Peer: peer, LocalSessionID: local, RemoteSessionID: remote, Suite: suite.AES256GCM,
 			Initiator: initiator, SendSecret: send, RecvSecret: recvS}

@@ -399,8 +399,8 @@ func cycleStreams(s *Session, chunk, max int, until time.Time) int {
 	return n
 }
 
-// Before the fix (main at 0570f58): 1000 cycles of 16 KiB in about a
-// second, +254 MiB of live heap, every cycle's stream still queued for
+// Before the fix (main at 9382161): 1000 cycles of 16 KiB (the test's
+// cap) in 2 s, +254 MiB of the victim's live heap, every cycle's stream still queued for
 // accept with its 256 KiB ring. After: the attacker stops at 100 cycles
 // (its stream credit comes back only when the application accepts) and
 // the queued streams hold no ring.
@@ -460,9 +460,11 @@ func isTimeout(err error) bool {
 	return errors.As(err, &te) && te.Timeout()
 }
 
-// Before the fix (main at 0570f58): 8 sessions x 100 streams that the
-// application never accepts: +409 MiB of live heap (51 MiB per session).
-// After: within the budget plus what every session holds regardless.
+// Before the fix (main at 9382161): 8 sessions x 100 streams that the
+// application never accepts: +204-232 MiB of the victim's live heap in
+// three runs (26-29 MiB per session). After: +33 MiB, the accountant at
+// 21.6 MiB.
+// The bound: the budget plus what every session holds regardless.
 func TestAttackUnreadStreams(t *testing.T) {
 	const sessions = 8
 	sc := newAttackScene(t, sessions, false, nil)
@@ -483,9 +485,10 @@ func TestAttackUnreadStreams(t *testing.T) {
 	sc.report("unread streams", grown, under, sessions*(1*mib), 2*attackBudget+sessions*perSession+16*mib)
 }
 
-// Before the fix (main at 0570f58): 8 sessions each sent 400 datagrams of
-// 64 KB that the application never reads: +135 MiB of live heap (17 MiB
-// per session: every one of the 256 queue slots grew to 64 KB). After: a
+// Before the fix (main at 9382161): 8 sessions each sent 400 datagrams of
+// 64 KB that the application never reads: +91-128 MiB of the victim's
+// live heap in three runs (11-16 MiB per session: the 256 queue slots grew
+// to 64 KB each). After: +2.2 MiB; a
 // session's queue holds at most 256 x 1200 bytes; the rest is dropped and
 // counted.
 func TestAttackBigDatagrams(t *testing.T) {
@@ -528,9 +531,9 @@ func TestAttackBigDatagrams(t *testing.T) {
 // datagrams close (the peers close them); their memory is released when
 // they close, although the victim's application still holds the Session
 // handles (as an application does until its loops notice) and their
-// timers have not fired. Before the fix (main at 0570f58) the buffers
-// stayed: the accountant did not exist and the live heap kept +207 MiB
-// for 4 such sessions after they had all closed (+208 MiB with the handles dropped too: the timer heap still held the sessions).
+// timers have not fired. Before the fix (main at 9382161) the buffers
+// stayed: the victim's live heap kept +103 MiB for 4 such sessions after
+// they had all closed (three runs). After: +0.1-0.3 MiB, accountant 0.
 func TestClosedSessionsReleaseMemory(t *testing.T) {
 	const sessions = 4
 	sc := newAttackScene(t, sessions, false, nil)

@@ -89,6 +89,12 @@ type Config struct {
 	// have) and datagrams are dropped and counted
 	// (SessionStats.Drops["drop_budget"]). See README "Limits and memory".
 	MemoryBudget int64
+	// IPv4PrefixLen is the IPv4 prefix by which the node's handshake
+	// limits and work budget count sources (default 24: a /24 is one
+	// source, as an IPv6 /64 is; 32 counts whole addresses, which suits a
+	// deployment whose honest peers share a few /24s; at least 8). See
+	// README "Handshakes under flood".
+	IPv4PrefixLen int
 	// Logger receives lifecycle events (sessions established and closed at
 	// Debug level, engine start and stop at Info, persistent socket errors
 	// at Warn), never per-packet ones. Nil: the node logs nothing.

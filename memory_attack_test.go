@@ -50,8 +50,8 @@ func attackFor(short time.Duration) time.Duration {
 // long reports whether STT_ATTACK_SECONDS asked for long runs.
 func long() bool { return os.Getenv("STT_ATTACK_SECONDS") != "" }
 
-// median returns the median of v (0 for none) and its range.
-func median(v []float64) (med, lo, hi float64) {
+// medianRange returns the median of v (0 for none) and its range.
+func medianRange(v []float64) (med, lo, hi float64) {
 	if len(v) == 0 {
 		return 0, 0, 0
 	}
@@ -360,8 +360,8 @@ func (sc *attackScene) vanishAll() (attackerBytes int64) {
 func (sc *attackScene) report(name string, grown int64, under []float64, allowance, heapMax int64) {
 	t, v := sc.t, sc.victim
 	apeak, used := memStat(v.Node, "memory_peak_now"), memStat(v.Node, "memory_used_now")
-	im, ilo, ihi := median(sc.idle)
-	am, alo, ahi := median(under)
+	im, ilo, ihi := medianRange(sc.idle)
+	am, alo, ahi := medianRange(under)
 	t.Logf("%s: victim budget %d MiB: accountant peak %.1f MiB, now %.1f MiB; live heap after the attack +%.1f MiB; "+
 		"legitimate 16 MiB stream: idle median %.0f MB/s (%.0f-%.0f, %d runs), under attack %.0f MB/s (%.0f-%.0f, %d runs): ratio %.2f",
 		name, attackBudget/mib, float64(apeak)/mib, float64(used)/mib, float64(grown)/mib,

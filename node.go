@@ -88,6 +88,7 @@ func Listen(cfg Config) (*Node, error) {
 		MaxSessions:      cfg.MaxSessions,
 		MaxHalfOpen:      cfg.MaxHalfOpen,
 		MemoryBudget:     cfg.MemoryBudget,
+		IPv4PrefixLen:    cfg.IPv4PrefixLen,
 		MTU:              mtu,
 		MaxMTU:           maxMTU,
 		Congestion:       cfg.Congestion,

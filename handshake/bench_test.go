@@ -104,3 +104,47 @@ func BenchmarkRejectedHello(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOverBudgetHello measures the responder's cost per HELLO that
+// carries a valid cookie but comes from a prefix over its work budget
+// while the node is under load: the flood path of a source that answers
+// cookies (decode, cookie check, tables, budget; no X25519).
+func BenchmarkOverBudgetHello(b *testing.B) {
+	rcfg := testConfig(0x22, 2)
+	resp, _ := NewResponder(rcfg)
+	from := netip.MustParseAddrPort("10.1.2.3:4000")
+	cookie := resp.cookies.Make(from, t0)
+	rng := rand.New(rand.NewPCG(1, 1))
+	// Put the node under load and the prefix over its budget.
+	for i := 0; i < 2000; i++ {
+		resp.Handle(from, spoofedHello(rng, &cookie), t0)
+	}
+	if !resp.budget.UnderLoad(t0) {
+		b.Fatal("not under load")
+	}
+	msg := spoofedHello(rng, &cookie)
+	refused0 := rcfg.Stats.WorkRefused.Load()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if _, _, err := resp.Handle(from, msg, t0); err != ErrOverBudget {
+			b.Fatal(err)
+		}
+	}
+	if rcfg.Stats.WorkRefused.Load()-refused0 != uint64(b.N) {
+		b.Fatal("refusals not counted")
+	}
+}
+
+// BenchmarkBudgetAllow measures one WorkBudget decision (two sketches,
+// three keys hashed, one lock).
+func BenchmarkBudgetAllow(b *testing.B) {
+	w := NewWorkBudget(BudgetConfig{})
+	src := netip.MustParseAddrPort("[2001:db8::1]:4000")
+	now := t0
+	b.ReportAllocs()
+	for b.Loop() {
+		now = now.Add(time.Microsecond)
+		w.Allow(src, 2, false, now)
+	}
+}

@@ -34,9 +34,11 @@ const (
 const (
 	// DefaultMaxHalfOpen bounds the responder's half-open table.
 	DefaultMaxHalfOpen = 1024
-	// DefaultMaxHalfOpenPerIP bounds the half-open entries of one source
-	// IP address, so that one validated address cannot fill the table.
-	DefaultMaxHalfOpenPerIP = 16
+	// DefaultMaxHalfOpenPerPrefix bounds the half-open entries of one
+	// narrow source prefix (IPv4 /24, IPv6 /64; an IPv6 /56 holds
+	// WidePrefixFactor times as many), so that one prefix cannot fill the
+	// table: beyond it, its newest entry evicts its oldest.
+	DefaultMaxHalfOpenPerPrefix = 16
 	// maxRetries is how many RETRY messages one initiator follows.
 	maxRetries = 3
 )
@@ -44,7 +46,7 @@ const (
 // Config configures initiators and responders. The zero value is not
 // usable: Seed and Suites are required. Machines copy what they need at
 // construction; the Config must not be modified while they use it only
-// through Stats, IsOwnEphemeral and NewSessionID.
+// through Stats, Budget, IsOwnEphemeral and NewSessionID.
 type Config struct {
 	// Seed is the pre-shared seed (at least MinSeedLen bytes).
 	Seed []byte
@@ -63,9 +65,23 @@ type Config struct {
 	// DefaultMaxHalfOpen); MaxRecent bounds its cache of FINALs of recently
 	// established sessions (default MaxHalfOpen).
 	MaxHalfOpen, MaxRecent int
-	// MaxHalfOpenPerIP bounds the half-open entries of one source IP
-	// (default DefaultMaxHalfOpenPerIP).
-	MaxHalfOpenPerIP int
+	// MaxHalfOpenPerPrefix bounds the half-open entries of one narrow
+	// source prefix (default DefaultMaxHalfOpenPerPrefix; an IPv6 /56 holds
+	// WidePrefixFactor times as many). A HELLO from a prefix at its limit
+	// evicts that prefix's oldest entry of the lowest rank (never one that
+	// outranks it); a HELLO that finds the whole table full evicts the
+	// table's. See Responder.Handle.
+	MaxHalfOpenPerPrefix int
+	// IPv4PrefixLen is the IPv4 prefix length that limits and budgets
+	// count by: DefaultIPv4PrefixLen (24) when zero, 32 to count whole
+	// addresses, at least 8. IPv6 counts by /64 and /56.
+	IPv4PrefixLen int
+	// Budget meters the responder's X25519 work by source prefix under
+	// load (see WorkBudget); one budget may be shared by several
+	// responders (the session layer shares one across its shards). nil
+	// means a private budget with DefaultBudget's settings and
+	// IPv4PrefixLen.
+	Budget *WorkBudget
 	// NewSessionID, if set, picks the session id this node wants to see in
 	// frames sent to it (the engine uses it to choose ids that route to the
 	// shard running the handshake). It must return a non-zero id unique
@@ -122,8 +138,14 @@ func (c *Config) params() (*params, error) {
 	if p.MaxHalfOpen <= 0 {
 		p.MaxHalfOpen = DefaultMaxHalfOpen
 	}
-	if p.MaxHalfOpenPerIP <= 0 {
-		p.MaxHalfOpenPerIP = DefaultMaxHalfOpenPerIP
+	if p.MaxHalfOpenPerPrefix <= 0 {
+		p.MaxHalfOpenPerPrefix = DefaultMaxHalfOpenPerPrefix
+	}
+	switch {
+	case p.IPv4PrefixLen == 0:
+		p.IPv4PrefixLen = DefaultIPv4PrefixLen
+	case p.IPv4PrefixLen < 8 || p.IPv4PrefixLen > 32:
+		return nil, fmt.Errorf("%w: IPv4PrefixLen %d (want 8..32)", ErrConfig, p.IPv4PrefixLen)
 	}
 	if p.MaxRecent <= 0 {
 		p.MaxRecent = p.MaxHalfOpen

@@ -28,8 +28,14 @@
 //     (RESPONSE per half-open entry, FINAL per recent session).
 //
 // Invariants: no state before a valid cookie; every table is bounded
-// ([Config.MaxHalfOpen], [Config.MaxHalfOpenPerIP], [Config.MaxRecent],
-// [CookieJar]); a node drops
+// ([Config.MaxHalfOpen], [Config.MaxHalfOpenPerPrefix], [Config.MaxRecent],
+// [CookieJar]); a source address and port holds one half-open handshake;
+// under flood the half-open table evicts within the
+// source's network prefix first, oldest and lowest rank first (a source
+// that established a session recently outranks one that only proved a
+// cookie), and a [WorkBudget] bounds the X25519 operations a prefix can
+// cause while the node is under load, failed AUTH_PROOFs included
+// (docs/PROTOCOL.md, "Half-open limits and the work budget"); a node drops
 // HELLO and RESPONSE messages carrying its own node id or (HELLO) one of
 // its own pending ephemerals ([Config.IsOwnEphemeral]); MACs are compared
 // in constant time.

@@ -38,8 +38,14 @@ var (
 	// ErrShortHello reports a HELLO payload smaller than MinHelloPayload
 	// (anti-amplification: an unpadded HELLO gets no answer).
 	ErrShortHello = errors.New("handshake: HELLO shorter than the minimum datagram size")
-	// ErrHalfOpenFull reports that the responder's half-open table is full.
+	// ErrHalfOpenFull reports that the responder's half-open table, or
+	// the share of the HELLO's source prefix in it, is full of entries
+	// that outrank the HELLO's (see Responder.Handle).
 	ErrHalfOpenFull = errors.New("handshake: half-open table full")
+	// ErrOverBudget reports a HELLO refused before any work because the
+	// node is under load and its source prefix spent its work budget (see
+	// WorkBudget).
+	ErrOverBudget = errors.New("handshake: source prefix over its work budget")
 	// ErrFinalInvalid reports a FINAL whose MAC does not verify; the
 	// initiator drops it and keeps retransmitting AUTH_PROOF.
 	ErrFinalInvalid = errors.New("handshake: FINAL authentication failed")

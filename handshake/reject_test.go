@@ -353,7 +353,7 @@ func TestRejectAmplification(t *testing.T) {
 		maxReply = max(maxReply, len(reply))
 	}
 	resp.mu.Lock()
-	state := len(resp.half) + len(resp.byResp) + len(resp.recent) + len(resp.recentH) + len(resp.perIP)
+	state := len(resp.half) + len(resp.byResp) + len(resp.recent) + len(resp.recentH) + resp.adm.Len() + resp.proven.Len()
 	resp.mu.Unlock()
 	if state != 0 {
 		t.Fatalf("REJECTs created %d entries", state)

@@ -18,14 +18,23 @@ type Responder struct {
 	p       *params
 	cookies *Cookies
 
+	budget *WorkBudget
+
 	mu        sync.Mutex
-	half      map[addrNonce]*halfOpen // by (addr, HELLO nonce)
-	byResp    map[addrNonce]*halfOpen // by (addr, RESPONSE nonce)
-	recent    map[addrNonce]*recent   // by (addr, RESPONSE nonce)
-	recentH   map[addrNonce]*recent   // by (addr, HELLO nonce)
-	perIP     map[netip.Addr]int      // half-open entries per source IP
+	half      map[addrNonce]*halfOpen      // by (addr, HELLO nonce)
+	byResp    map[addrNonce]*halfOpen      // by (addr, RESPONSE nonce)
+	adm       *admission                   // the half-open entries by prefix and rank
+	owners    []*halfOpen                  // by admission slot
+	bySource  map[netip.AddrPort]*halfOpen // the half-open entry of each source address and port (at most one)
+	proven    *provenSet                   // sources that established a session recently
+	recent    map[addrNonce]*recent        // by (addr, RESPONSE nonce)
+	recentH   map[addrNonce]*recent        // by (addr, HELLO nonce)
 	nextSweep time.Time
 }
+
+// x25519PerResponse is the responder's X25519 operations per new
+// half-open entry: its ephemeral key and the shared secret.
+const x25519PerResponse = 2
 
 type addrNonce struct {
 	addr  netip.AddrPort
@@ -44,6 +53,7 @@ type halfOpen struct {
 	localSID   codec.SessionID
 	remoteSID  codec.SessionID
 	suite      uint8
+	slot       int32 // in the admission table
 	expires    time.Time
 }
 
@@ -67,13 +77,20 @@ func NewResponder(cfg *Config) (*Responder, error) {
 	if err != nil {
 		return nil, err
 	}
+	b := p.Budget
+	if b == nil {
+		b = NewWorkBudget(BudgetConfig{IPv4PrefixLen: p.IPv4PrefixLen})
+	}
 	return &Responder{
-		p: p, cookies: c,
-		half:    make(map[addrNonce]*halfOpen),
-		byResp:  make(map[addrNonce]*halfOpen),
-		recent:  make(map[addrNonce]*recent),
-		recentH: make(map[addrNonce]*recent),
-		perIP:   make(map[netip.Addr]int),
+		p: p, cookies: c, budget: b,
+		half:     make(map[addrNonce]*halfOpen),
+		byResp:   make(map[addrNonce]*halfOpen),
+		adm:      newAdmission(p.MaxHalfOpen, p.MaxHalfOpenPerPrefix, p.MaxHalfOpenPerPrefix*WidePrefixFactor),
+		owners:   make([]*halfOpen, p.MaxHalfOpen),
+		bySource: make(map[netip.AddrPort]*halfOpen),
+		proven:   newProvenSet(p.MaxRecent),
+		recent:   make(map[addrNonce]*recent),
+		recentH:  make(map[addrNonce]*recent),
 	}, nil
 }
 
@@ -87,6 +104,14 @@ func (r *Responder) HalfOpen() int {
 	return len(r.half)
 }
 
+// HalfOpenWith reports whether the responder holds a half-open handshake
+// with addr (one that was not evicted, completed, failed or swept).
+func (r *Responder) HalfOpenWith(addr netip.AddrPort) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.bySource[addr] != nil
+}
+
 // Handle processes one handshake payload received from addr at time now.
 // It returns the payload to send back (nil for none; it may be a cached
 // slice shared with later calls, so treat it as read-only and send or copy
@@ -98,9 +123,20 @@ func (r *Responder) HalfOpen() int {
 // with a REJECT that is also smaller than the HELLO, costs no cryptography
 // and creates no state. A non-nil error means the
 // message was dropped and counted: a codec.ErrHandshakeMsg error,
-// ErrShortHello, ErrReflection, ErrHalfOpenFull,
+// ErrShortHello, ErrReflection, ErrHalfOpenFull, ErrOverBudget,
 // ErrReplay, ErrUnexpected, ErrBadKeyShare, or ErrAuthFailed for an
-// AUTH_PROOF that does not verify (its half-open entry is dropped too).
+// AUTH_PROOF that does not verify (its half-open entry is dropped too, and
+// the work it cost is charged to its prefix again).
+//
+// A HELLO with a valid cookie gets a half-open entry only if its source's
+// prefix is within its work budget ([WorkBudget]) and the table has room
+// or an entry it may evict: the oldest of the lowest rank in the source's
+// prefix when that prefix is at its limit (Config.MaxHalfOpenPerPrefix),
+// else in the table; the entry of a source that established a session
+// within ProvenTTL outranks one that only proved a cookie. A source
+// (address and port) holds at most one half-open handshake: a HELLO with a
+// new nonce replaces its previous one. Refusals, evictions and
+// replacements are counted (Stats).
 func (r *Responder) Handle(addr netip.AddrPort, msg []byte, now time.Time) (reply []byte, est *Keys, err error) {
 	typ, err := codec.PeekHandshakeType(msg)
 	if err != nil {
@@ -163,8 +199,14 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 	// The address is validated from here on.
 	key := addrNonce{addr, h.Nonce}
 	core := h.AppendCore(make([]byte, 0, 320))
-	if reply, done, err := r.cached(key, core, now); done {
+	narrow, wide := prefixesOf(addr.Addr(), r.p.IPv4PrefixLen)
+	reply, done, rk, err := r.cached(key, core, narrow, wide, now)
+	if done {
 		return reply, err
+	}
+	if !r.budget.Allow(addr, x25519PerResponse, rk == rankPeer, now) {
+		st.WorkRefused.Add(1)
+		return nil, ErrOverBudget
 	}
 
 	// Build the RESPONSE outside the lock.
@@ -175,6 +217,7 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 		return nil, err
 	}
 	dh, err := sharedSecret(priv, &h.Eph)
+	st.X25519Ops.Add(x25519PerResponse)
 	if err != nil {
 		st.Malformed.Add(1)
 		return nil, err
@@ -209,38 +252,60 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 		r.removeHalfLocked(old)
 		st.HalfOpenExpired.Add(1)
 	}
-	if err := r.roomLocked(addr, now); err != nil {
+	if old := r.bySource[addr]; old != nil {
+		// One half-open handshake per source: an initiator runs one
+		// handshake per peer (a RETRY keeps the HELLO's nonce), so a new
+		// nonce from the same address and port ends the previous attempt.
+		r.removeHalfLocked(old)
+		st.HalfOpenReplaced.Add(1)
+	}
+	v, err := r.roomLocked(narrow, wide, rk, now)
+	if err != nil {
 		return nil, err
 	}
+	if v != none {
+		r.removeHalfLocked(r.owners[v])
+		st.HalfOpenEvicted.Add(1)
+	}
+	e.slot = r.adm.add(narrow, wide, rk)
+	r.owners[e.slot] = e
+	r.bySource[addr] = e
 	r.half[key] = e
 	r.byResp[addrNonce{addr, e.respNonce}] = e
-	r.perIP[addr.Addr()]++
 	st.ResponsesSent.Add(1)
 	return e.response, nil
 }
 
 // cached answers a HELLO from the tables when its nonce is known: done is
-// true when the caller must return reply, err.
-func (r *Responder) cached(key addrNonce, core []byte, now time.Time) (reply []byte, done bool, err error) {
+// true when the caller must return reply, err. Otherwise it returns the
+// rank a new entry would have, after checking (without evicting yet) that
+// the table would take it, so that a HELLO it must refuse costs no X25519.
+func (r *Responder) cached(key addrNonce, core []byte, narrow, wide prefixKey, now time.Time) (reply []byte, done bool, rk rank, err error) {
 	st := r.p.Stats
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e := r.half[key]; e != nil && now.Before(e.expires) {
 		if bytes.Equal(e.helloCore, core) {
 			st.ResponsesResent.Add(1)
-			return e.response, true, nil
+			return e.response, true, 0, nil
 		}
 		st.Unexpected.Add(1)
-		return nil, true, ErrUnexpected
+		return nil, true, 0, ErrUnexpected
 	}
 	if e := r.recentH[key]; e != nil && now.Before(e.expires) {
 		st.Replays.Add(1)
-		return nil, true, ErrReplay
+		return nil, true, 0, ErrReplay
 	}
-	if err := r.roomLocked(key.addr, now); err != nil {
-		return nil, true, err
+	rk = rankCookie
+	if r.proven.has(key.addr, now) {
+		rk = rankPeer
 	}
-	return nil, false, nil
+	if r.bySource[key.addr] == nil { // else the new entry replaces the source's own
+		if _, err := r.roomLocked(narrow, wide, rk, now); err != nil {
+			return nil, true, 0, err
+		}
+	}
+	return nil, false, rk, nil
 }
 
 func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) ([]byte, *Keys, error) {
@@ -275,6 +340,8 @@ func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) (
 	want := proofMAC(e.prk, labelInitProof, &th)
 	if !hmac.Equal(want[:], a.Proof[:]) {
 		st.AuthFailures.Add(1)
+		// Freeing the entry does not give its work back: charge it again.
+		r.budget.Penalize(addr, x25519PerResponse, now)
 		return nil, nil, ErrAuthFailed
 	}
 	f := codec.Final{Echo: e.helloNonce}
@@ -309,35 +376,40 @@ func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) (
 	}
 	r.recent[key] = c
 	r.recentH[addrNonce{addr, e.helloNonce}] = c
+	r.proven.add(addr, now)
 	st.Established.Add(1)
 	return c.final, keys, nil
 }
 
-// roomLocked returns ErrHalfOpenFull (counted) when the table, or the
-// share of addr's IP in it, is full even after a (rate-limited) sweep.
-func (r *Responder) roomLocked(addr netip.AddrPort, now time.Time) error {
-	ip := addr.Addr()
-	if len(r.half) >= r.p.MaxHalfOpen || r.perIP[ip] >= r.p.MaxHalfOpenPerIP {
+// roomLocked returns the entry a newcomer of rank rk from narrow/wide
+// must evict (none: there is room), or ErrHalfOpenFull (counted) when its
+// prefix or the table is full of entries that outrank it, even after a
+// (rate-limited) sweep.
+func (r *Responder) roomLocked(narrow, wide prefixKey, rk rank, now time.Time) (int32, error) {
+	v, why := r.adm.victim(narrow, wide, rk)
+	if v != none || why != admOK {
 		r.sweepLocked(now, false)
+		v, why = r.adm.victim(narrow, wide, rk)
 	}
-	if len(r.half) >= r.p.MaxHalfOpen {
+	switch why {
+	case admTableFull:
 		r.p.Stats.HalfOpenFull.Add(1)
-		return ErrHalfOpenFull
+		return none, ErrHalfOpenFull
+	case admPrefixFull:
+		r.p.Stats.HalfOpenPrefixFull.Add(1)
+		return none, ErrHalfOpenFull
 	}
-	if r.perIP[ip] >= r.p.MaxHalfOpenPerIP {
-		r.p.Stats.HalfOpenPerIPFull.Add(1)
-		return ErrHalfOpenFull
-	}
-	return nil
+	return v, nil
 }
 
 // removeHalfLocked removes e from the half-open tables.
 func (r *Responder) removeHalfLocked(e *halfOpen) {
 	delete(r.half, addrNonce{e.addr, e.helloNonce})
 	delete(r.byResp, addrNonce{e.addr, e.respNonce})
-	ip := e.addr.Addr()
-	if r.perIP[ip]--; r.perIP[ip] <= 0 {
-		delete(r.perIP, ip)
+	r.adm.remove(e.slot)
+	r.owners[e.slot] = nil
+	if r.bySource[e.addr] == e {
+		delete(r.bySource, e.addr)
 	}
 }
 
@@ -357,10 +429,20 @@ func (r *Responder) sweepLocked(now time.Time, force bool) {
 		return
 	}
 	r.nextSweep = now.Add(r.p.Timeout / 8)
-	for _, e := range r.half {
-		if !now.Before(e.expires) {
-			r.removeHalfLocked(e)
-			r.p.Stats.HalfOpenExpired.Add(1)
+	// Each rank's list is in insertion order, which is expiry order but
+	// for concurrent calls with slightly different clocks: the
+	// rate-limited sweep stops at the first live entry, Expire looks at
+	// all.
+	for rk := range numRanks {
+		for i := r.adm.oldest(rk); i != none; {
+			e, next := r.owners[i], r.adm.next(i)
+			if !now.Before(e.expires) {
+				r.removeHalfLocked(e)
+				r.p.Stats.HalfOpenExpired.Add(1)
+			} else if !force {
+				break
+			}
+			i = next
 		}
 	}
 	for k, c := range r.recent {

@@ -84,47 +84,62 @@ func TestSpoofedFlood(t *testing.T) {
 func TestHalfOpenBound(t *testing.T) {
 	rcfg := testConfig(0x22, 50)
 	rcfg.MaxHalfOpen = 8
+	rcfg.MaxHalfOpenPerPrefix = 100
 	resp, _ := NewResponder(rcfg)
 	jar := NewCookieJar(64)
-	start := func(i int, now time.Time) ([]byte, error) {
+	type opened struct {
+		in   *Initiator
+		from netip.AddrPort
+		resp []byte
+	}
+	start := func(i int, now time.Time) (opened, error) {
 		icfg := testConfig(0x11, uint64(100+i))
 		in, _ := NewInitiator(icfg, addrR, jar)
 		hello, _ := in.Start(now)
-		from := netip.AddrPortFrom(addrI.Addr(), uint16(1000+i))
+		from := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, byte(i), 1}), uint16(1000+i)) // a prefix each
 		reply, _, err := resp.Handle(from, hello, now)
 		if err != nil {
-			return nil, err
+			return opened{}, err
 		}
 		if typ, _ := codec.PeekHandshakeType(reply); typ == codec.HandshakeRetry {
 			hello, _, _ = in.Handle(reply, now)
 			reply, _, err = resp.Handle(from, hello, now)
 		}
-		return reply, err
+		return opened{in, from, reply}, err
 	}
-	rcfg.MaxHalfOpenPerIP = 100
-	resp, _ = NewResponder(rcfg)
+	var all []opened
 	for i := 0; i < 8; i++ {
-		if _, err := start(i, t0); err != nil {
+		o, err := start(i, t0)
+		if err != nil {
 			t.Fatal(err)
 		}
+		all = append(all, o)
 	}
 	if resp.HalfOpen() != 8 {
 		t.Fatalf("half-open %d", resp.HalfOpen())
 	}
+	// A full table evicts its oldest entry for each newcomer.
 	for i := 8; i < 12; i++ {
-		if _, err := start(i, t0); !errors.Is(err, ErrHalfOpenFull) {
+		o, err := start(i, t0)
+		if err != nil {
 			t.Fatalf("entry %d: %v", i, err)
 		}
+		all = append(all, o)
 	}
-	if resp.HalfOpen() != 8 || rcfg.Stats.HalfOpenFull.Load() != 4 {
-		t.Fatal("bound not enforced")
+	if resp.HalfOpen() != 8 || rcfg.Stats.HalfOpenEvicted.Load() != 4 || rcfg.Stats.HalfOpenFull.Load() != 0 {
+		t.Fatalf("half-open %d, evicted %d", resp.HalfOpen(), rcfg.Stats.HalfOpenEvicted.Load())
+	}
+	// The evicted ones (the four oldest) cannot complete; the others can.
+	for i, o := range all {
+		auth, _, _ := o.in.Handle(o.resp, t0)
+		_, keys, err := resp.Handle(o.from, auth, t0)
+		if evicted := i < 4; evicted != errors.Is(err, ErrUnexpected) || evicted == (keys != nil) {
+			t.Fatalf("entry %d: keys %v, %v", i, keys != nil, err)
+		}
 	}
 	later := t0.Add(DefaultTimeout)
-	if _, err := start(20, later); err != nil { // the full table sweeps itself
+	if _, err := start(20, later); err != nil {
 		t.Fatal(err)
-	}
-	if resp.HalfOpen() != 1 || rcfg.Stats.HalfOpenExpired.Load() != 8 {
-		t.Fatalf("after expiry: %d half-open", resp.HalfOpen())
 	}
 	resp.Expire(later.Add(DefaultTimeout))
 	if resp.HalfOpen() != 0 {
@@ -132,44 +147,105 @@ func TestHalfOpenBound(t *testing.T) {
 	}
 }
 
-func TestHalfOpenPerIP(t *testing.T) {
+// openFrom runs HELLO, RETRY, HELLO with cookie from from and returns the
+// initiator and the reply to the second HELLO.
+func openFrom(resp *Responder, i int, from netip.AddrPort, now time.Time) (*Initiator, []byte, error) {
+	in, _ := NewInitiator(testConfig(0x11, uint64(300+i)), addrR, nil)
+	msg, _ := in.Start(now)
+	retry, _, _ := resp.Handle(from, msg, now)
+	msg, _, _ = in.Handle(retry, now)
+	reply, _, err := resp.Handle(from, msg, now)
+	return in, reply, err
+}
+
+// TestHalfOpenPerPrefix: a prefix at its limit evicts its own oldest
+// entry; other prefixes are untouched.
+func TestHalfOpenPerPrefix(t *testing.T) {
 	rcfg := testConfig(0x22, 55)
-	rcfg.MaxHalfOpenPerIP = 3
+	rcfg.MaxHalfOpenPerPrefix = 3
 	resp, _ := NewResponder(rcfg)
-	var last *Initiator
-	var lastFrom netip.AddrPort
-	open := func(i int, ip string) ([]byte, error) {
-		in, _ := NewInitiator(testConfig(0x11, uint64(300+i)), addrR, nil)
-		from := netip.AddrPortFrom(netip.MustParseAddr(ip), uint16(2000+i))
-		msg, _ := in.Start(t0)
-		retry, _, _ := resp.Handle(from, msg, t0)
-		msg, _, _ = in.Handle(retry, t0)
-		last, lastFrom = in, from
-		reply, _, err := resp.Handle(from, msg, t0)
-		return reply, err
-	}
-	for i := 0; i < 3; i++ {
-		if _, err := open(i, "192.0.2.50"); err != nil {
+	var first *Initiator
+	var firstReply []byte
+	for i := range 3 {
+		in, reply, err := openFrom(resp, i, netip.AddrPortFrom(netip.MustParseAddr("192.0.2.50"), uint16(2000+i)), t0)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if i == 0 {
+			first, firstReply = in, reply
+		}
 	}
-	if _, err := open(3, "192.0.2.50"); !errors.Is(err, ErrHalfOpenFull) || rcfg.Stats.HalfOpenPerIPFull.Load() != 1 {
-		t.Fatalf("4th half-open from one IP: %v", err)
-	}
-	reply, err := open(4, "192.0.2.51")
+	other, otherReply, err := openFrom(resp, 9, netip.MustParseAddrPort("198.51.100.1:2000"), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Completing one frees its slot.
-	auth, _, _ := last.Handle(reply, t0)
-	if _, keys, err := resp.Handle(lastFrom, auth, t0); keys == nil || err != nil {
+	// Another address of the same /24: evicts the prefix's oldest.
+	if _, _, err := openFrom(resp, 3, netip.MustParseAddrPort("192.0.2.60:2000"), t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := open(5, "192.0.2.51"); err != nil {
+	if resp.HalfOpen() != 4 || rcfg.Stats.HalfOpenEvicted.Load() != 1 {
+		t.Fatalf("half-open %d evicted %d", resp.HalfOpen(), rcfg.Stats.HalfOpenEvicted.Load())
+	}
+	if resp.HalfOpenWith(netip.MustParseAddrPort("192.0.2.50:2000")) || !resp.HalfOpenWith(netip.MustParseAddrPort("192.0.2.50:2001")) ||
+		!resp.HalfOpenWith(netip.MustParseAddrPort("198.51.100.1:2000")) {
+		t.Fatal("HalfOpenWith after an eviction")
+	}
+	auth, _, _ := first.Handle(firstReply, t0)
+	if _, _, err := resp.Handle(netip.MustParseAddrPort("192.0.2.50:2000"), auth, t0); !errors.Is(err, ErrUnexpected) {
+		t.Fatalf("evicted entry: %v", err)
+	}
+	auth, _, _ = other.Handle(otherReply, t0)
+	if _, keys, err := resp.Handle(netip.MustParseAddrPort("198.51.100.1:2000"), auth, t0); keys == nil {
+		t.Fatalf("other prefix: %v", err)
+	}
+	if resp.HalfOpenWith(netip.MustParseAddrPort("198.51.100.1:2000")) {
+		t.Fatal("HalfOpenWith after completion")
+	}
+}
+
+// TestHalfOpenProvenPeerKept: a source that established a session
+// recently outranks cookie-only entries of its prefix: newer HELLOs of the
+// prefix evict each other, not its entry; and when the prefix holds only
+// proven peers, a cookie-only HELLO is refused (counted).
+func TestHalfOpenProvenPeerKept(t *testing.T) {
+	rcfg := testConfig(0x22, 56)
+	rcfg.MaxHalfOpenPerPrefix = 2
+	resp, _ := NewResponder(rcfg)
+	peer := netip.MustParseAddrPort("192.0.2.50:2000")
+	in, reply, err := openFrom(resp, 0, peer, t0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.HalfOpen() != 4 {
-		t.Fatalf("half-open %d", resp.HalfOpen())
+	auth, _, _ := in.Handle(reply, t0)
+	if _, keys, _ := resp.Handle(peer, auth, t0); keys == nil {
+		t.Fatal("no session")
+	}
+	// The peer reconnects; cookie-only sources of its /24 flood.
+	in, reply, err = openFrom(resp, 1, peer, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, _, err := openFrom(resp, 10+i, netip.AddrPortFrom(netip.MustParseAddr("192.0.2.51"), uint16(3000+i)), t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	auth, _, _ = in.Handle(reply, t0)
+	if _, keys, err := resp.Handle(peer, auth, t0); keys == nil {
+		t.Fatalf("proven peer's entry evicted: %v", err)
+	}
+	if got := rcfg.Stats.HalfOpenEvicted.Load(); got != 9 {
+		t.Fatalf("evicted %d, want 9", got)
+	}
+	// Two proven entries fill the prefix: a cookie-only HELLO is refused.
+	peer2 := netip.MustParseAddrPort("192.0.2.52:2000")
+	in2, reply2, _ := openFrom(resp, 30, peer2, t0)
+	auth2, _, _ := in2.Handle(reply2, t0)
+	resp.Handle(peer2, auth2, t0)
+	openFrom(resp, 31, peer, t0)
+	openFrom(resp, 32, peer2, t0)
+	if _, _, err := openFrom(resp, 33, netip.MustParseAddrPort("192.0.2.53:2000"), t0); !errors.Is(err, ErrHalfOpenFull) || rcfg.Stats.HalfOpenPrefixFull.Load() != 1 {
+		t.Fatalf("cookie-only HELLO into a prefix of proven entries: %v, prefix full %d", err, rcfg.Stats.HalfOpenPrefixFull.Load())
 	}
 }
 
@@ -234,5 +310,79 @@ func TestResponderConcurrent(t *testing.T) {
 	}
 	if got := rcfg.Stats.Established.Load(); got != uint64(workers*per) {
 		t.Fatalf("established %d", got)
+	}
+}
+
+// TestIPv4PrefixLen: with /32, two addresses of one /24 are two prefixes;
+// with the default /24 they share one. Out-of-range lengths are refused.
+func TestIPv4PrefixLen(t *testing.T) {
+	for _, c := range []struct {
+		bits    int
+		evicted uint64
+	}{{0, 1}, {24, 1}, {32, 0}} {
+		rcfg := testConfig(0x22, 57)
+		rcfg.MaxHalfOpenPerPrefix = 1
+		rcfg.IPv4PrefixLen = c.bits
+		resp, err := NewResponder(rcfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		openFrom(resp, 0, netip.MustParseAddrPort("192.0.2.1:2000"), t0)
+		openFrom(resp, 1, netip.MustParseAddrPort("192.0.2.2:2000"), t0)
+		if got := rcfg.Stats.HalfOpenEvicted.Load(); got != c.evicted || resp.HalfOpen() != 2-int(c.evicted) {
+			t.Fatalf("/%d: evicted %d, half-open %d", c.bits, got, resp.HalfOpen())
+		}
+	}
+	for _, bits := range []int{-1, 7, 33} {
+		rcfg := testConfig(0x22, 58)
+		rcfg.IPv4PrefixLen = bits
+		if _, err := NewResponder(rcfg); !errors.Is(err, ErrConfig) {
+			t.Fatalf("/%d: %v", bits, err)
+		}
+	}
+}
+
+// TestHalfOpenOnePerSource: a source (address and port) holds one
+// half-open handshake; a HELLO with a new nonce replaces the previous one,
+// which can no longer complete, and takes no other source's entry.
+func TestHalfOpenOnePerSource(t *testing.T) {
+	rcfg := testConfig(0x22, 59)
+	rcfg.MaxHalfOpenPerPrefix = 2
+	resp, _ := NewResponder(rcfg)
+	other := netip.MustParseAddrPort("192.0.2.7:1000")
+	oin, oreply, err := openFrom(resp, 0, other, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := netip.MustParseAddrPort("192.0.2.8:1000")
+	var first, last *Initiator
+	var firstReply, lastReply []byte
+	for i := range 5 {
+		in, reply, err := openFrom(resp, 1+i, src, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first, firstReply = in, reply
+		}
+		last, lastReply = in, reply
+	}
+	st := rcfg.Stats
+	if resp.HalfOpen() != 2 || st.HalfOpenReplaced.Load() != 4 || st.HalfOpenEvicted.Load() != 0 {
+		t.Fatalf("half-open %d, replaced %d, evicted %d", resp.HalfOpen(), st.HalfOpenReplaced.Load(), st.HalfOpenEvicted.Load())
+	}
+	auth, _, _ := first.Handle(firstReply, t0)
+	if _, _, err := resp.Handle(src, auth, t0); !errors.Is(err, ErrUnexpected) {
+		t.Fatalf("replaced entry: %v", err)
+	}
+	for _, c := range []struct {
+		in    *Initiator
+		reply []byte
+		from  netip.AddrPort
+	}{{last, lastReply, src}, {oin, oreply, other}} {
+		auth, _, _ := c.in.Handle(c.reply, t0)
+		if _, keys, err := resp.Handle(c.from, auth, t0); keys == nil {
+			t.Fatalf("%v: %v", c.from, err)
+		}
 	}
 }

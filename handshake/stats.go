@@ -6,25 +6,29 @@ import "sync/atomic"
 // be read at any time; one Stats may be shared by several machines.
 type Stats struct {
 	// Responder side.
-	HellosIn          atomic.Uint64 // HELLO messages received
-	RetriesSent       atomic.Uint64 // stateless RETRY answers
-	ResponsesSent     atomic.Uint64 // new half-open entries
-	ResponsesResent   atomic.Uint64 // duplicate HELLO answered from cache
-	Established       atomic.Uint64 // sessions established as responder
-	FinalsResent      atomic.Uint64 // duplicate AUTH_PROOF answered from cache
-	AuthFailures      atomic.Uint64 // invalid AUTH_PROOF (half-open dropped)
-	Malformed         atomic.Uint64 // undecodable messages
-	ShortHellos       atomic.Uint64 // HELLO below MinHelloPayload
-	Reflections       atomic.Uint64 // own node id / own ephemeral
-	NoCommonSuite     atomic.Uint64 // HELLO with no supported suite (answered with REJECT)
-	HalfOpenFull      atomic.Uint64 // HELLO dropped: table full
-	HalfOpenPerIPFull atomic.Uint64 // HELLO dropped: too many half-open from its IP
-	Replays           atomic.Uint64 // HELLO nonce of an established session
-	Unexpected        atomic.Uint64 // wrong type, unknown half-open, mismatch
-	RecentEvicted     atomic.Uint64 // FINAL cache entries evicted early
-	HalfOpenExpired   atomic.Uint64 // half-open entries timed out
-	RejectsSent       atomic.Uint64 // REJECT answers (no common suite, other version)
-	UnknownVersion    atomic.Uint64 // padded HELLO of another protocol version (answered with REJECT)
+	HellosIn           atomic.Uint64 // HELLO messages received
+	RetriesSent        atomic.Uint64 // stateless RETRY answers
+	ResponsesSent      atomic.Uint64 // new half-open entries
+	ResponsesResent    atomic.Uint64 // duplicate HELLO answered from cache
+	Established        atomic.Uint64 // sessions established as responder
+	FinalsResent       atomic.Uint64 // duplicate AUTH_PROOF answered from cache
+	AuthFailures       atomic.Uint64 // invalid AUTH_PROOF (half-open dropped)
+	Malformed          atomic.Uint64 // undecodable messages
+	ShortHellos        atomic.Uint64 // HELLO below MinHelloPayload
+	Reflections        atomic.Uint64 // own node id / own ephemeral
+	NoCommonSuite      atomic.Uint64 // HELLO with no supported suite (answered with REJECT)
+	HalfOpenFull       atomic.Uint64 // HELLO dropped: table full of entries that outrank it
+	HalfOpenPrefixFull atomic.Uint64 // HELLO dropped: its prefix's share full of entries that outrank it
+	HalfOpenEvicted    atomic.Uint64 // half-open entries evicted for a newer HELLO (its prefix's or the table's oldest of the lowest rank)
+	HalfOpenReplaced   atomic.Uint64 // half-open entries ended by a HELLO with a new nonce from the same address and port
+	WorkRefused        atomic.Uint64 // HELLO with a valid cookie refused before any work: node under load, prefix over its budget
+	X25519Ops          atomic.Uint64 // X25519 operations done as responder (two per RESPONSE)
+	Replays            atomic.Uint64 // HELLO nonce of an established session
+	Unexpected         atomic.Uint64 // wrong type, unknown half-open, mismatch
+	RecentEvicted      atomic.Uint64 // FINAL cache entries evicted early
+	HalfOpenExpired    atomic.Uint64 // half-open entries timed out
+	RejectsSent        atomic.Uint64 // REJECT answers (no common suite, other version)
+	UnknownVersion     atomic.Uint64 // padded HELLO of another protocol version (answered with REJECT)
 
 	// Initiator side.
 	InitStarted      atomic.Uint64
@@ -58,7 +62,11 @@ func (s *Stats) Each(fn func(name string, v uint64)) {
 		{"handshake_reflections", &s.Reflections},
 		{"handshake_no_common_suite", &s.NoCommonSuite},
 		{"handshake_half_open_full", &s.HalfOpenFull},
-		{"handshake_half_open_per_ip_full", &s.HalfOpenPerIPFull},
+		{"handshake_half_open_prefix_full", &s.HalfOpenPrefixFull},
+		{"handshake_half_open_evicted", &s.HalfOpenEvicted},
+		{"handshake_half_open_replaced", &s.HalfOpenReplaced},
+		{"handshake_work_refused", &s.WorkRefused},
+		{"handshake_x25519_ops", &s.X25519Ops},
 		{"handshake_replays", &s.Replays},
 		{"handshake_unexpected", &s.Unexpected},
 		{"handshake_recent_evicted", &s.RecentEvicted},

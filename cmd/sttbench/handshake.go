@@ -97,10 +97,11 @@ func parseHandshakeFlags(args []string, stderr io.Writer) (handshakeConfig, bool
 	if cfg.MaxHandshakes < 1 {
 		return cfg, false, bad("-max %d: want >= 1", cfg.MaxHandshakes)
 	}
-	// The responder allows DefaultMaxHalfOpenPerIP half-open handshakes
-	// per source IP, and every dialer is on 127.0.0.1.
-	if cfg.Dialers < 1 || cfg.Dialers > handshake.DefaultMaxHalfOpenPerIP {
-		return cfg, false, bad("-dialers %d: want 1..%d", cfg.Dialers, handshake.DefaultMaxHalfOpenPerIP)
+	// The responder holds DefaultMaxHalfOpenPerPrefix half-open handshakes
+	// per source prefix (more evict the prefix's oldest), and every dialer
+	// is on 127.0.0.1.
+	if cfg.Dialers < 1 || cfg.Dialers > handshake.DefaultMaxHalfOpenPerPrefix {
+		return cfg, false, bad("-dialers %d: want 1..%d", cfg.Dialers, handshake.DefaultMaxHalfOpenPerPrefix)
 	}
 	if _, err := suite.ParseName(cfg.Suites); err != nil {
 		return cfg, false, bad("-suite: %v", err)

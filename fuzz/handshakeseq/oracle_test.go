@@ -28,6 +28,9 @@ type oracle struct {
 	// cookies holds, per responder node and address, the cookies it sent
 	// there in RETRYs.
 	cookies [3]map[netip.AddrPort]map[handshake.Cookie]bool
+	// badKeyShares counts, per node, HELLOs refused for their ephemeral
+	// after the X25519 work was done.
+	badKeyShares [3]uint64
 }
 
 type authInfo struct {
@@ -50,7 +53,7 @@ func newOracle(t *testing.T, w *world) *oracle {
 var documented = []error{
 	handshake.ErrAuthFailed, handshake.ErrHandshakeTimeout, handshake.ErrNoCommonSuite,
 	handshake.ErrBadKeyShare, handshake.ErrReflection, handshake.ErrUnexpected, handshake.ErrReplay,
-	handshake.ErrShortHello, handshake.ErrHalfOpenFull, handshake.ErrFinalInvalid,
+	handshake.ErrShortHello, handshake.ErrHalfOpenFull, handshake.ErrOverBudget, handshake.ErrFinalInvalid,
 	codec.ErrHandshakeMsgMalformed, codec.ErrHandshakeMsgType, codec.ErrHandshakeMsgKey,
 	codec.ErrHandshakeMsgField, codec.ErrHandshakeMsgVersion, codec.ErrHandshakeMsgSuites,
 }
@@ -75,6 +78,14 @@ func (o *oracle) responderHandled(n *node, from netip.AddrPort, msg, reply []byt
 		if reply != nil || est != nil {
 			t.Fatalf("Responder.Handle returned a reply or keys with %v", err)
 		}
+		switch {
+		case errors.Is(err, handshake.ErrOverBudget):
+			// Refused for work: only a HELLO that would have earned a
+			// RESPONSE (full size, a cookie issued to its address).
+			o.checkHelloWithCookie(n, from, msg, "refused for its work budget")
+		case errors.Is(err, handshake.ErrBadKeyShare):
+			o.badKeyShares[n.idx]++
+		}
 	}
 	// Anti-amplification: no answer is larger than what it answers.
 	if len(reply) > len(msg) {
@@ -94,11 +105,7 @@ func (o *oracle) responderHandled(n *node, from netip.AddrPort, msg, reply []byt
 	case codec.HandshakeResponse:
 		// State and X25519 work only for an address proved by a cookie
 		// this responder sent there.
-		o.checkHelloSize(msg)
-		var h codec.Hello
-		if err := h.Decode(msg); err != nil || !h.HasCookie || !o.cookies[n.idx][from][h.Cookie] {
-			t.Fatalf("node %d sent a RESPONSE to %v for a HELLO without a cookie it issued there (%v)", n.idx, from, err)
-		}
+		o.checkHelloWithCookie(n, from, msg, "sent a RESPONSE")
 	case codec.HandshakeReject:
 		o.checkReject(n, msg, reply)
 	case codec.HandshakeFinal:
@@ -170,6 +177,17 @@ func (o *oracle) checkReject(n *node, msg, reply []byte) {
 				t.Fatalf("no-common-suite REJECT to a HELLO offering suite %d, which the responder has", id)
 			}
 		}
+	}
+}
+
+// checkHelloWithCookie: msg is a full-size HELLO carrying a cookie n
+// issued to from.
+func (o *oracle) checkHelloWithCookie(n *node, from netip.AddrPort, msg []byte, what string) {
+	o.t.Helper()
+	o.checkHelloSize(msg)
+	var h codec.Hello
+	if err := h.Decode(msg); err != nil || !h.HasCookie || !o.cookies[n.idx][from][h.Cookie] {
+		o.t.Fatalf("node %d %s to %v for a HELLO without a cookie it issued there (%v)", n.idx, what, from, err)
 	}
 }
 
@@ -271,6 +289,12 @@ func (o *oracle) checkTables() {
 		}
 		if j := n.jar.Len(); j > jarCapacity {
 			o.t.Fatalf("node %d's cookie jar holds %d (capacity %d)", n.idx, j, jarCapacity)
+		}
+		// X25519 work only for RESPONSEs (and HELLOs whose key share
+		// failed after the work): two operations each.
+		st := n.cfg.Stats
+		if x, want := st.X25519Ops.Load(), 2*(st.ResponsesSent.Load()+o.badKeyShares[n.idx]); x != want {
+			o.t.Fatalf("node %d did %d X25519 operations for %d RESPONSEs and %d bad key shares", n.idx, x, st.ResponsesSent.Load(), o.badKeyShares[n.idx])
 		}
 	}
 }

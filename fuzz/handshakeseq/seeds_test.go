@@ -44,6 +44,14 @@ func seeds() map[string][]byte {
 	// before A's HELLO with cookie arrives.
 	s["half-open-flood"] = prog{}.start(nodeM, nodeB, 0).start(nodeM, nodeB, 1).start(nodeM, nodeB, 2).
 		flush(8).flush(8).flush(8).flush(8)
+	// M (wrong seed) dials B again and again from one address within a
+	// second: B comes under load and refuses M's HELLOs for its prefix's
+	// budget before doing any work.
+	over := prog{}
+	for range 4 {
+		over = over.start(nodeM, nodeB, 0).flush(8).flush(8)
+	}
+	s["over-budget"] = over
 	// After completion, AUTH_PROOF (log 4) and FINAL (log 5) are replayed,
 	// and B's RESPONSE (log 3) sent to A again.
 	s["replay"] = prog{}.flush(8).replay(4).replay(5).replay(3).clock(7).clock(7).replay(4)
@@ -95,8 +103,11 @@ func TestSeedsExercise(t *testing.T) {
 	if w := run("wrong-seed"); w.completed[nodeA] != 1 || len(w.failed[nodeM]) != 2 || !errors.Is(w.failed[nodeM][0], handshake.ErrAuthFailed) {
 		t.Errorf("wrong-seed: A completed %d, M failed %v", w.completed[nodeA], w.failed[nodeM])
 	}
-	if w := run("half-open-flood"); st(w, nodeB).HalfOpenFull.Load()+st(w, nodeB).HalfOpenPerIPFull.Load() == 0 {
+	if w := run("half-open-flood"); st(w, nodeB).HalfOpenEvicted.Load()+st(w, nodeB).HalfOpenFull.Load()+st(w, nodeB).HalfOpenPrefixFull.Load() == 0 {
 		t.Errorf("half-open-flood: table never full (%d half-open)", w.nodes[nodeB].resp.HalfOpen())
+	}
+	if w := run("over-budget"); st(w, nodeB).WorkRefused.Load() == 0 {
+		t.Errorf("over-budget: nothing refused (%d RESPONSEs)", st(w, nodeB).ResponsesSent.Load())
 	}
 	if w := run("replay"); st(w, nodeB).FinalsResent.Load() == 0 || len(w.or.sessions[nodeB]) != 1 {
 		t.Errorf("replay: %d FINALs resent, %d sessions", st(w, nodeB).FinalsResent.Load(), len(w.or.sessions[nodeB]))

@@ -20,11 +20,17 @@ const (
 	maxLog     = 128 // messages remembered for replays
 	maxPending = 4   // initiations per node at once
 	// Responder bounds, small so that programs reach them.
-	maxHalfOpen      = 3
-	maxHalfOpenPerIP = 2
-	maxRecent        = 2
-	jarCapacity      = 2
+	maxHalfOpen          = 3
+	maxHalfOpenPerPrefix = 2
+	maxRecent            = 2
+	jarCapacity          = 2
 )
+
+// budget is the responders' work budget, tiny so that programs reach it:
+// the node is under load after 3 RESPONSEs within a few seconds, and then
+// a prefix gets one RESPONSE per second.
+var budget = handshake.BudgetConfig{LoadRate: 2, LoadBurst: 4, LoadHold: 5 * time.Second,
+	PrefixRate: 2, PrefixBurst: 2, PrefixReserve: 2, SourceRate: 1, SourceBurst: 2}
 
 var trace = flag.Bool("handshake-trace", false, "log every message delivered")
 
@@ -102,7 +108,8 @@ func newNode(t testing.TB, idx int, seed []byte, seedOK bool) *node {
 	}
 	n.cfg = &handshake.Config{
 		Seed: seed, NodeID: n.nodeID, Suites: []uint8{1, 2}, Rand: &seededRand{r: rand.NewChaCha8(key)},
-		MaxHalfOpen: maxHalfOpen, MaxHalfOpenPerIP: maxHalfOpenPerIP, MaxRecent: maxRecent,
+		MaxHalfOpen: maxHalfOpen, MaxHalfOpenPerPrefix: maxHalfOpenPerPrefix, MaxRecent: maxRecent,
+		Budget: handshake.NewWorkBudget(budget),
 		IsOwnEphemeral: func(pub *[32]byte) bool {
 			for _, p := range n.pending {
 				if p.in.Ephemeral() == *pub {

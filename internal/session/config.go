@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/sttgo/stt/handshake"
 )
 
 // Defaults of Config.
@@ -77,6 +79,18 @@ type Config struct {
 	// shards); MaxHalfOpen bounds the responders' half-open tables (split
 	// too).
 	MaxSessions, MaxHalfOpen int
+	// MaxHalfOpenPerPrefix bounds the half-open handshakes of one source
+	// prefix in each shard's responder (default
+	// handshake.DefaultMaxHalfOpenPerPrefix; see handshake.Config).
+	MaxHalfOpenPerPrefix int
+	// IPv4PrefixLen is the IPv4 prefix length the handshake limits and
+	// budgets count by (default handshake.DefaultIPv4PrefixLen, 24; 32
+	// counts whole addresses).
+	IPv4PrefixLen int
+	// HandshakeBudget configures the node's handshake work budget, shared
+	// by the responders of all shards (zero fields: handshake's defaults;
+	// its IPv4PrefixLen is taken from IPv4PrefixLen above).
+	HandshakeBudget handshake.BudgetConfig
 	// RecvQueue is the per-session receive queue length in datagrams.
 	RecvQueue int
 	// AcceptQueue bounds the established inbound sessions not yet accepted.

@@ -29,7 +29,7 @@ func (sh *shard) dial(d *dialReq, now time.Time) {
 	}
 	ss := sh.newSession(d.peer)
 	ss.dial = d
-	if t, ok := sh.halfOpen[d.peer]; ok && now.Sub(t) < sh.timeout() {
+	if t, ok := sh.halfOpen[d.peer]; ok && now.Sub(t) < sh.timeout() && sh.resp.HalfOpenWith(d.peer) {
 		// Our responder is mid-handshake with this peer (it dialed us
 		// first): take the session it establishes instead of starting a
 		// second handshake.

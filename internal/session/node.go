@@ -28,6 +28,7 @@ type Node struct {
 	cfg      Config
 	eng      *engine.Engine
 	hsStats  handshake.Stats
+	hsBudget *handshake.WorkBudget // shared by the shards' responders
 	jar      *handshake.CookieJar
 	shards   []*shard
 	cmds     []*ring.MPSC[command]
@@ -58,7 +59,13 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 	if len(cfg.Suites) == 0 || shards < 1 {
 		return nil, fmt.Errorf("%w: no suites or no shards", ErrConfig)
 	}
+	if cfg.IPv4PrefixLen != 0 && (cfg.IPv4PrefixLen < 8 || cfg.IPv4PrefixLen > 32) {
+		return nil, fmt.Errorf("%w: IPv4PrefixLen %d (want 8..32)", ErrConfig, cfg.IPv4PrefixLen)
+	}
+	bcfg := cfg.HandshakeBudget
+	bcfg.IPv4PrefixLen = cfg.IPv4PrefixLen
 	n := &Node{
+		hsBudget: handshake.NewWorkBudget(bcfg),
 		cfg:      cfg,
 		jar:      handshake.NewCookieJar(1024),
 		sendBufs: newBufStack(cfg.SendBuffers, cfg.MTU),

@@ -67,7 +67,7 @@ func (sh *shard) respond(from netip.AddrPort, msg []byte, now time.Time) []byte 
 	if reply != nil {
 		sh.sendHandshake(from, reply, now)
 		if t, _ := codec.PeekHandshakeType(reply); t == codec.HandshakeResponse {
-			sh.halfOpen[from] = now
+			sh.noteHalfOpen(from, now)
 		}
 	}
 	if err != nil {
@@ -107,6 +107,27 @@ func (sh *shard) respond(from netip.AddrPort, msg []byte, now time.Time) []byte 
 		sh.closeLocal(ss, codec.CodeSession, "accept queue full", now, false)
 	}
 	return reply
+}
+
+// noteHalfOpen records that our responder is mid-handshake with from (a
+// Dial to from then waits for that session instead of starting its own).
+// The responder evicts half-open entries under flood, so this map would
+// otherwise keep one entry per evicted source until it expires: it holds
+// at most twice the responder's table; when full, expired entries are
+// dropped, and if none is, from is not recorded (a Dial to it then runs
+// its own handshake, and simultaneous open resolves the two by node id).
+func (sh *shard) noteHalfOpen(from netip.AddrPort, now time.Time) {
+	if _, ok := sh.halfOpen[from]; !ok && len(sh.halfOpen) >= 2*sh.hcfg.MaxHalfOpen {
+		for a, t := range sh.halfOpen {
+			if now.Sub(t) >= sh.timeout() {
+				delete(sh.halfOpen, a)
+			}
+		}
+		if len(sh.halfOpen) >= 2*sh.hcfg.MaxHalfOpen {
+			return
+		}
+	}
+	sh.halfOpen[from] = now
 }
 
 // sendHandshake sends msg to the address to in a HANDSHAKE frame (session

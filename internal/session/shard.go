@@ -87,6 +87,11 @@ func newShard(n *Node, id, shards int) (*shard, error) {
 	if n.cfg.MaxHalfOpen == 0 {
 		sh.hcfg.MaxHalfOpen = max(16, handshake.DefaultMaxHalfOpen/shards)
 	}
+	// Limits per source prefix are per shard; the work budget is node-wide
+	// (a prefix's addresses spread over the shards).
+	sh.hcfg.MaxHalfOpenPerPrefix = n.cfg.MaxHalfOpenPerPrefix
+	sh.hcfg.IPv4PrefixLen = n.cfg.IPv4PrefixLen
+	sh.hcfg.Budget = n.hsBudget
 	r, err := handshake.NewResponder(&sh.hcfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)

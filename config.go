@@ -6,12 +6,22 @@ import (
 
 	"github.com/sttgo/stt/engine/conn"
 	"github.com/sttgo/stt/handshake"
+	"github.com/sttgo/stt/internal/session"
 )
 
 // DefaultMaxMTU is the default ceiling of path MTU discovery: a 9000-byte
 // jumbo frame less the IPv6 and UDP headers. Paths that carry less settle
 // lower after a few lost probes; none of them is a congestion signal.
 const DefaultMaxMTU = 8952
+
+// DefaultMemoryBudget is the default Config.MemoryBudget: 1 GiB. A session
+// that streams at full speed holds at most its 24 MiB session window, so
+// the default lets about forty such transfers run at full window at once,
+// and caps what any number of peers that never see their data read can
+// pin at a size a server host expects one service to use. Lower it on
+// small hosts; the node still works with a budget of a few MiB, with
+// windows that no longer grow.
+const DefaultMemoryBudget = 1 << 30
 
 // MinSeedLen is the shortest seed Listen accepts, in bytes.
 const MinSeedLen = 16
@@ -69,6 +79,16 @@ type Config struct {
 	// MaxSessions (default 65536) bounds the sessions of the node and
 	// MaxHalfOpen (default 1024) the handshakes it answers at once.
 	MaxSessions, MaxHalfOpen int
+	// MemoryBudget bounds, in bytes, what peers can make the node buffer
+	// on the receive side across all its sessions (default
+	// DefaultMemoryBudget; negative: unlimited). It covers the stream
+	// receive credit granted beyond each session's initial 384 KiB window,
+	// the state of streams peers open, and the datagram queues. When it is
+	// used up the node applies backpressure instead of growing: stream
+	// flow-control credit stops growing (sessions keep the windows they
+	// have) and datagrams are dropped and counted
+	// (SessionStats.Drops["drop_budget"]). See README "Limits and memory".
+	MemoryBudget int64
 	// IPv4PrefixLen is the IPv4 prefix by which the node's handshake
 	// limits and work budget count sources (default 24: a /24 is one
 	// source, as an IPv6 /64 is; 32 counts whole addresses, which suits a
@@ -90,6 +110,10 @@ type Config struct {
 	// engine/conn/conntest). The Node takes ownership and closes it.
 	Conn conn.Batch
 }
+
+// The session layer has the same default.
+var _ [DefaultMemoryBudget - session.DefaultMemoryBudget]struct{}
+var _ [session.DefaultMemoryBudget - DefaultMemoryBudget]struct{}
 
 // WebSocketConfig configures a node's WebSocket transport (package
 // engine/conn/wsconn): sessions over WebSocket connections beside the UDP

@@ -102,6 +102,7 @@ func Listen(cfg Config) (*Node, error) {
 		RekeyAfterTime:   cfg.RekeyAfterTime,
 		MaxSessions:      cfg.MaxSessions,
 		MaxHalfOpen:      cfg.MaxHalfOpen,
+		MemoryBudget:     cfg.MemoryBudget,
 		IPv4PrefixLen:    cfg.IPv4PrefixLen,
 		MTU:              mtu,
 		MaxMTU:           maxMTU,
@@ -263,6 +264,7 @@ func (n *Node) Close() error {
 		_ = n.sn.Shutdown(ctx)
 		cancel()
 		n.err = n.eng.Close()
+		n.sn.StopTimers() // no shard goroutine is left to re-arm one
 	})
 	return n.err
 }

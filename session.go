@@ -60,8 +60,10 @@ func (s *Session) SendDatagram(streamID uint32, p []byte) error {
 // and returns ErrTruncated (the rest is lost; MaxDatagramSize bytes always
 // suffice). It blocks until a datagram arrives, ctx ends, or the session
 // closes (its error, after the datagrams already queued). Datagrams
-// arriving while the session's queue (256) is full are dropped and counted
-// (SessionStats.Drops["drop_queue_full"]).
+// arriving while the session's queue (256 datagrams, at most 256 x 1200
+// bytes) is full are dropped and counted (SessionStats.Drops
+// ["drop_queue_full"]), as are those the node's memory budget cannot take
+// (["drop_budget"]; see Config.MemoryBudget).
 func (s *Session) ReceiveDatagram(ctx context.Context, buf []byte) (n int, streamID uint32, err error) {
 	n, streamID, err = s.h().ReceiveDatagram(ctx, buf)
 	return n, streamID, publicErr(err)

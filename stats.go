@@ -1,9 +1,12 @@
 package stt
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
-// NodeStats is a snapshot of a node's counters by name, in three groups.
-// Counters only grow, except the gauges named *_free and *_active.
+// NodeStats is a snapshot of a node's counters by name, in four groups.
+// Counters only grow, except the gauges named *_free, *_active and *_now.
 type NodeStats struct {
 	// Engine holds the packet engine's counters: datagrams, batches and
 	// bytes received and sent ("rx_datagrams", "tx_batches", ...),
@@ -16,18 +19,33 @@ type NodeStats struct {
 	// handled, cookies, failures by cause).
 	Handshake map[string]uint64
 	// Sessions holds the session layer's node-wide counters: sessions
-	// opened, closed and active, dials, and frames dropped because no
-	// session of this node owns them ("drop_unknown_session").
+	// opened, closed and active, dials, frames dropped because no session
+	// of this node owns them ("drop_unknown_session"), and the memory
+	// budget ("memory_budget_now", "memory_used_now", "memory_peak_now",
+	// "memory_free", "memory_denied"; see Config.MemoryBudget).
 	Sessions map[string]uint64
+	// SessionTotals holds every per-session counter (the names of
+	// SessionStats.Counters: frames, bytes, datagrams, stream-layer
+	// counters and every drop reason, such as "drop_auth", "drop_replay"
+	// and "drop_reserved_flag") summed over all the sessions the node has
+	// had, open and closed. It is empty once the node is closed.
+	SessionTotals map[string]uint64
 }
 
-// Stats returns a snapshot of the node's counters.
+// Stats returns a snapshot of the node's counters. It asks every shard for
+// its sessions' totals and waits up to a second for them.
 func (n *Node) Stats() NodeStats {
 	st := NodeStats{Engine: map[string]uint64{}, Handshake: map[string]uint64{}, Sessions: map[string]uint64{}}
 	es := n.eng.Stats()
 	es.Each(func(k string, v uint64) { st.Engine[k] = v })
 	n.sn.HandshakeStats().Each(func(k string, v uint64) { st.Handshake[k] = v })
 	n.sn.Stats().Each(func(k string, v uint64) { st.Sessions[k] = v })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	st.SessionTotals, _ = n.sn.SessionTotals(ctx)
+	cancel()
+	if st.SessionTotals == nil {
+		st.SessionTotals = map[string]uint64{}
+	}
 	return st
 }
 
@@ -69,8 +87,16 @@ type SessionStats struct {
 	CongestionWindow int
 	BytesInFlight    int
 	// Drops counts dropped frames by reason ("drop_replay", "drop_auth",
-	// "drop_too_old", "drop_plaintext", "drop_queue_full", ...).
+	// "drop_too_old", "drop_plaintext", "drop_queue_full", "drop_budget",
+	// ...).
 	Drops map[string]uint64
+	// Counters holds every counter of the session by name: the fields
+	// above in snake_case ("frames_in", "stream_bytes_out",
+	// "pmtu_probes", ...), the drop reasons, and the stream layer's
+	// others ("streams_accepted", "credit_waits", "credit_withheld", ...).
+	// The gauges (PathMSS, SmoothedRTT, CongestionWindow, BytesInFlight)
+	// are not in it.
+	Counters map[string]uint64
 }
 
 // Stats returns a snapshot of the session's counters.
@@ -85,7 +111,7 @@ func (s *Session) Stats() SessionStats {
 		PathChallenges: st.PathChallenges.Load(), PathResponses: st.PathResponses.Load(),
 		PathFailures: st.PathFailures.Load(), PathRefused: st.PathRefused.Load(),
 		PathAmplificationLimited: st.PathAmplificationLimited.Load(),
-		Drops:                    map[string]uint64{},
+		Drops:                    map[string]uint64{}, Counters: map[string]uint64{},
 	}
 	if c := h.Streams(); c != nil {
 		cs := c.Stats()
@@ -99,7 +125,8 @@ func (s *Session) Stats() SessionStats {
 		out.CreditOverruns = cs.CreditOverruns.Load()
 		out.PathMSS, out.PMTUProbes, out.PMTUProbesAcked, out.PMTUBlackHoles = c.PMTUStats()
 	}
-	st.Each(func(k string, v uint64) {
+	h.EachCounter(func(k string, v uint64) {
+		out.Counters[k] = v
 		if len(k) > 5 && k[:5] == "drop_" {
 			out.Drops[k] = v
 		}

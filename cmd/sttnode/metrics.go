@@ -61,16 +61,32 @@ func (m *metricsServer) Addr() net.Addr { return m.ln.Addr() }
 // Close stops the server.
 func (m *metricsServer) Close() error { return m.srv.Close() }
 
+// metricGroups maps each group of stt.NodeStats to its metric name prefix.
+// Every counter of every group is exported: the groups are enumerated by
+// name from the library (each group's Each method), never listed here.
+func metricGroups(st stt.NodeStats) []metricGroup {
+	return []metricGroup{
+		{"stt_engine_", st.Engine},          // the packet engine
+		{"stt_", st.Handshake},              // names start with "handshake_"
+		{"stt_session_", st.Sessions},       // node-wide session layer, memory budget
+		{"stt_sessions_", st.SessionTotals}, // per-session counters summed over all sessions
+	}
+}
+
+type metricGroup struct {
+	prefix string
+	m      map[string]uint64
+}
+
 // writeMetrics writes st in the Prometheus text format (see writeMetric
 // for types and the _total suffix): stt_engine_<name> for the engine's
 // counters, stt_<name> for the handshake counters (their names already
-// start with "handshake_") and stt_session_<name> for the session layer's,
-// each group sorted.
+// start with "handshake_"), stt_session_<name> for the session layer's
+// node-wide ones and stt_sessions_<name> for the per-session counters
+// summed over every session (drop reasons such as drop_auth, drop_replay
+// and drop_reserved_flag among them), each group sorted.
 func writeMetrics(w io.Writer, st stt.NodeStats) {
-	for _, g := range []struct {
-		prefix string
-		m      map[string]uint64
-	}{{"stt_engine_", st.Engine}, {"stt_", st.Handshake}, {"stt_session_", st.Sessions}} {
+	for _, g := range metricGroups(st) {
 		keys := make([]string, 0, len(g.m))
 		for k := range g.m {
 			keys = append(keys, k)
@@ -83,11 +99,12 @@ func writeMetrics(w io.Writer, st stt.NodeStats) {
 }
 
 // writeMetric writes one sample with its TYPE line: names ending in
-// "_free" (engine pool gauges) or "_active" (sessions_active) are gauges,
-// the others counters, which get the conventional "_total" suffix.
+// "_free" (pool and memory gauges), "_active" (sessions_active) or "_now"
+// (memory figures) are gauges, the others counters, which get the
+// conventional "_total" suffix.
 func writeMetric(w io.Writer, name string, v uint64) {
 	typ := "counter"
-	if strings.HasSuffix(name, "_free") || strings.HasSuffix(name, "_active") {
+	if strings.HasSuffix(name, "_free") || strings.HasSuffix(name, "_active") || strings.HasSuffix(name, "_now") {
 		typ = "gauge"
 	} else {
 		name += "_total"

@@ -24,6 +24,7 @@ type options struct {
 	wsListen, wsPath, tlsCert, tlsKey, wsPin                          string
 	interval                                                          time.Duration
 	count                                                             int
+	memoryMiB                                                         int64
 	dialTimeout                                                       time.Duration
 	version                                                           bool
 }
@@ -48,6 +49,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.count, "count", 0, "with -peer: exit 0 after this many echoed datagrams (0 = forever)")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", 20*time.Second, "with -peer: give up connecting after this long (two handshake attempts of half of it each)")
 	fs.StringVar(&o.send, "send", "", "with -peer: send this file over a reliable stream, verify the peer's echo, and exit")
+	fs.Int64Var(&o.memoryMiB, "memory-budget", 0, "MiB that peers can make the node buffer across all sessions (0: the library's default, 1024; see README \"Limits and memory\")")
 	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -57,6 +59,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.interval <= 0 || o.dialTimeout <= 0 || o.count < 0 {
 		return o, errors.New("-interval and -dial-timeout must be positive, -count non-negative")
+	}
+	if o.memoryMiB < 0 || o.memoryMiB > 1<<30 {
+		return o, errors.New("-memory-budget must be between 0 and 2^30 MiB")
 	}
 	if o.send != "" && o.peer == "" {
 		return o, errors.New("-send needs -peer")
@@ -129,7 +134,7 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 		return err
 	}
 	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log,
-		HandshakeTimeout: o.dialTimeout / 2, WebSocket: wcfg})
+		HandshakeTimeout: o.dialTimeout / 2, MemoryBudget: o.memoryMiB << 20, WebSocket: wcfg})
 	clear(seed)
 	if err != nil {
 		return err
@@ -201,20 +206,35 @@ func echo(ctx context.Context, s *stt.Session, log *slog.Logger) {
 	log.Info("session open", "peer", peer, "suite", s.Suite())
 	go echoStreams(ctx, s, log)
 	buf := make([]byte, 64<<10)
+	truncated := 0
 	for {
 		n, stream, err := s.ReceiveDatagram(ctx, buf)
-		if err != nil {
+		if err != nil && !errors.Is(err, stt.ErrTruncated) {
 			if ctx.Err() != nil {
 				return
 			}
 			log.Info("session closed", "peer", peer, "reason", err)
 			return
 		}
-		if n > len(buf) {
-			n = len(buf)
+		if n > s.MaxDatagramSize() {
+			// The peer sends larger datagrams than this session can
+			// send back (its MTU is larger than ours): echo the part
+			// that fits and keep serving.
+			if truncated == 0 {
+				log.Info("echoing a datagram truncated: larger than this session sends", "peer", peer,
+					"bytes", n, "max", s.MaxDatagramSize())
+			}
+			truncated++
+			n = s.MaxDatagramSize()
 		}
-		if err := s.SendDatagram(stream, buf[:n]); err != nil && !errors.Is(err, stt.ErrBackpressure) {
-			log.Info("session closed", "peer", peer, "reason", err)
+		err = s.SendDatagram(stream, buf[:n])
+		switch {
+		case err == nil, errors.Is(err, stt.ErrBackpressure):
+			// Datagrams are best effort: one the queues cannot take is dropped.
+		case errors.Is(err, stt.ErrTooLarge):
+			log.Warn("echo: datagram not sent", "peer", peer, "bytes", n, "err", err) // cannot happen after the truncation
+		default:
+			log.Info("session closed", "peer", peer, "reason", err, "truncated_echoes", truncated)
 			return
 		}
 	}

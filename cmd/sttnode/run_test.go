@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 )
 
 func TestRunUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-interval", "0s"}, {"-count", "-1"}, {"-log-level", "loud"}} {
+	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-interval", "0s"}, {"-count", "-1"}, {"-log-level", "loud"}, {"-memory-budget", "-1"}} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, errb.String())
@@ -65,5 +66,12 @@ func TestRunVersion(t *testing.T) {
 	}
 	if got, want := out.String(), version.String("sttnode")+"\n"; got != want || !strings.HasPrefix(got, "sttnode ") {
 		t.Errorf("-version printed %q, want %q", got, want)
+	}
+}
+
+func TestMemoryBudgetFlag(t *testing.T) {
+	o, err := parseFlags([]string{"-memory-budget", "64"}, io.Discard)
+	if err != nil || o.memoryMiB != 64 {
+		t.Fatalf("-memory-budget 64: %+v, %v", o.memoryMiB, err)
 	}
 }

@@ -248,6 +248,9 @@ func (b *bufferRun) reset(final, code uint64) {
 	if got := bufferVerdict(b.t, err); got != want || grow != wantGrow {
 		b.t.Fatalf("Reset(%d): %v grow %d, model %v grow %d", final, got, grow, want, wantGrow)
 	}
+	if b.m.reset {
+		b.stored = false // a reset frees a lazy ring
+	}
 	b.check("reset")
 }
 
@@ -290,5 +293,10 @@ func (b *bufferRun) check(after string) {
 	}
 	if b.lazy && b.stored && !r.Allocated() || b.lazy && !b.stored && r.Allocated() {
 		t.Fatalf("after %s: lazy ring allocated %v, bytes stored %v", after, r.Allocated(), b.stored)
+	}
+	// A lazy ring follows the data: it covers the span from the read
+	// offset to the highest byte, and never exceeds the capacity.
+	if span := m.highest - m.read; b.lazy && !m.reset && b.stored && (uint64(r.Footprint()) < span || r.Footprint() > r.Cap()) {
+		t.Fatalf("after %s: lazy ring of %d bytes for a span of %d (cap %d)", after, r.Footprint(), span, r.Cap())
 	}
 }

@@ -149,3 +149,21 @@ func BenchmarkRecvWindow(b *testing.B) {
 		w.Update(now, time.Millisecond)
 	}
 }
+
+// TestUpdateWithinCaps checks that a ceiling holds the advertised limit
+// back, never lowers it, and leaves the update due until it can grow.
+func TestUpdateWithinCaps(t *testing.T) {
+	var w RecvWindow
+	w.Init(1000, 1000, 0)
+	w.OnReceived(1000)
+	w.OnConsumed(800)
+	if l, ok, capped := w.UpdateWithin(0, 0, 1300); !ok || !capped || l != 1300 {
+		t.Fatalf("capped update: %d %v %v, want 1300 true true", l, ok, capped)
+	}
+	if l, ok, capped := w.UpdateWithin(0, 0, 900); ok || !capped || l != 1300 || !w.UpdateDue() {
+		t.Fatalf("a ceiling below the limit: %d %v %v (due %v), want 1300 false true, still due", l, ok, capped, w.UpdateDue())
+	}
+	if l, ok, capped := w.UpdateWithin(0, 0, 1<<62); !ok || capped || l != 1800 {
+		t.Fatalf("uncapped: %d %v %v, want 1800 true false", l, ok, capped)
+	}
+}

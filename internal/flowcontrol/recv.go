@@ -103,6 +103,27 @@ func (w *RecvWindow) Update(now, rtt time.Duration) (limit uint64, ok bool) {
 	return w.limit, true
 }
 
+// UpdateWithin is Update with the new limit capped at ceiling: the
+// receiver's memory budget may not cover a whole window. It never lowers
+// the limit; when the cap leaves no growth it reports false (nothing to
+// advertise) and the update stays due. capped reports whether ceiling
+// held the limit below consumed + window.
+func (w *RecvWindow) UpdateWithin(now, rtt time.Duration, ceiling uint64) (limit uint64, ok, capped bool) {
+	if !w.UpdateDue() {
+		return w.limit, false, false
+	}
+	w.autoTune(now, rtt)
+	next := w.consumed + w.window
+	if ceiling < next {
+		next, capped = ceiling, true
+	}
+	if next <= w.limit {
+		return w.limit, false, capped
+	}
+	w.limit = next
+	return next, true, capped
+}
+
 func (w *RecvWindow) autoTune(now, rtt time.Duration) {
 	inEpoch := w.consumed - w.epochConsumed
 	if rtt > 0 && inEpoch >= w.window/2 && now-w.epochStart < 2*rtt && w.window < w.maxWindow {

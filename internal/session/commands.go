@@ -19,6 +19,7 @@ const (
 	opCancelDial
 	opList
 	opReset // a valid stateless reset for c.s arrived on another shard
+	opTotals
 )
 
 // command is a request from an application goroutine to a shard. Pointer
@@ -34,7 +35,8 @@ type command struct {
 	reason    string
 	phases    chan [2]uint64
 	ack       chan struct{}
-	list      chan []*Session // opList: the shard's established sessions
+	list      chan []*Session        // opList: the shard's established sessions
+	totals    chan map[string]uint64 // opTotals: the shard's per-session counter totals
 }
 
 // dialReq is one Dial waiting for its shard's answer.
@@ -105,6 +107,8 @@ func (sh *shard) command(c *command, now time.Time) {
 		}
 	case opReset:
 		sh.resetSession(c.s.st)
+	case opTotals:
+		c.totals <- sh.totals()
 	case opList:
 		var l []*Session
 		for _, ss := range sh.sessions {

@@ -24,6 +24,9 @@ const (
 	DefaultAcceptQueue      = 128
 	DefaultCommandRing      = 1024
 	DefaultSendBuffers      = 4096
+	// DefaultMemoryBudget bounds what peers can make the node buffer on
+	// the receive side, across all sessions (see Config.MemoryBudget).
+	DefaultMemoryBudget = 1 << 30
 )
 
 // DeadPeerProbeTimeouts is how many probe timeouts in a row, with stream
@@ -109,6 +112,14 @@ type Config struct {
 	// the streams of a session established with it run without loss
 	// timers, congestion window or pacing (streams.Config.ReliableCarrier).
 	ReliableCarrier func(peer netip.AddrPort) bool
+	// MemoryBudget bounds the receive-side memory peers can make the node
+	// hold across all its sessions, in bytes: stream receive credit beyond
+	// each session's initial window (the protocol grants 384 KiB before
+	// any update), peer-opened streams' state, and datagram queue
+	// buffers. When it is used up, credit increases are withheld and
+	// datagrams are dropped (DropBudget) instead of growing. Default
+	// DefaultMemoryBudget; negative: unlimited (still counted).
+	MemoryBudget int64
 	// Congestion names the streams' congestion controller
 	// (congestion.NewByName).
 	Congestion string
@@ -146,6 +157,9 @@ func (c *Config) fill() {
 	defi(&c.AcceptQueue, DefaultAcceptQueue)
 	defi(&c.SendBuffers, DefaultSendBuffers)
 	defi(&c.MTU, 1200)
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
 	c.MaxMTU = min(max(c.MaxMTU, c.MTU), 65527)
 	if c.Now == nil {
 		c.Now = time.Now

@@ -5,23 +5,35 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/sttgo/stt/internal/membudget"
 	"github.com/sttgo/stt/internal/wake"
 )
 
 // dgramQueue is a session's bounded queue of received datagrams: a fixed
-// ring of slots whose byte slices are allocated on first use (at most cap
-// slots of MTU bytes each) and then reused. The shard goroutine pushes
-// (copying out of the packet buffer); application goroutines pop. When the
-// ring is full the datagram is dropped and counted: datagrams are
-// unreliable.
+// ring of slots whose byte slices are allocated on first use (MTU bytes
+// each) and then reused. The shard goroutine pushes (copying out of the
+// packet buffer); application goroutines pop. When the ring is full the
+// datagram is dropped and counted: datagrams are unreliable.
+//
+// Memory: the bytes queued never exceed slots*MTU (a datagram larger than
+// the MTU, which only a peer with a larger MTU sends, counts its size and
+// gets a buffer of its own, freed when it is popped), and every slot
+// buffer is charged to the node's memory budget when allocated: a
+// datagram the budget cannot take is dropped and counted (DropBudget).
+// release frees the empty slots and every charge when the session closes.
 type dgramQueue struct {
-	mu     sync.Mutex
-	slots  []dgramSlot
-	head   int // next to pop
-	n      int
-	mtu    int
-	ready  wake.Signal   // "the queue became non-empty"
-	closed chan struct{} // the session's done channel
+	mu       sync.Mutex
+	slots    []dgramSlot
+	head     int // next to pop
+	n        int
+	mtu      int
+	bytes    int // bytes of the datagrams queued
+	maxBytes int // slots*mtu
+	budget   *membudget.Budget
+	charged  int64          // slot memory charged to budget
+	budgetDr *atomic.Uint64 // datagrams dropped by the budget
+	ready    wake.Signal    // "the queue became non-empty"
+	closed   chan struct{}  // the session's done channel
 }
 
 type dgramSlot struct {
@@ -30,33 +42,80 @@ type dgramSlot struct {
 	stream uint32
 }
 
-func newDgramQueue(capacity, mtu int, closed chan struct{}) *dgramQueue {
-	q := &dgramQueue{slots: make([]dgramSlot, capacity), mtu: mtu, closed: closed}
+func newDgramQueue(capacity, mtu int, closed chan struct{}, budget *membudget.Budget, budgetDrops *atomic.Uint64) *dgramQueue {
+	q := &dgramQueue{slots: make([]dgramSlot, capacity), mtu: mtu, maxBytes: capacity * mtu, closed: closed,
+		budget: budget, budgetDr: budgetDrops}
 	q.ready.Init()
 	return q
 }
 
 // push copies p into the ring and adds 1 to accepted, or reports false
-// (drop) when the ring is full. accepted is incremented under the queue's
-// lock, before the datagram can be popped: a reader that received a
-// datagram also sees it counted.
+// (drop; the caller counts it as queue full) when the ring or its byte
+// bound is full. A datagram the memory budget cannot take is dropped and
+// counted here (budgetDrops) and push reports true: it was handled.
+// accepted is incremented under the queue's lock, before the datagram can
+// be popped: a reader that received a datagram also sees it counted.
 func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool {
 	q.mu.Lock()
-	if q.n == len(q.slots) {
+	if q.n == len(q.slots) || q.bytes+len(p) > q.maxBytes {
 		q.mu.Unlock()
 		return false
 	}
 	sl := &q.slots[(q.head+q.n)%len(q.slots)]
 	if cap(sl.buf) < len(p) {
-		sl.buf = make([]byte, max(len(p), q.mtu)) // first use of the slot (or a larger datagram)
+		q.borrow(sl, len(p))
+	}
+	if cap(sl.buf) < len(p) {
+		// First use of the slot, or a datagram above the MTU.
+		size := max(len(p), q.mtu)
+		if !q.budget.TryCharge(int64(size)) {
+			q.mu.Unlock()
+			if q.budgetDr != nil {
+				q.budgetDr.Add(1)
+			}
+			return true
+		}
+		q.charged -= int64(cap(sl.buf))
+		q.budget.Release(int64(cap(sl.buf)))
+		q.charged += int64(size)
+		sl.buf = make([]byte, size)
 	}
 	sl.n = copy(sl.buf[:cap(sl.buf)], p)
 	sl.stream = stream
 	q.n++
+	q.bytes += sl.n
 	accepted.Add(1)
 	q.mu.Unlock()
 	q.ready.Notify()
 	return true
+}
+
+// borrow moves into sl an MTU-sized buffer of another empty slot, if one
+// has one that holds n bytes: slots come back in ring order, so after a
+// refusal by the budget the buffers already paid for may sit in other
+// slots (q.mu held; a scan, only when sl has no buffer large enough).
+func (q *dgramQueue) borrow(sl *dgramSlot, n int) {
+	for i := q.n + 1; i < len(q.slots); i++ {
+		o := &q.slots[(q.head+i)%len(q.slots)]
+		if cap(o.buf) >= n && cap(o.buf) <= q.mtu {
+			sl.buf, o.buf = o.buf, sl.buf
+			return
+		}
+	}
+}
+
+// release frees what the queue holds for nobody when its session closes:
+// the buffers of empty slots and every budget charge (the datagrams still
+// queued stay readable; their memory leaves the budget with the session).
+func (q *dgramQueue) release() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.budget.Release(q.charged)
+	q.charged = 0
+	q.budget = nil
+	for i := q.n; i < len(q.slots); i++ {
+		q.slots[(q.head+i)%len(q.slots)].buf = nil
+	}
 }
 
 // pop copies the oldest datagram into buf and returns the bytes copied, its
@@ -71,6 +130,13 @@ func (q *dgramQueue) pop(buf []byte) (n int, stream uint32, truncated, ok bool) 
 	sl := &q.slots[q.head]
 	n = copy(buf, sl.buf[:sl.n])
 	truncated, stream = sl.n > n, sl.stream
+	q.bytes -= sl.n
+	if cap(sl.buf) > q.mtu {
+		// A datagram above the MTU had a buffer of its own: free it.
+		q.charged -= int64(cap(sl.buf))
+		q.budget.Release(int64(cap(sl.buf)))
+		sl.buf = nil
+	}
 	q.head = (q.head + 1) % len(q.slots)
 	q.n--
 	if q.n > 0 {

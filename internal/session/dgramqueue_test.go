@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sttgo/stt/internal/membudget"
 )
 
 // TestRecvQueueCountsBeforeDelivery: a datagram that a reader received is
@@ -13,7 +15,7 @@ import (
 func TestRecvQueueCountsBeforeDelivery(t *testing.T) {
 	const total = 5000
 	closed := make(chan struct{})
-	q := newDgramQueue(4, 64, closed)
+	q := newDgramQueue(4, 64, closed, nil, nil)
 	var accepted atomic.Uint64
 	var stop atomic.Bool
 	t.Cleanup(func() { stop.Store(true) }) // a failed reader leaves the pusher
@@ -35,12 +37,80 @@ func TestRecvQueueCountsBeforeDelivery(t *testing.T) {
 		}
 	}
 
-	full := newDgramQueue(2, 64, closed)
+	full := newDgramQueue(2, 64, closed, nil, nil)
 	var n atomic.Uint64
 	for range 3 {
 		full.push(1, []byte("x"), &n)
 	}
 	if n.Load() != 2 {
 		t.Fatalf("a full queue counted %d accepted datagrams, want 2", n.Load())
+	}
+}
+
+// TestRecvQueueBudget: slot buffers are charged to the node budget; a
+// datagram the budget cannot take is dropped and counted (and reported as
+// handled); a datagram above the MTU gets its own buffer, counts its bytes
+// against slots*MTU and is freed when popped; release frees the empty
+// slots and every charge.
+func TestRecvQueueBudget(t *testing.T) {
+	const mtu = 100
+	b := membudget.New(3 * mtu)
+	var accepted, budgetDrops atomic.Uint64
+	q := newDgramQueue(8, mtu, make(chan struct{}), b, &budgetDrops)
+	p := make([]byte, 50)
+	for range 4 {
+		if !q.push(1, p, &accepted) {
+			t.Fatal("push refused below the slot count")
+		}
+	}
+	if accepted.Load() != 3 || budgetDrops.Load() != 1 || b.Used() != 3*mtu {
+		t.Fatalf("accepted %d, budget drops %d, charged %d; want 3, 1, %d", accepted.Load(), budgetDrops.Load(), b.Used(), 3*mtu)
+	}
+	buf := make([]byte, 1000)
+	for range 3 {
+		q.pop(buf)
+	}
+	// The MTU-sized slot buffers stay (reused, still charged).
+	if b.Used() != 3*mtu {
+		t.Fatalf("charged %d after pops, want %d", b.Used(), 3*mtu)
+	}
+
+	// A datagram above the MTU counts its size against slots*MTU (800).
+	big := make([]byte, 700)
+	b2 := membudget.New(1 << 20)
+	q2 := newDgramQueue(8, mtu, make(chan struct{}), b2, &budgetDrops)
+	if !q2.push(1, big, &accepted) {
+		t.Fatal("a 700-byte datagram refused by an empty queue of 8x100 bytes")
+	}
+	if q2.push(1, big, &accepted) {
+		t.Fatal("a second 700-byte datagram accepted: the queue would hold 1400 bytes of 800")
+	}
+	if b2.Used() != 700 {
+		t.Fatalf("charged %d for one 700-byte datagram", b2.Used())
+	}
+	if n, _, _, ok := q2.pop(buf); !ok || n != 700 {
+		t.Fatalf("pop: %d %v", n, ok)
+	}
+	if b2.Used() != 0 || q2.slots[0].buf != nil {
+		t.Fatalf("the large datagram's buffer was kept (charged %d)", b2.Used())
+	}
+
+	// Close: the queued datagram stays readable, everything else goes.
+	q.push(1, []byte("last"), &accepted)
+	q.release()
+	if b.Used() != 0 {
+		t.Fatalf("charged %d after release, want 0", b.Used())
+	}
+	kept := 0
+	for _, sl := range q.slots {
+		if sl.buf != nil {
+			kept++
+		}
+	}
+	if kept != 1 {
+		t.Fatalf("%d slot buffers kept after release, want 1 (the queued datagram)", kept)
+	}
+	if n, _, _, ok := q.pop(buf); !ok || string(buf[:n]) != "last" {
+		t.Fatalf("the datagram queued before the close: %q %v", buf[:n], ok)
 	}
 }

@@ -20,6 +20,15 @@
 // Received datagrams go to the bounded per-session dgramQueue; streams have
 // their own locks (internal/streams).
 //
+// Memory: one internal/membudget.Budget per Node (Config.MemoryBudget)
+// bounds what peers can make all sessions hold on the receive side: the
+// datagram queues charge their buffers and drop what it cannot take
+// (DropBudget), the stream layer charges peer streams and the session
+// credit it grants beyond the initial window and withholds what it cannot
+// cover. A session that closes (Session.finish) releases its buffers and
+// charges at once; its timer heap entries point to a cell that remove
+// clears, so stale entries do not keep it alive until they expire.
+//
 // Files, by what they hold: node.go (the Node and the application-side
 // entry points), handler.go (the engine callbacks), commands.go (the
 // command ring and what each command does), shard.go (the session table),
@@ -48,7 +57,8 @@
 // again (in case it was lost) and delivers nothing to the application.
 //
 // Timers: each shard keeps a min-heap of session deadlines with lazy
-// deletion (an entry whose generation no longer matches is skipped) and one
+// deletion (an entry whose generation no longer matches, or whose session
+// was removed, is skipped) and one
 // time.Timer that wakes the shard (engine.Engine.Wake) at the earliest one;
 // the shard runs due timers from Pump.
 package session

@@ -243,8 +243,13 @@ func (s *Session) finish(st State, err error) {
 	s.doneOnce.Do(func() {
 		s.err = err
 		close(s.done)
+		// Release the buffers nobody can read any more and every
+		// budget charge now, not when the last timer entry lets go.
 		if s.conn != nil {
 			s.conn.Close(err)
+		}
+		if s.q != nil {
+			s.q.release()
 		}
 	})
 }

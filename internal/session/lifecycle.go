@@ -27,7 +27,7 @@ func (sh *shard) establish(ss *sessionState, k *handshake.Keys, now time.Time) e
 	ss.keys = *k
 	ss.sealer, ss.opener = sealer, opener
 	ss.peer.Store(&k.Peer)
-	ss.q = newDgramQueue(cfg.RecvQueue, cfg.MTU, ss.done)
+	ss.q = newDgramQueue(cfg.RecvQueue, cfg.MTU, ss.done, sh.n.budget, &ss.stats.DropBudget)
 	ss.lastSend, ss.lastRecv, ss.phaseStart = now, now, now
 	ss.maxPayload = payloadFor(sealer, cfg.MTU)
 	ss.dgMSS, ss.dgLimit = ss.maxPayload, cfg.MTU
@@ -57,6 +57,7 @@ func (sh *shard) newStreamConn(ss *sessionState, now time.Time) *streams.Conn {
 		Overhead:   n.cfg.MTU - ss.maxPayload,
 		Waker:      func() { n.requestFlush(s) },
 		Start:      now,
+		Budget:     n.budget,
 
 		ReliableCarrier: n.cfg.ReliableCarrier != nil && n.cfg.ReliableCarrier(s.RemoteAddr()),
 	})
@@ -139,6 +140,7 @@ func (sh *shard) remove(ss *sessionState, st State, err error) {
 	if cur, ok := sh.sessions[ss.keys.LocalSessionID]; ok && cur == ss {
 		delete(sh.sessions, ss.keys.LocalSessionID)
 		sh.n.resets.remove(ss.resetTok, ss.Session)
+		sh.foldClosed(ss)
 		sh.n.stats.SessionsClosed.Add(1)
 		sh.n.stats.SessionsActive.Add(-1)
 		if l := sh.n.cfg.Logger; l.Enabled(context.Background(), slog.LevelDebug) {
@@ -146,6 +148,7 @@ func (sh *shard) remove(ss *sessionState, st State, err error) {
 		}
 	}
 	ss.timerGen++
+	ss.tcell.ss = nil // the heap's entries let go of ss now
 	ss.finish(st, err)
 }
 

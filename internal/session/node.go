@@ -11,6 +11,7 @@ import (
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/engine"
 	"github.com/sttgo/stt/handshake"
+	"github.com/sttgo/stt/internal/membudget"
 	"github.com/sttgo/stt/ring"
 )
 
@@ -40,8 +41,9 @@ type Node struct {
 	stats     NodeStats
 	pmtuOK    bool // the socket sets don't-fragment: probes are honest (SetPMTUDiscovery)
 	eph       ephemerals
-	resetKey  [32]byte   // stateless reset key, from the seed (reset.go)
-	resets    resetTable // reset token -> session
+	budget    *membudget.Budget // receive-side memory of all sessions
+	resetKey  [32]byte          // stateless reset key, from the seed (reset.go)
+	resets    resetTable        // reset token -> session
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -69,10 +71,12 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 		sendBufs: newBufStack(cfg.SendBuffers, cfg.MTU),
 		accept:   make(chan *Session, cfg.AcceptQueue),
 		eph:      ephemerals{set: make(map[[32]byte]struct{})},
+		budget:   membudget.New(cfg.MemoryBudget),
 		closed:   make(chan struct{}),
 		resetKey: deriveResetKey(cfg.Seed),
 		resets:   resetTable{m: make(map[codec.ResetToken]*Session)},
 	}
+	n.stats.budget = n.budget
 	n.flushReqs = make([]flushRequests, shards)
 	for i := range shards {
 		sh, err := newShard(n, i, shards)
@@ -112,6 +116,9 @@ func (n *Node) HandshakeStats() *handshake.Stats { return &n.hsStats }
 
 // Stats returns the node-wide session-layer counters.
 func (n *Node) Stats() *NodeStats { return &n.stats }
+
+// Budget returns the node's memory budget (see Config.MemoryBudget).
+func (n *Node) Budget() *membudget.Budget { return n.budget }
 
 // SetHandler registers h for custom frame type t (0x80-0xFF); nil removes it.
 func (n *Node) SetHandler(t uint8, h FrameHandler) error {
@@ -253,10 +260,18 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 	}
 	n.closeOnce.Do(func() { close(n.closed) })
+	n.StopTimers()
+	return err
+}
+
+// StopTimers stops every shard's wake-up timer. Shutdown does; call it
+// again after closing the engine, when no shard goroutine can re-arm one:
+// an armed timer keeps the engine (its buffer pools) reachable until it
+// fires, up to the idle timeout after the node closed.
+func (n *Node) StopTimers() {
 	for _, sh := range n.shards {
 		if sh.wake != nil {
 			sh.wake.Stop()
 		}
 	}
-	return err
 }

@@ -269,3 +269,42 @@ func TestCloseRepeatedToASilentPeer(t *testing.T) {
 		t.Fatalf("%d SESSION_CLOSEs sent, state %v; want %d, closed", sent, x.s.State(), 1+closeRepeatMax)
 	}
 }
+
+// TestRemovedSessionLeavesTimerHeap: once a session is removed, the timer
+// heap's entries (stale ones stay until their deadlines, up to the idle
+// timeout) no longer reach it, so nothing but the application's handle
+// keeps a closed session's state alive; its budget charges are gone.
+func TestRemovedSessionLeavesTimerHeap(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	a, b := newSides(t, clk, nil)
+	for range 10 {
+		a.sh.sealSend(a.s, codec.TypeData, 1, make([]byte, 500), clk.t)
+	}
+	deliver(t, a, b, clk.t)
+	if b.n.budget.Used() == 0 {
+		t.Fatal("queued datagrams charged nothing")
+	}
+	reaches := func() int {
+		n := 0
+		for _, e := range b.sh.timers.h {
+			if e.cell.ss == b.s {
+				n++
+			}
+		}
+		return n
+	}
+	if reaches() == 0 {
+		t.Fatal("an established session has no timer entry")
+	}
+	b.sh.closeLocal(b.s, codec.CodeNoError, "bye", clk.t, false)
+	if n := reaches(); n != 0 {
+		t.Fatalf("%d timer entries still reach the removed session", n)
+	}
+	if len(b.sh.timers.h) == 0 {
+		t.Fatal("the test expects the stale entries to stay in the heap")
+	}
+	if u := b.n.budget.Used(); u != 0 {
+		t.Fatalf("budget %d after the close, want 0", u)
+	}
+	b.sh.runTimers(clk.t.Add(2 * time.Minute)) // the stale entries expire without touching it
+}

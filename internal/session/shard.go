@@ -42,6 +42,8 @@ type shard struct {
 	shutdownAck chan struct{}
 	shutdown    bool
 
+	closedTotals map[string]uint64 // per-session counters of the closed sessions (totals.go)
+
 	openBuf []byte
 	ctlBuf  []byte
 
@@ -122,6 +124,7 @@ func (sh *shard) newSession(peer netip.AddrPort) *sessionState {
 	s := &Session{node: sh.n, shard: sh.id, done: make(chan struct{})}
 	s.peer.Store(&peer)
 	ss := &sessionState{Session: s}
+	ss.tcell = &timerCell{ss: ss}
 	s.st = ss
 	return ss
 }

@@ -54,6 +54,7 @@ type sessionState struct {
 	// stale; timerAt is the armed deadline (0: none).
 	timerGen uint64
 	timerAt  int64
+	tcell    *timerCell // what the heap entries point to (cleared by remove)
 
 	// Stream flush (flush.go).
 	inFlush bool // queued in the shard's flush queue

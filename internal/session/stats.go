@@ -1,6 +1,10 @@
 package session
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/sttgo/stt/internal/membudget"
+)
 
 // Stats are a session's counters, read atomically.
 type Stats struct {
@@ -11,6 +15,7 @@ type Stats struct {
 	PingsOut, PongsIn         atomic.Uint64
 	KeyRotations              atomic.Uint64 // send-direction rotations
 	DropQueueFull             atomic.Uint64 // datagram dropped: receive queue full
+	DropBudget                atomic.Uint64 // datagram dropped: the node's memory budget is used up
 	DropReplay                atomic.Uint64
 	DropTooOld                atomic.Uint64
 	DropAuth                  atomic.Uint64
@@ -44,6 +49,7 @@ func (st *Stats) Each(fn func(name string, v uint64)) {
 	fn("pongs_in", st.PongsIn.Load())
 	fn("key_rotations", st.KeyRotations.Load())
 	fn("drop_queue_full", st.DropQueueFull.Load())
+	fn("drop_budget", st.DropBudget.Load())
 	fn("drop_replay", st.DropReplay.Load())
 	fn("drop_too_old", st.DropTooOld.Load())
 	fn("drop_auth", st.DropAuth.Load())
@@ -84,6 +90,8 @@ type NodeStats struct {
 	ResetsReceived     atomic.Uint64 // valid stateless resets received (each closed a session)
 	ResetsLost         atomic.Uint64 // valid resets not delivered to their shard (command ring full)
 	ResetsRefused      atomic.Uint64 // resets not sent: the id is the peer's id of one of our sessions
+
+	budget *membudget.Budget // the node's (memory_* below)
 }
 
 // Each calls fn with every counter's name and value.
@@ -107,4 +115,10 @@ func (st *NodeStats) Each(fn func(name string, v uint64)) {
 	fn("stateless_resets_received", st.ResetsReceived.Load())
 	fn("stateless_resets_lost", st.ResetsLost.Load())
 	fn("stateless_resets_refused", st.ResetsRefused.Load())
+	// The memory budget: gauges (*_now, *_free) and refusals.
+	fn("memory_budget_now", uint64(max(st.budget.Limit(), 0)))
+	fn("memory_used_now", uint64(max(st.budget.Used(), 0)))
+	fn("memory_peak_now", uint64(max(st.budget.Peak(), 0)))
+	fn("memory_free", uint64(max(st.budget.Available(), 0)))
+	fn("memory_denied", st.budget.Denied())
 }

@@ -5,9 +5,17 @@ import "time"
 // timerEntry is one armed deadline of a session. An entry whose gen differs
 // from the session's current timer generation is stale (lazy deletion).
 type timerEntry struct {
-	at  int64 // UnixNano
-	ss  *sessionState
-	gen uint64
+	at   int64 // UnixNano
+	cell *timerCell
+	gen  uint64
+}
+
+// timerCell is what a session's heap entries point to, instead of the
+// session itself: removing the session clears the cell, so its stale
+// entries (which stay in the heap until their deadlines, up to the idle
+// timeout) no longer keep the closed session's state reachable.
+type timerCell struct {
+	ss *sessionState // nil once the session was removed
 }
 
 // timerHeap is a binary min-heap of deadlines, owned by one shard goroutine.

@@ -16,18 +16,21 @@ import (
 // arm makes sure ss's timer fires no later than at.
 func (sh *shard) arm(ss *sessionState, at time.Time) {
 	ns := at.UnixNano()
-	if ss.timerAt != 0 && ss.timerAt <= ns {
-		return
+	if ss.timerAt != 0 && ss.timerAt <= ns || ss.tcell.ss == nil {
+		return // armed early enough, or removed
 	}
 	ss.timerGen++
 	ss.timerAt = ns
-	sh.timers.push(timerEntry{at: ns, ss: ss, gen: ss.timerGen})
+	sh.timers.push(timerEntry{at: ns, cell: ss.tcell, gen: ss.timerGen})
 	sh.setWake(ns)
 }
 
-// setWake moves the shard's wake-up timer earlier, to ns, if needed.
+// setWake moves the shard's wake-up timer earlier, to ns, if needed. After
+// the node's shutdown it does nothing: Node.Shutdown stops the timer, and
+// one re-armed afterwards would keep the engine (its buffer pools) reachable
+// until it fired, up to the idle timeout after the node closed.
 func (sh *shard) setWake(ns int64) {
-	if ns >= sh.wakeAt || sh.wake == nil {
+	if ns >= sh.wakeAt || sh.wake == nil || sh.shutdown {
 		return
 	}
 	sh.wakeAt = ns
@@ -47,11 +50,12 @@ func (sh *shard) runTimers(now time.Time) {
 			break
 		}
 		sh.timers.pop()
-		if e.gen != e.ss.timerGen {
-			continue // stale
+		ss := e.cell.ss
+		if ss == nil || e.gen != ss.timerGen {
+			continue // removed or stale
 		}
-		e.ss.timerAt = 0
-		sh.onTimer(e.ss, now)
+		ss.timerAt = 0
+		sh.onTimer(ss, now)
 	}
 	sh.wakeAt = never.UnixNano()
 	if e, ok := sh.timers.peek(); ok {

@@ -10,11 +10,16 @@ import (
 // to the application in order. The zero value is not usable; call Init or
 // NewRecvBuffer.
 //
-// Memory: the ring (the memory given to Init, or allocated at the first
-// data after InitLazy) holds the bytes in [Read(), Limit()); Limit never
-// exceeds Read() plus the capacity, so received data always fits and never
-// overwrites unread bytes. Data beyond Limit is a
-// flow-control violation ([ErrFlowControl]).
+// Memory: the ring (the memory given to Init, or allocated after
+// InitLazy) holds the bytes in [Read(), Limit()); Limit never exceeds
+// Read() plus the capacity, so received data always fits and never
+// overwrites unread bytes. Data beyond Limit is a flow-control violation
+// ([ErrFlowControl]). After InitLazy the ring follows the data, not the
+// capacity: it starts at [MinLazyRing] bytes (or what the first frame
+// needs) at the first data and doubles, up to the capacity, only when the
+// span from Read() to the highest byte received outgrows it, so a stream
+// holding a few bytes costs a few kilobytes, not a whole window
+// ([Footprint]); a reset drops it at once.
 //
 // Overlap policy: bytes already received and not yet read are kept (the
 // first copy wins) and a later copy of them is ignored without comparison,
@@ -33,7 +38,8 @@ type RecvBuffer struct {
 	// offset is always accepted and a full set can never stall the stream.
 	have    rangeSet
 	maxGaps int
-	maxCap  int // the ring may grow up to this size (SetMaxCap)
+	maxCap  int  // the ring may grow up to this size (SetMaxCap)
+	lazy    bool // InitLazy: the ring follows the data (see the type's doc)
 
 	finalSize uint64
 	finKnown  bool
@@ -75,12 +81,56 @@ func (r *RecvBuffer) InitLazy(capacity int, limit uint64, maxRanges int) {
 	if maxRanges <= 0 {
 		maxRanges = DefaultMaxRanges
 	}
-	*r = RecvBuffer{size: capacity, limit: min(limit, uint64(capacity)), maxGaps: maxRanges, maxCap: capacity}
+	*r = RecvBuffer{size: capacity, limit: min(limit, uint64(capacity)), maxGaps: maxRanges, maxCap: capacity, lazy: true}
 	r.have.init(maxRanges + 1)
 }
 
+// MinLazyRing is the ring a lazily initialised buffer allocates at its
+// first data (unless the capacity is smaller or the frame needs more).
+const MinLazyRing = 4 << 10
+
 // Allocated reports whether the ring memory exists (see InitLazy).
 func (r *RecvBuffer) Allocated() bool { return r.ring != nil }
+
+// Footprint returns the bytes of ring memory r holds now (0 before the
+// first data of a lazy buffer and after a reset).
+func (r *RecvBuffer) Footprint() int { return len(r.ring) }
+
+// Release drops the ring of a lazy buffer (a no-op for memory given to
+// Init): the bytes held are lost and later data is checked and ignored as
+// after a reset. The owner calls it when nobody can read the stream any
+// more (its session closed before the application accepted it).
+func (r *RecvBuffer) Release() {
+	if !r.lazy {
+		return
+	}
+	r.ring = nil
+	r.reset = true
+	r.have.reset()
+}
+
+// growFor makes a lazy ring hold the stream bytes [r.read, end) (end-read
+// at most size): it allocates the first ring or doubles the current one,
+// copying the bytes held. The old ring is left as it was, so a reader
+// copying out of it (ReadSpace) still sees its bytes.
+func (r *RecvBuffer) growFor(end uint64) {
+	need := end - r.read
+	if need <= uint64(len(r.ring)) {
+		return
+	}
+	n := len(r.ring)
+	if n == 0 {
+		n = min(MinLazyRing, r.size)
+	}
+	for uint64(n) < need {
+		n = min(2*n, r.size)
+	}
+	if r.ring == nil {
+		r.ring = make([]byte, n)
+		return
+	}
+	r.ring = ringRegrow(r.ring, n, r.read, r.highest)
+}
 
 // Cap returns the current capacity in bytes.
 func (r *RecvBuffer) Cap() int { return r.size }
@@ -141,7 +191,7 @@ func (r *RecvBuffer) SetLimit(limit uint64) error {
 		for uint64(n) < need {
 			n = min(2*n, r.maxCap)
 		}
-		if r.ring != nil {
+		if r.ring != nil && !r.lazy {
 			r.ring = ringRegrow(r.ring, n, r.read, r.highest)
 		}
 		r.size = n
@@ -211,8 +261,8 @@ func (r *RecvBuffer) copyGaps(start, end uint64, p []byte) {
 	if start >= end {
 		return
 	}
-	if r.ring == nil {
-		r.ring = make([]byte, r.size)
+	if r.lazy {
+		r.growFor(end)
 	}
 	base := start
 	i := r.have.search(start)
@@ -298,7 +348,8 @@ func (r *RecvBuffer) consume(n uint64) {
 }
 
 // Reset applies the peer's RESET_STREAM with final size finalSize and
-// error code code: buffered data is dropped and Read returns [ErrReset].
+// error code code: buffered data is dropped (a lazy ring is freed) and
+// Read returns [ErrReset].
 // It returns by how much the highest received offset grew (the final size
 // counts against flow control, RFC 9000 4.5). Errors: [ErrFinalSize] (the
 // final size differs from a known one or lies below data received),
@@ -310,6 +361,9 @@ func (r *RecvBuffer) Reset(finalSize, code uint64) (grow uint64, err error) {
 	if !r.reset {
 		r.reset, r.resetCode = true, code
 		r.have.reset()
+		if r.lazy {
+			r.ring = nil // nobody will read the bytes: free them now
+		}
 	}
 	if finalSize > r.highest {
 		grow = finalSize - r.highest

@@ -3,6 +3,7 @@ package streams
 import (
 	"time"
 
+	"github.com/sttgo/stt/internal/membudget"
 	"github.com/sttgo/stt/internal/recovery"
 )
 
@@ -62,6 +63,9 @@ type Config struct {
 	// Start is the origin of the Conn's monotonic clock (flow-control
 	// auto-tuning); the driver's times must not precede it.
 	Start time.Time
+	// Budget is the node-wide memory budget the Conn's receive side draws
+	// from (see budget.go); nil: unlimited.
+	Budget *membudget.Budget
 }
 
 func (c *Config) fill() {

@@ -30,6 +30,7 @@ type Stats struct {
 	PacingWaits                     atomic.Uint64 // Polls that found the pacer closed
 	CwndWaits                       atomic.Uint64 // Polls with data waiting but a full congestion window
 	CreditOverruns                  atomic.Uint64 // new bytes sent beyond the peer's credit: always 0 (a bug otherwise)
+	CreditWithheld                  atomic.Uint64 // times the node's memory budget began to cap the session credit
 }
 
 // Conn is the stream layer of one session (see the package documentation).
@@ -46,6 +47,13 @@ type Conn struct {
 	sessResend    bool                   // a SESSION_CREDIT was lost
 	maxResend     bool                   // a MAX_STREAMS was lost
 	retiredPeer   bool                   // a peer stream was retired: MAX_STREAMS may be due
+
+	// Memory budget (budget.go).
+	sessCharged   int64     // charged for session credit beyond the initial window
+	strCharged    int64     // charged for peer streams
+	creditRetryAt time.Time // a withheld credit increase is retried then (zero: none)
+	creditRetries int
+	creditCapped  bool // the last session credit update was capped by the budget
 
 	// Driver-only state (no application-side method touches it; Snapshot
 	// reads the copies publish makes).
@@ -185,7 +193,17 @@ func (c *Conn) AcceptStream(ctx context.Context) (*Stream, error) {
 			if len(c.acceptQ) > 0 {
 				c.acceptSig.Notify() // pass the wake-up on
 			}
+			st.accepted = true
+			held := st.creditHeld
+			if held {
+				// Retired while queued: its place is free only now.
+				st.creditHeld = false
+				c.returnStreamCredit(st)
+			}
 			c.mu.Unlock()
+			if held {
+				c.cfg.Waker() // MAX_STREAMS may be due
+			}
 			c.stats.StreamsAccepted.Add(1)
 			return st, nil
 		}
@@ -217,6 +235,7 @@ func (c *Conn) Close(err error) {
 	c.mu.Lock()
 	if c.err == nil {
 		c.err = err
+		c.releaseLocked()
 	}
 	c.mu.Unlock()
 	c.closeOnce.Do(func() { close(c.closed) })
@@ -238,6 +257,9 @@ func (c *Conn) newStream(id uint32, local bool) *Stream {
 	st.recv.SetMaxCap(int(c.cfg.MaxStreamWindow))
 	st.recvWin.Init(InitialStreamWindow, c.cfg.MaxStreamWindow, c.clock(c.now))
 	c.streams[id] = st
+	if !local {
+		c.chargePeerStream(st)
+	}
 	c.streamWindows += InitialStreamWindow
 	c.ensureSessionWindow()
 	return st
@@ -315,7 +337,8 @@ func (c *Conn) resetSendLocked(st *Stream, code uint64, peer bool) bool {
 }
 
 // maybeRetire frees st once both directions are finished: the peer may then
-// open another stream in its place (c.mu held).
+// open another stream in its place, once the application accepted st
+// (c.mu held).
 func (c *Conn) maybeRetire(st *Stream) {
 	if st.retired {
 		return
@@ -336,8 +359,16 @@ func (c *Conn) maybeRetire(st *Stream) {
 	st.retired = true
 	c.streamWindows -= st.recvWin.Window()
 	delete(c.streams, st.id)
-	if !st.local {
-		c.ids.Remote.Retire()
-		c.retiredPeer = true
+	if st.local {
+		return
 	}
+	if !st.accepted {
+		// Still queued for AcceptStream (the peer reset it first; its
+		// ring is already freed): the peer gets its place back when the
+		// application takes it, so unaccepted streams stay bounded by
+		// the stream limit.
+		st.creditHeld = true
+		return
+	}
+	c.returnStreamCredit(st)
 }

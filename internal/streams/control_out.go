@@ -42,8 +42,11 @@ func (c *Conn) pollControl(now time.Time, buf []byte) (OutFrame, bool) {
 		}
 	}
 	const room = 40 // the longest single message below
-	if sessDue && len(b)+room <= len(buf) {
-		if _, ok := c.recvWin.Update(nowD, rtt); ok || c.sessResend {
+	if sessDue && len(b)+room <= len(buf) && (c.sessResend || c.creditRetryAt.IsZero()) {
+		_, ok, capped := c.recvWin.UpdateWithin(nowD, rtt, c.sessionCeiling())
+		c.settleSessionCharge()
+		c.noteCredit(now, capped, ok)
+		if ok || c.sessResend {
 			if nb, err := codec.AppendSessionCredit(b, c.recvWin.Limit()); err == nil {
 				b = nb
 				r.sess = true

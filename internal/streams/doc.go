@@ -20,6 +20,13 @@
 // (new data, a credit update after a read, a reset) it calls the waker given
 // in Config, which asks the driver to Poll.
 //
+// Memory (budget.go): what a peer can make a Conn hold is bounded by the
+// session window (charged to Config.Budget beyond the initial window, and
+// withheld when the budget cannot cover it), receive rings that follow the
+// bytes held, and the stream limit, which also bounds the streams queued
+// for AcceptStream: a peer stream's place is returned only once the
+// application accepted it. Close frees what nobody can read any more.
+//
 // Wire mapping (docs/PROTOCOL.md section 8): STREAM frames (type 0x03) carry
 // varint offset ‖ data with STREAM_INIT on offset 0 and STREAM_END on the
 // frame that carries the final size; ACK, RESET_STREAM, STOP_SENDING,

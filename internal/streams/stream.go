@@ -39,6 +39,9 @@ type Stream struct {
 	creditResend bool // a FLOW_CREDIT carrying the current limit was lost
 
 	inActive, inCtl, retired bool
+	accepted                 bool  // returned by AcceptStream (peer streams)
+	creditHeld               bool  // retired before accepted: MAX_STREAMS credit returned at AcceptStream
+	charged                  bool  // peerStreamCost is charged to the budget
 	wake                     uint8 // wakeRead|wakeWrite queued for WakeWaiters
 
 	readDeadline, writeDeadline time.Time

@@ -15,6 +15,9 @@ func (c *Conn) Deadline() time.Time {
 	if !c.pacingAt.IsZero() {
 		d = earliest(d, c.pacingAt)
 	}
+	if !c.creditRetryAt.IsZero() {
+		d = earliest(d, c.creditRetryAt) // a credit increase the budget held back
+	}
 	return d
 }
 
@@ -32,6 +35,9 @@ func (c *Conn) OnTimeout(now time.Time) {
 	}
 	if !c.pacingAt.IsZero() && !now.Before(c.pacingAt) {
 		c.pacingAt = time.Time{}
+	}
+	if !c.creditRetryAt.IsZero() && !now.Before(c.creditRetryAt) {
+		c.creditRetryAt = time.Time{} // Poll tries the credit increase again
 	}
 }
 

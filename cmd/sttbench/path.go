@@ -121,6 +121,11 @@ func pathCommand(args []string, stdout io.Writer) error {
 	if why := pathemu.Available(); why != "" {
 		return fmt.Errorf("sttbench path needs network namespaces: %s", why)
 	}
+	if cfg.TraceDir != "" {
+		if err := os.MkdirAll(cfg.TraceDir, 0o755); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	rows, err := runPaths(ctx, cfg, func(s string) { fmt.Fprintln(stdErr, s) })

@@ -155,8 +155,10 @@ func (c *BBR) OnPacketSent(now time.Time, seq uint64, bytes int, inFlight bool) 
 		// delivery rate must not count the idle time).
 		c.firstSent, c.delivTime = t, t
 	}
-	c.ring.push(sentRecord{seq: seq, delivered: c.delivered, delivTime: c.delivTime, firstSent: c.firstSent,
-		sent: t, size: int32(bytes), appLimited: c.appLimited > c.delivered})
+	if c.ring.push(sentRecord{seq: seq, delivered: c.delivered, delivTime: c.delivTime, firstSent: c.firstSent,
+		sent: t, size: int32(bytes), appLimited: c.appLimited > c.delivered}) {
+		c.outstanding--
+	}
 	c.outstanding++
 }
 
@@ -189,7 +191,7 @@ func (c *BBR) OnAcked(now time.Time, seq uint64, bytes int, sentTime time.Time, 
 			}
 		}
 	}
-	c.ring.popDone(t - nanos(bbrStaleRecord))
+	c.outstanding -= c.ring.popDone(t - nanos(bbrStaleRecord))
 	c.lastInFlight = priorInFlight - bytes
 	c.updateState(t, priorInFlight)
 	c.setCwnd(bytes)
@@ -399,7 +401,7 @@ func (c *BBR) OnLost(now time.Time, seq uint64, bytes int, priorInFlight int) {
 	}
 	c.roundLost += int64(bytes)
 	c.roundLossEv++
-	c.ring.popDone(t - nanos(bbrStaleRecord))
+	c.outstanding -= c.ring.popDone(t - nanos(bbrStaleRecord))
 }
 
 // OnPersistentCongestion implements [Controller]: the window collapses to

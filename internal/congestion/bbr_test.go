@@ -95,3 +95,22 @@ func TestBBRLossResponse(t *testing.T) {
 		t.Fatalf("undo left inflight_hi %d", b.inflightHi)
 	}
 }
+
+// TestBBRForgetsUnreportedFrames: a frame the stream layer never reports
+// (a lost path MTU probe is kept from congestion control) is forgotten
+// once stale, so the count of frames in flight returns to zero and the
+// next flight after an idle period starts a fresh delivery-rate interval.
+func TestBBRForgetsUnreportedFrames(t *testing.T) {
+	c := NewBBR(nil, Config{})
+	c.OnPacketSent(t0, 1, 1400, true) // the probe: never acked or lost
+	c.OnPacketSent(t0, 2, 1200, true)
+	c.OnAcked(t0.Add(20*ms), 2, 1200, t0, 2600)
+	if c.outstanding != 1 {
+		t.Fatalf("outstanding %d after one of two frames was acked", c.outstanding)
+	}
+	c.OnPacketSent(t0.Add(3*time.Second), 3, 1200, true)
+	c.OnAcked(t0.Add(3*time.Second+20*ms), 3, 1200, t0.Add(3*time.Second), 1200)
+	if c.outstanding != 0 || c.ring.n != 0 {
+		t.Fatalf("outstanding %d, %d records: the stale probe was not forgotten", c.outstanding, c.ring.n)
+	}
+}

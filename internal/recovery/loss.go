@@ -57,7 +57,7 @@ func (s *Sender) detectLost(now time.Time, res *AckResult) {
 			e.lostBehind = s.largestAcked - e.Seq
 			s.remove(&e.SentFrame)
 			res.Lost = append(res.Lost, e.SentFrame)
-			if e.AckEliciting && !s.firstSampleAt.IsZero() && e.Time.After(s.firstSampleAt) {
+			if e.AckEliciting && !e.PMTUProbe && !s.firstSampleAt.IsZero() && e.Time.After(s.firstSampleAt) {
 				if runStart.IsZero() {
 					runStart = e.Time
 				} else if e.Time.Sub(runStart) > pcDur {

@@ -58,6 +58,8 @@ type AckResult struct {
 	PersistentCongestion bool
 	// Spurious counts frames acknowledged after they had been declared
 	// lost: they were reordered, not lost (their data was resent anyway).
+	// Path MTU probes are not counted (their loss was no congestion
+	// signal, so there is nothing to undo).
 	Spurious int
 	// Probes is the number of probe frames the caller should send now,
 	// bypassing the congestion window (set by a PTO in OnTimeout). New
@@ -215,7 +217,9 @@ func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
 			if e.state == stateLost {
 				// Declared lost, yet it arrived: reordering.
 				e.state = stateAcked
-				res.Spurious++
+				if !e.PMTUProbe {
+					res.Spurious++
+				}
 				spuriousBehind = max(spuriousBehind, e.lostBehind)
 				continue
 			}
@@ -234,7 +238,7 @@ func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
 			}
 		}
 	}
-	if res.Spurious > 0 {
+	if spuriousBehind > 0 {
 		s.reorder = min(max(s.reorder, spuriousBehind+spuriousBehind/4+1), MaxReorderThreshold)
 	}
 	if !s.anyAcked || largest > s.largestAcked {

@@ -2,13 +2,14 @@ package recovery
 
 import "time"
 
-// lossDelay returns max(9/8 * max(smoothed, latest), Granularity).
+// lossDelay returns max(TimeThreshold * max(smoothed, latest),
+// Granularity) (9/8 unless reordering raised it).
 func (s *Sender) lossDelay() time.Duration {
 	d := s.rtt.smoothed
 	if s.rtt.latest > d {
 		d = s.rtt.latest
 	}
-	d = d * TimeThresholdNum / TimeThresholdDen
+	d = d * time.Duration(s.timeNum) / TimeThresholdDen
 	if d < Granularity {
 		d = Granularity
 	}

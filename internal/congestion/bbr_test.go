@@ -136,3 +136,19 @@ func TestSimBBRRandomLossBelowThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestBBRNoModelPacingAtTinyRTT: under bbrTimerRTT the stream layer paces
+// BBR by its window (PacingRate 0); above it, at the model's rate.
+func TestBBRNoModelPacingAtTinyRTT(t *testing.T) {
+	for _, c := range []struct {
+		rtt   time.Duration
+		paced bool
+	}{{500 * time.Microsecond, false}, {20 * ms, true}} {
+		s := newSim(t, 12_500_000, c.rtt, 1, 0, 5)
+		f := s.addFlow(t0, bbrMaker)
+		s.run(t0.Add(500 * ms))
+		if got := f.cc.(*BBR).PacingRate() > 0; got != c.paced {
+			t.Fatalf("RTT %v: model pacing %v, want %v", c.rtt, got, c.paced)
+		}
+	}
+}

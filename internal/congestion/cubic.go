@@ -76,7 +76,7 @@ func (c *Cubic) OnAcked(now time.Time, seq uint64, bytes int, sentTime time.Time
 		return
 	}
 	ss := c.InSlowStart()
-	if !c.w.cwndLimited(priorInFlight, ss) {
+	if !c.w.cwndLimited(seq, priorInFlight, ss) {
 		// Application-limited: do not grow, and restart the cubic
 		// epoch so an idle or slow application does not let t run on
 		// and the window jump when data resumes (RFC 9438 5.8).
@@ -186,7 +186,7 @@ func (c *Cubic) OnPersistentCongestion(now time.Time) {
 }
 
 // CanSend implements [Controller].
-func (c *Cubic) CanSend(bytesInFlight int) bool { return bytesInFlight < c.w.cwnd }
+func (c *Cubic) CanSend(bytesInFlight int) bool { return c.w.canSend(bytesInFlight) }
 
 // Window implements [Controller].
 func (c *Cubic) Window() int { return c.w.cwnd }

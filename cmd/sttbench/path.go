@@ -257,6 +257,12 @@ func runSTTOnce(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, sel
 	}
 	var r remoteResult
 	if err := runClient(ctx, cfg, topo, &r, self, args...); err != nil {
+		if cfg.TraceDir != "" {
+			var ce *clientError
+			if errors.As(err, &ce) {
+				_ = os.WriteFile(filepath.Join(cfg.TraceDir, fmt.Sprintf("%s-%s-run%d-client-stderr.txt", sc.Name, ccName(cfg.CC), run+1)), []byte(ce.stderr), 0o644)
+			}
+		}
 		// The server's goroutine stacks show where a stalled run hung.
 		stacks := srv.dump()
 		if cfg.TraceDir != "" {
@@ -305,10 +311,20 @@ func runClient(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, out 
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%v: %s", err, lastLine(se.String()))
+		return &clientError{err: err, stderr: se.String()}
 	}
 	return json.Unmarshal(so.Bytes(), out)
 }
+
+// clientError is a client run that failed, with everything it wrote to
+// stderr (its message is the last line).
+type clientError struct {
+	err    error
+	stderr string
+}
+
+func (e *clientError) Error() string { return fmt.Sprintf("%v: %s", e.err, lastLine(e.stderr)) }
+func (e *clientError) Unwrap() error { return e.err }
 
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)

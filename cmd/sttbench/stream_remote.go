@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"text/tabwriter"
@@ -162,7 +163,14 @@ func runRemoteClient(cfg streamConfig, status func(string)) (remoteResult, error
 	}
 	res.DialMS = float64(time.Since(start).Microseconds()) / 1e3
 	defer sess.Close(stt.CodeNoError, "")
-	stopClose := context.AfterFunc(ctx, func() { sess.Close(stt.CodeNoError, "deadline") })
+	stopClose := context.AfterFunc(ctx, func() {
+		if ctx.Err() == context.DeadlineExceeded {
+			// A stall: where every goroutine is, before the session
+			// closes (`sttbench path` keeps a failed client's stderr).
+			_ = pprof.Lookup("goroutine").WriteTo(os.Stderr, 2)
+		}
+		sess.Close(stt.CodeNoError, "deadline")
+	})
 	defer stopClose()
 	var traceDone chan struct{}
 	if cfg.Trace != "" {

@@ -52,8 +52,8 @@ func NewCubic(rtt *recovery.RTTStats, cfg Config) *Cubic {
 	return c
 }
 
-// New returns the default controller: CUBIC.
-func New(rtt *recovery.RTTStats, cfg Config) Controller { return NewCubic(rtt, cfg) }
+// New returns the default controller (DefaultName).
+func New(rtt *recovery.RTTStats, cfg Config) Controller { return NewByName(DefaultName, rtt, cfg) }
 
 func (c *Cubic) seg() float64 { return float64(c.w.mss) }
 

@@ -81,6 +81,9 @@ type SessionStats struct {
 	// CreditOverruns counts bytes sent beyond the peer's flow-control
 	// credit: zero unless stt has a bug (the peer would close the session).
 	CreditOverruns uint64
+	// CreditWaits, CwndWaits and PacingWaits count the times data waited
+	// for the peer's flow-control credit, the congestion window, the pacer.
+	CreditWaits, CwndWaits, PacingWaits uint64
 	// SmoothedRTT, CongestionWindow and BytesInFlight are the stream
 	// layer's current estimates.
 	SmoothedRTT      time.Duration
@@ -123,6 +126,7 @@ func (s *Session) Stats() SessionStats {
 		out.SmoothedRTT, out.CongestionWindow, out.BytesInFlight = c.Snapshot()
 		out.Drops["drop_stream_gaps"] = cs.DropGaps.Load()
 		out.CreditOverruns = cs.CreditOverruns.Load()
+		out.CreditWaits, out.CwndWaits, out.PacingWaits = cs.CreditWaits.Load(), cs.CwndWaits.Load(), cs.PacingWaits.Load()
 		out.PathMSS, out.PMTUProbes, out.PMTUProbesAcked, out.PMTUBlackHoles = c.PMTUStats()
 	}
 	h.EachCounter(func(k string, v uint64) {

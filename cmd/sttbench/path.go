@@ -121,6 +121,11 @@ func pathCommand(args []string, stdout io.Writer) error {
 	if why := pathemu.Available(); why != "" {
 		return fmt.Errorf("sttbench path needs network namespaces: %s", why)
 	}
+	if cfg.TraceDir != "" {
+		if err := os.MkdirAll(cfg.TraceDir, 0o755); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	rows, err := runPaths(ctx, cfg, func(s string) { fmt.Fprintln(stdErr, s) })
@@ -252,6 +257,21 @@ func runSTTOnce(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, sel
 	}
 	var r remoteResult
 	if err := runClient(ctx, cfg, topo, &r, self, args...); err != nil {
+		if cfg.TraceDir != "" {
+			var ce *clientError
+			if errors.As(err, &ce) {
+				_ = os.WriteFile(filepath.Join(cfg.TraceDir, fmt.Sprintf("%s-%s-run%d-client-stderr.txt", sc.Name, ccName(cfg.CC), run+1)), []byte(ce.stderr), 0o644)
+			}
+		}
+		// The server's goroutine stacks show where a stalled run hung.
+		stacks := srv.dump()
+		if cfg.TraceDir != "" {
+			name := filepath.Join(cfg.TraceDir, fmt.Sprintf("%s-%s-run%d-server-stacks.txt", sc.Name, ccName(cfg.CC), run+1))
+			if werr := os.WriteFile(name, []byte(stacks), 0o644); werr == nil {
+				stacks = "written to " + name
+			}
+		}
+		fmt.Fprintf(stdErr, "%s run %d stt failed; server stacks: %s\n", sc.Name, run+1, stacks)
 		return pathSample{Err: err.Error()}
 	}
 	return pathSample{Goodput: r.GoodputMBps, DialMS: r.DialMS, Lost: r.LostFrames, Spurious: r.SpuriousLosses}
@@ -291,10 +311,20 @@ func runClient(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, out 
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%v: %s", err, lastLine(se.String()))
+		return &clientError{err: err, stderr: se.String()}
 	}
 	return json.Unmarshal(so.Bytes(), out)
 }
+
+// clientError is a client run that failed, with everything it wrote to
+// stderr (its message is the last line).
+type clientError struct {
+	err    error
+	stderr string
+}
+
+func (e *clientError) Error() string { return fmt.Sprintf("%v: %s", e.err, lastLine(e.stderr)) }
+func (e *clientError) Unwrap() error { return e.err }
 
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)
@@ -308,6 +338,7 @@ func lastLine(s string) string {
 type pathProc struct {
 	cmd    *exec.Cmd
 	out    bytes.Buffer
+	errOut bytes.Buffer
 	done   chan struct{}
 	cancel context.CancelFunc
 }
@@ -318,8 +349,7 @@ func startProc(ctx context.Context, topo *pathemu.Topology, ns int, ready, name 
 	ctx, cancel := context.WithCancel(ctx)
 	p := &pathProc{cancel: cancel, done: make(chan struct{})}
 	p.cmd = topo.Command(ctx, ns, name, args...)
-	var se bytes.Buffer
-	p.cmd.Stderr = &se
+	p.cmd.Stderr = &p.errOut
 	pipe, err := p.cmd.StdoutPipe()
 	if err != nil {
 		cancel()
@@ -355,7 +385,7 @@ func startProc(ctx context.Context, topo *pathemu.Topology, ns int, ready, name 
 	case <-time.After(10 * time.Second):
 	}
 	p.stop()
-	return nil, fmt.Errorf("%s did not become ready: %s", filepath.Base(name), lastLine(se.String()))
+	return nil, fmt.Errorf("%s did not become ready: %s", filepath.Base(name), lastLine(p.errOut.String()))
 }
 
 // stop sends SIGTERM, waits up to 5 s (then kills) and returns what the
@@ -371,6 +401,21 @@ func (p *pathProc) stop() string {
 	_ = p.cmd.Wait()
 	p.cancel()
 	return p.out.String()
+}
+
+// dump sends SIGQUIT (a Go program prints every goroutine's stack and
+// exits), waits up to 5 s and returns the process's stderr.
+func (p *pathProc) dump() string {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGQUIT)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		p.cancel()
+		<-p.done
+	}
+	_ = p.cmd.Wait()
+	p.cancel()
+	return p.errOut.String()
 }
 
 func summariseBridge(out string) string {

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"text/tabwriter"
@@ -162,7 +163,14 @@ func runRemoteClient(cfg streamConfig, status func(string)) (remoteResult, error
 	}
 	res.DialMS = float64(time.Since(start).Microseconds()) / 1e3
 	defer sess.Close(stt.CodeNoError, "")
-	stopClose := context.AfterFunc(ctx, func() { sess.Close(stt.CodeNoError, "deadline") })
+	stopClose := context.AfterFunc(ctx, func() {
+		if ctx.Err() == context.DeadlineExceeded {
+			// A stall: where every goroutine is, before the session
+			// closes (`sttbench path` keeps a failed client's stderr).
+			_ = pprof.Lookup("goroutine").WriteTo(os.Stderr, 2)
+		}
+		sess.Close(stt.CodeNoError, "deadline")
+	})
 	defer stopClose()
 	var traceDone chan struct{}
 	if cfg.Trace != "" {
@@ -259,13 +267,14 @@ func sendRemoteStream(ctx context.Context, sess *stt.Session, block []byte, quot
 // CSV until ctx ends, then closes done.
 func traceSession(ctx context.Context, sess *stt.Session, start time.Time, w io.Writer, done chan<- struct{}) {
 	defer close(done)
-	fmt.Fprintln(w, "t_ms,srtt_us,cwnd_bytes,inflight_bytes,bytes_out,lost_frames,spurious,path_mss,pmtu_probes,pmtu_acked")
+	fmt.Fprintln(w, "t_ms,srtt_us,cwnd_bytes,inflight_bytes,bytes_out,lost_frames,spurious,path_mss,pmtu_probes,pmtu_acked,credit_waits,cwnd_waits,pacing_waits")
 	tick := time.NewTicker(traceEvery)
 	defer tick.Stop()
 	for {
 		st := sess.Stats()
-		fmt.Fprintf(w, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", time.Since(start).Milliseconds(), st.SmoothedRTT.Microseconds(),
-			st.CongestionWindow, st.BytesInFlight, st.StreamBytesOut, st.LostFrames, st.SpuriousLosses, st.PathMSS, st.PMTUProbes, st.PMTUProbesAcked)
+		fmt.Fprintf(w, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", time.Since(start).Milliseconds(), st.SmoothedRTT.Microseconds(),
+			st.CongestionWindow, st.BytesInFlight, st.StreamBytesOut, st.LostFrames, st.SpuriousLosses, st.PathMSS, st.PMTUProbes, st.PMTUProbesAcked,
+			st.CreditWaits, st.CwndWaits, st.PacingWaits)
 		select {
 		case <-ctx.Done():
 			return

@@ -9,6 +9,10 @@ type window struct {
 	ssthresh  int
 
 	largestSent uint64
+	// limitedSeq is largestSent when the window last refused a send
+	// (anyLimited: it ever did); see cwndLimited.
+	limitedSeq uint64
+	anyLimited bool
 	// recovery: a reduction happened; frames up to cutback were sent
 	// before it. Recovery ends when a frame above cutback is acked.
 	cutback    uint64
@@ -69,12 +73,28 @@ func (w *window) clamp() {
 	}
 }
 
-// cwndLimited reports whether the sender was using its window (RFC 9002
-// 7.8: do not grow an under-used window). In slow start half the window
-// suffices, since the window doubles every round; otherwise the unused
-// part must be under 3 segments.
-func (w *window) cwndLimited(priorInFlight int, slowStart bool) bool {
-	if priorInFlight >= w.cwnd {
+// canSend reports whether bytesInFlight leaves room in the window, and
+// records a refusal (the window limited the sender) for cwndLimited.
+func (w *window) canSend(bytesInFlight int) bool {
+	if bytesInFlight < w.cwnd {
+		return true
+	}
+	w.limitedSeq, w.anyLimited = w.largestSent, true
+	return false
+}
+
+// cwndLimited reports whether the sender was using its window when the
+// frame seq was acknowledged (RFC 9002 7.8: do not grow an under-used
+// window). It was if the window refused a send after seq was sent (while
+// seq was in flight: a sender that hits its window once per round trip
+// uses it, however the ACKs are spread; Linux's is_cwnd_limited does the
+// same), or by the bytes in flight before the ACK: in slow start half the
+// window suffices, since the window doubles every round; otherwise the
+// unused part must be under 3 segments. The prior-in-flight test alone
+// fails a CPU-bound sender that gets ACKs for dozens of frames at once: it
+// has not refilled the window when the next batch arrives.
+func (w *window) cwndLimited(seq uint64, priorInFlight int, slowStart bool) bool {
+	if priorInFlight >= w.cwnd || (w.anyLimited && w.limitedSeq >= seq) {
 		return true
 	}
 	if slowStart && priorInFlight > w.cwnd/2 {

@@ -32,9 +32,12 @@ type sentRing struct {
 
 func (r *sentRing) at(i int) *sentRecord { return &r.buf[(r.head+i)&(len(r.buf)-1)] }
 
-func (r *sentRing) push(e sentRecord) {
+// push appends e; it reports whether the ring was full and forgot an
+// unfinished record to make room.
+func (r *sentRing) push(e sentRecord) (forgot bool) {
 	if r.n == len(r.buf) {
 		if len(r.buf) >= r.max {
+			forgot = !r.at(0).done
 			r.head = (r.head + 1) & (len(r.buf) - 1)
 			r.n--
 		} else {
@@ -48,6 +51,7 @@ func (r *sentRing) push(e sentRecord) {
 	}
 	*r.at(r.n) = e
 	r.n++
+	return forgot
 }
 
 // find returns the record of seq, or nil.
@@ -69,16 +73,20 @@ func (r *sentRing) find(seq uint64) *sentRecord {
 
 // popDone drops finished records at the front, and unfinished ones sent
 // before staleBefore (frames the stream layer never reports, such as lost
-// path MTU probes).
-func (r *sentRing) popDone(staleBefore int64) {
+// path MTU probes); it returns how many unfinished ones it dropped.
+func (r *sentRing) popDone(staleBefore int64) (stale int) {
 	for r.n > 0 {
 		e := r.at(0)
-		if !e.done && e.sent >= staleBefore {
-			return
+		if !e.done {
+			if e.sent >= staleBefore {
+				return stale
+			}
+			stale++
 		}
 		r.head = (r.head + 1) & (len(r.buf) - 1)
 		r.n--
 	}
+	return stale
 }
 
 // maxFilter is a windowed maximum over the last len(slots) rounds (one

@@ -40,7 +40,9 @@ type Controller interface {
 	// 7.6.2). Call it after the OnLost calls for the same event.
 	OnPersistentCongestion(now time.Time)
 	// CanSend reports whether a new frame may be sent with bytesInFlight
-	// outstanding (PTO probes bypass it).
+	// outstanding (PTO probes bypass it). A false answer tells the
+	// controller that its window limits the sender (window growth
+	// depends on it): call it only when there is something to send.
 	CanSend(bytesInFlight int) bool
 	// Window returns the congestion window.
 	Window() int

@@ -206,3 +206,49 @@ func TestCubicGrowthShape(t *testing.T) {
 		t.Fatalf("window at 12 s = %d segments, want about 1010", end)
 	}
 }
+
+// TestCubicGrowthWithAggregatedAcks: a CPU-bound sender at a gigabit gets
+// ACKs for dozens of frames at once and has not refilled its window when
+// the next batch arrives, so prior in flight is often more than 3 segments
+// below the window although the window did limit it in every round trip.
+// RFC 9002 7.8's test on prior in flight alone then calls almost every ACK
+// application-limited and the window stops growing (on the emulated 20 ms,
+// 1 Gbit/s path: 18 kB in 2 s after HyStart's exit, at 85 MB/s of 117).
+// The window is in use if it limited the sender at any time after the
+// acknowledged frame was sent (Linux's is_cwnd_limited does the same).
+// Here ACKs cover 40 frames and find the sender 20 segments short, and the
+// sender hits the window once per round trip: over 10 s at a 20 ms RTT the
+// window must grow at about the Reno-friendly rate (a segment per RTT,
+// 500; at least 450), not stand still.
+func TestCubicGrowthWithAggregatedAcks(t *testing.T) {
+	rtt := recovery.NewRTTStats(0, 0)
+	rtt.Update(20*ms, 0)
+	c := NewCubic(rtt, Config{NoHyStart: true})
+	c.cwnd = 1000 * DefaultMSS
+	c.sync()
+	c.w.ssthresh = c.w.cwnd // congestion avoidance, as after HyStart's exit
+	start := c.Window()
+	seq := uint64(1)
+	now := t0
+	for now.Sub(t0) < 10*time.Second {
+		n := c.Window() / DefaultMSS
+		first := seq
+		for range n {
+			c.OnPacketSent(now, seq, DefaultMSS, true)
+			seq++
+		}
+		if c.CanSend(c.Window()) {
+			t.Fatal("CanSend with a full window")
+		}
+		for s := first; s < seq; s++ {
+			at := now.Add(20*ms + time.Duration(s-first)*20*ms/time.Duration(n))
+			c.OnAcked(at, s, DefaultMSS, now, c.Window()-20*DefaultMSS)
+		}
+		now = now.Add(20 * ms)
+	}
+	grown := (c.Window() - start) / DefaultMSS
+	t.Logf("grew %d segments in 10 s", grown)
+	if grown < 450 {
+		t.Fatalf("window grew %d segments in 10 s of window-limited sending, want >= 450", grown)
+	}
+}

@@ -52,8 +52,8 @@ func NewCubic(rtt *recovery.RTTStats, cfg Config) *Cubic {
 	return c
 }
 
-// New returns the default controller: CUBIC.
-func New(rtt *recovery.RTTStats, cfg Config) Controller { return NewCubic(rtt, cfg) }
+// New returns the default controller (DefaultName).
+func New(rtt *recovery.RTTStats, cfg Config) Controller { return NewByName(DefaultName, rtt, cfg) }
 
 func (c *Cubic) seg() float64 { return float64(c.w.mss) }
 
@@ -76,17 +76,17 @@ func (c *Cubic) OnAcked(now time.Time, seq uint64, bytes int, sentTime time.Time
 		return
 	}
 	ss := c.InSlowStart()
-	if ss && !c.cfg.NoHyStart && c.hy.onAck(seq, c.w.largestSent, c.rtt) {
-		// Leave slow start without a loss: the current window is the
-		// plateau CUBIC grows from (RFC 9438 4.10).
-		c.w.ssthresh = c.w.cwnd
-		ss = false
-	}
-	if !c.w.cwndLimited(priorInFlight, ss) {
+	if !c.w.cwndLimited(seq, priorInFlight, ss) {
 		// Application-limited: do not grow, and restart the cubic
 		// epoch so an idle or slow application does not let t run on
 		// and the window jump when data resumes (RFC 9438 5.8).
 		c.epochStart = time.Time{}
+		return
+	}
+	if ss && !c.cfg.NoHyStart && c.hy.onAck(now, c.rtt) {
+		// Leave slow start without a loss: the current window is the
+		// plateau CUBIC grows from (RFC 9438 4.10).
+		c.w.ssthresh = c.w.cwnd
 		return
 	}
 	if ss {
@@ -186,7 +186,7 @@ func (c *Cubic) OnPersistentCongestion(now time.Time) {
 }
 
 // CanSend implements [Controller].
-func (c *Cubic) CanSend(bytesInFlight int) bool { return bytesInFlight < c.w.cwnd }
+func (c *Cubic) CanSend(bytesInFlight int) bool { return c.w.canSend(bytesInFlight) }
 
 // Window implements [Controller].
 func (c *Cubic) Window() int { return c.w.cwnd }

@@ -37,3 +37,24 @@ func TestSimHyStartExitsBeforeLoss(t *testing.T) {
 		t.Fatal("plain slow start left without a loss: the path does not exercise HyStart")
 	}
 }
+
+// TestSimHyStartShallowBuffer: on a 1 Gbit/s, 20 ms path buffering one BDP
+// (the emulated path of issue 12), slow start doubles the window faster
+// than a delay signal a round old can stop it, so some tail drops remain;
+// HyStart must still see the queue within the round it builds (not a round
+// later, as a per-round minimum does) and leave slow start at most one
+// reduction and well under half the drops of plain slow start.
+func TestSimHyStartShallowBuffer(t *testing.T) {
+	run := func(cfg Config) (red, drops int) {
+		s := newSim(t, 125_000_000, 20*ms, 1, 0, 3)
+		f := s.addFlow(t0, func(r *recovery.RTTStats) Controller { return NewCubic(r, cfg) })
+		s.run(t0.Add(400 * ms))
+		return reductions(f.cc), s.path.drops
+	}
+	red, drops := run(Config{})
+	plainRed, plainDrops := run(Config{NoHyStart: true})
+	t.Logf("HyStart: %d reductions, %d drops; plain slow start: %d reductions, %d drops", red, drops, plainRed, plainDrops)
+	if red > 1 || 2*drops > plainDrops {
+		t.Fatalf("HyStart: %d reductions and %d drops (plain: %d, %d), want <= 1 and under half", red, drops, plainRed, plainDrops)
+	}
+}

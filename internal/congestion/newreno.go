@@ -32,7 +32,7 @@ func (r *NewReno) OnAcked(now time.Time, seq uint64, bytes int, sentTime time.Ti
 		return
 	}
 	ss := r.InSlowStart()
-	if !r.w.cwndLimited(priorInFlight, ss) {
+	if !r.w.cwndLimited(seq, priorInFlight, ss) {
 		return
 	}
 	if ss {
@@ -82,7 +82,7 @@ func (r *NewReno) OnPersistentCongestion(now time.Time) {
 }
 
 // CanSend implements [Controller].
-func (r *NewReno) CanSend(bytesInFlight int) bool { return bytesInFlight < r.w.cwnd }
+func (r *NewReno) CanSend(bytesInFlight int) bool { return r.w.canSend(bytesInFlight) }
 
 // Window implements [Controller].
 func (r *NewReno) Window() int { return r.w.cwnd }

@@ -19,6 +19,13 @@ type SentFrame struct {
 	// InFlight is set if the frame counts toward bytes in flight (every
 	// ack-eliciting frame, plus padding-only probes).
 	InFlight bool
+	// PMTUProbe marks a path MTU probe: a frame larger than the path is
+	// known to carry, whose loss says nothing about congestion (RFC 9000
+	// 14.4, RFC 8899 4.4). Its loss is still reported in AckResult.Lost
+	// (the caller keeps it from congestion control), but it takes no part
+	// in persistent congestion, and a late acknowledgement of it is not
+	// counted in AckResult.Spurious.
+	PMTUProbe bool
 }
 
 const (

@@ -2,13 +2,14 @@ package recovery
 
 import "time"
 
-// lossDelay returns max(9/8 * max(smoothed, latest), Granularity).
+// lossDelay returns max(TimeThreshold * max(smoothed, latest),
+// Granularity) (9/8 unless reordering raised it).
 func (s *Sender) lossDelay() time.Duration {
 	d := s.rtt.smoothed
 	if s.rtt.latest > d {
 		d = s.rtt.latest
 	}
-	d = d * TimeThresholdNum / TimeThresholdDen
+	d = d * time.Duration(s.timeNum) / TimeThresholdDen
 	if d < Granularity {
 		d = Granularity
 	}
@@ -57,7 +58,7 @@ func (s *Sender) detectLost(now time.Time, res *AckResult) {
 			e.lostBehind = s.largestAcked - e.Seq
 			s.remove(&e.SentFrame)
 			res.Lost = append(res.Lost, e.SentFrame)
-			if e.AckEliciting && !s.firstSampleAt.IsZero() && e.Time.After(s.firstSampleAt) {
+			if e.AckEliciting && !e.PMTUProbe && !s.firstSampleAt.IsZero() && e.Time.After(s.firstSampleAt) {
 				if runStart.IsZero() {
 					runStart = e.Time
 				} else if e.Time.Sub(runStart) > pcDur {

@@ -60,3 +60,66 @@ func TestAdaptiveReorderThreshold(t *testing.T) {
 		t.Fatalf("time threshold lost %v", seqs(res.Lost))
 	}
 }
+
+// TestAdaptiveTimeThreshold: delay jitter lets a frame be overtaken by one
+// sent 3 ms after it on a 20 ms path; the 9/8 time threshold (22.5 ms)
+// declares it lost when the later frame is acknowledged. Once the frame is
+// acknowledged after all, the threshold covers the time it took, and the
+// same jitter no longer declares anything lost; it never passes 2 RTT.
+func TestAdaptiveTimeThreshold(t *testing.T) {
+	s := NewSender(Config{})
+	var res AckResult
+	now := t0
+	seq := uint64(0)
+	// A steady 20 ms RTT.
+	for range 10 {
+		mustSend(t, s, frame(seq, now))
+		now = now.Add(20 * time.Millisecond)
+		if err := s.OnAck(now, ack(0, AckRange{0, seq}), &res); err != nil {
+			t.Fatal(err)
+		}
+		seq++
+	}
+	overtake := func() (lost []uint64) {
+		a, b := seq, seq+1
+		seq += 2
+		sent := now
+		mustSend(t, s, frame(a, sent))
+		mustSend(t, s, frame(b, sent.Add(3*time.Millisecond)))
+		now = sent.Add(23 * time.Millisecond)
+		if err := s.OnAck(now, ack(0, AckRange{b, b}, AckRange{0, a - 1}), &res); err != nil {
+			t.Fatal(err)
+		}
+		lost = seqs(res.Lost)
+		now = sent.Add(24 * time.Millisecond)
+		if err := s.OnAck(now, ack(0, AckRange{0, b}), &res); err != nil {
+			t.Fatal(err)
+		}
+		return lost
+	}
+	if lost := overtake(); len(lost) != 1 || res.Spurious != 1 {
+		t.Fatalf("first overtaking: lost %v, spurious %d; want one frame lost, then spurious", lost, res.Spurious)
+	}
+	if num, den := s.TimeThreshold(); num*20 < 24*den || num > MaxTimeThresholdNum {
+		t.Fatalf("time threshold %d/%d after a 24 ms late frame on a 20 ms RTT", num, den)
+	}
+	if lost := overtake(); len(lost) != 0 {
+		t.Fatalf("the same jitter again declared %v lost", lost)
+	}
+	// A frame acknowledged 50 ms late raises the threshold to 2 RTT, no more.
+	mustSend(t, s, frame(seq, now))
+	mustSend(t, s, frame(seq+1, now))
+	if err := s.OnAck(now.Add(20*time.Millisecond), ack(0, AckRange{seq + 1, seq + 1}, AckRange{0, seq - 1}), &res); err != nil {
+		t.Fatal(err)
+	}
+	s.OnTimeout(now.Add(30*time.Millisecond), &res)
+	if len(res.Lost) != 1 {
+		t.Fatalf("loss timer declared %v lost", seqs(res.Lost))
+	}
+	if err := s.OnAck(now.Add(50*time.Millisecond), ack(0, AckRange{0, seq + 1}), &res); err != nil {
+		t.Fatal(err)
+	}
+	if num, _ := s.TimeThreshold(); num != MaxTimeThresholdNum || res.Spurious != 1 {
+		t.Fatalf("time threshold %d/8 (spurious %d), want the cap %d", num, res.Spurious, MaxTimeThresholdNum)
+	}
+}

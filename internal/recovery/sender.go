@@ -23,6 +23,10 @@ const (
 	// MaxReorderThreshold caps the adaptive packet threshold (see
 	// Sender.ReorderThreshold).
 	MaxReorderThreshold = 256
+	// MaxTimeThresholdNum caps the adaptive time threshold's numerator
+	// (over TimeThresholdDen): at most twice the RTT (see
+	// Sender.TimeThreshold).
+	MaxTimeThresholdNum = 2 * TimeThresholdDen
 	// ProbeFrames is how many probe frames a PTO asks for (RFC 9002 6.2.4
 	// allows up to two).
 	ProbeFrames = 2
@@ -58,6 +62,8 @@ type AckResult struct {
 	PersistentCongestion bool
 	// Spurious counts frames acknowledged after they had been declared
 	// lost: they were reordered, not lost (their data was resent anyway).
+	// Path MTU probes are not counted (their loss was no congestion
+	// signal, so there is nothing to undo).
 	Spurious int
 	// Probes is the number of probe frames the caller should send now,
 	// bypassing the congestion window (set by a PTO in OnTimeout). New
@@ -94,6 +100,7 @@ type Sender struct {
 	ptoCount           int
 	firstSampleAt      time.Time
 	reorder            uint64 // packet threshold in use (adaptive)
+	timeNum            int64  // time threshold in use, over TimeThresholdDen (adaptive)
 }
 
 // NewSender returns a Sender configured by cfg.
@@ -105,17 +112,31 @@ func NewSender(cfg Config) *Sender {
 		s.hist.max = DefaultMaxTracked
 	}
 	s.reorder = PacketThreshold
+	s.timeNum = TimeThresholdNum
 	return s
 }
+
+// TimeThreshold returns the time threshold in use as a fraction num/den of
+// the RTT (max(smoothed, latest)). It starts at RFC 9002's 9/8 and, when a
+// frame declared lost is acknowledged after all, grows to cover the time
+// that frame took with an eighth to spare, up to [MaxTimeThresholdNum]/8
+// (twice the RTT; RFC 9002 6.1.2 allows adapting it, as RACK's reordering
+// window does). Delay jitter of a few per cent of the RTT reorders frames
+// sent close together: with 9/8 a frame overtaken by one sent just after
+// it is declared lost whenever the jitter exceeds the eighth, and every
+// such false loss costs a retransmission and, until undone, a window
+// reduction.
+func (s *Sender) TimeThreshold() (num, den int64) { return s.timeNum, TimeThresholdDen }
 
 // ReorderThreshold returns the packet threshold in use. It starts at
 // PacketThreshold (RFC 9002's 3) and, when frames declared lost are
 // acknowledged after all, grows to cover the largest reordering distance
-// they showed with a quarter to spare (up to MaxReorderThreshold): on a path that
-// reorders (jitter, multipath, netem) a fixed threshold of 3 declares
-// reordered frames lost over and over and congestion control collapses.
-// Real losses are still found by the time threshold (9/8 RTT). The lost
-// tombstones that make the detection possible are kept for two loss delays.
+// they showed with a quarter to spare (up to MaxReorderThreshold): on a
+// path that reorders (jitter, multipath, netem) a fixed threshold of 3
+// declares reordered frames lost over and over and congestion control
+// collapses. Real losses are still found by the time threshold (see
+// TimeThreshold). The lost tombstones that make the detection possible are
+// kept for two loss delays.
 func (s *Sender) ReorderThreshold() uint64 { return s.reorder }
 
 // RTT returns the sender's RTT estimator; congestion control reads it.
@@ -202,7 +223,8 @@ func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
 		largestNewly   bool
 		largestSentAt  time.Time
 		anyEliciting   bool
-		spuriousBehind uint64 // the most reordering a spurious loss showed
+		spuriousBehind uint64        // the most reordering a spurious loss showed
+		spuriousAge    time.Duration // the longest a spurious loss took to be acknowledged
 	)
 	// Walk the ranges lowest first so res.Acked is ascending.
 	for i := len(a.Ranges) - 1; i >= 0; i-- {
@@ -215,8 +237,11 @@ func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
 			if e.state == stateLost {
 				// Declared lost, yet it arrived: reordering.
 				e.state = stateAcked
-				res.Spurious++
+				if !e.PMTUProbe {
+					res.Spurious++
+				}
 				spuriousBehind = max(spuriousBehind, e.lostBehind)
+				spuriousAge = max(spuriousAge, now.Sub(e.Time))
 				continue
 			}
 			if e.state != stateOutstanding {
@@ -234,8 +259,12 @@ func (s *Sender) OnAck(now time.Time, a *Ack, res *AckResult) error {
 			}
 		}
 	}
-	if res.Spurious > 0 {
+	if spuriousBehind > 0 {
 		s.reorder = min(max(s.reorder, spuriousBehind+spuriousBehind/4+1), MaxReorderThreshold)
+		if rtt := max(s.rtt.smoothed, s.rtt.latest); rtt > 0 {
+			need := int64(spuriousAge*TimeThresholdDen/rtt) + 2 // rounded up, plus an eighth
+			s.timeNum = min(max(s.timeNum, need), MaxTimeThresholdNum)
+		}
 	}
 	if !s.anyAcked || largest > s.largestAcked {
 		s.largestAcked = largest

@@ -40,6 +40,11 @@ func TestPMTUDiscovery(t *testing.T) {
 	if lost := w.c[0].Stats().LostFrames.Load(); lost != 0 {
 		t.Fatalf("%d frames counted lost: lost probes must not count", lost)
 	}
+	// The only losses were probes: the window was never reduced (RFC 9000
+	// 14.4: a lost probe is not congestion).
+	if red, win := w.c[0].cc.Reductions(), w.c[0].cc.Window(); red != 0 || win < 10*1100 {
+		t.Fatalf("window reduced %d times (now %d bytes) by lost probes", red, win)
+	}
 
 	// The path shrinks: the raised MSS black-holes, the sender falls back
 	// to the base and the stream still completes.

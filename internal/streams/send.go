@@ -198,7 +198,7 @@ func (c *Conn) Sent(now time.Time, seq uint64, f *OutFrame, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tracked := f.rec.kind != kindAck
-	sf := recovery.SentFrame{Seq: seq, Time: now, Size: size, AckEliciting: tracked, InFlight: tracked}
+	sf := recovery.SentFrame{Seq: seq, Time: now, Size: size, AckEliciting: tracked, InFlight: tracked, PMTUProbe: f.rec.kind == kindProbe}
 	if tracked {
 		c.ensureRecords()
 		sf.Handle = c.handles

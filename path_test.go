@@ -3,7 +3,6 @@ package stt
 import (
 	"net"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,7 +90,6 @@ func TestInjectorCannotMoveSession(t *testing.T) {
 type natConn struct {
 	old, nw  *conntest.Endpoint
 	rebound  atomic.Bool
-	readMu   sync.Mutex
 	droppedN atomic.Uint64
 }
 

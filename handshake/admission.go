@@ -84,14 +84,6 @@ func newAdmission(max, perPrefix, perWide int) *admission {
 // Len returns the number of entries.
 func (a *admission) Len() int { return a.n }
 
-// count returns the entries of prefix k.
-func (a *admission) count(k prefixKey) int {
-	if g, ok := a.groups[k]; ok {
-		return a.grp[g].n
-	}
-	return 0
-}
-
 // victim returns the entry to evict so that a newcomer of rank r from
 // narrow/wide fits (none: there is room), or why it does not fit.
 func (a *admission) victim(narrow, wide prefixKey, r rank) (int32, admRefusal) {

@@ -117,6 +117,4 @@ func (f *maxFilter) get() float64 {
 	return m
 }
 
-func (f *maxFilter) reset() { *f = maxFilter{} }
-
 func nanos(d time.Duration) int64 { return int64(d) }

@@ -93,9 +93,11 @@ func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool
 // borrow moves into sl an MTU-sized buffer of another empty slot, if one
 // has one that holds n bytes: slots come back in ring order, so after a
 // refusal by the budget the buffers already paid for may sit in other
-// slots (q.mu held; a scan, only when sl has no buffer large enough).
+// slots (q.mu held; only when sl has no buffer large enough). The scan
+// starts at the slot popped last, where a reader that keeps up left its
+// buffer: one step in the steady state, not a walk around the ring.
 func (q *dgramQueue) borrow(sl *dgramSlot, n int) {
-	for i := q.n + 1; i < len(q.slots); i++ {
+	for i := len(q.slots) - 1; i > q.n; i-- {
 		o := &q.slots[(q.head+i)%len(q.slots)]
 		if cap(o.buf) >= n && cap(o.buf) <= q.mtu {
 			sl.buf, o.buf = o.buf, sl.buf

@@ -22,6 +22,14 @@ func BenchmarkStreamUDP(b *testing.B) {
 	defer c.Close()
 	t := &testing.T{}
 	sa, sb := pair(t, a, c)
+	benchStream(b, sa, sb)
+}
+
+// benchStream is the body of BenchmarkStreamUDP and
+// BenchmarkStreamWebSocket, so that the two measure the same thing: sa
+// opens one stream and writes b.N bytes in 64 KiB writes, sb reads them to
+// the end.
+func benchStream(b *testing.B, sa, sb *Session) {
 	ctx := b.Context()
 	st, err := sa.OpenStream(ctx)
 	if err != nil {

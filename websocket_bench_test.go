@@ -2,7 +2,6 @@ package stt
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"runtime"
@@ -39,35 +38,7 @@ func BenchmarkStreamWebSocket(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sb := <-acc
-	st, err := sa.OpenStream(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	msg := make([]byte, 64<<10)
-	st.Write(msg[:1])
-	rs, err := sb.AcceptStream(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rs.Read(msg[:1])
-	done := make(chan int64)
-	go func() {
-		n, _ := io.CopyBuffer(io.Discard, rs, make([]byte, 64<<10))
-		done <- n
-	}()
-	b.SetBytes(int64(len(msg)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := st.Write(msg); err != nil {
-			b.Fatal(err)
-		}
-	}
-	st.CloseWrite()
-	<-done
-	s := sa.Stats()
-	b.ReportMetric(float64(s.Retransmits)/float64(max(1, s.StreamFramesOut)), "retx/frame")
-	b.Logf("frames %d lost %d acks in %d cwnd %d", s.StreamFramesOut, s.LostFrames, s.AcksIn, s.CongestionWindow)
+	benchStream(b, sa, <-acc)
 }
 
 // TestIdleWebSocketMemory reports the heap held per idle upgraded

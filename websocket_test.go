@@ -2,22 +2,15 @@ package stt
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sttgo/stt/engine/conn/wsconn/wstest"
 )
 
 // wsPair starts a node with a WebSocket listener and a client node, and
@@ -283,7 +276,7 @@ func TestWebSocketTCPCut(t *testing.T) {
 // TestWebSocketTLS: sessions over wss:// with a certificate generated in
 // the test, pinned by the client.
 func TestWebSocketTLS(t *testing.T) {
-	cf, kf, der := testCert(t)
+	cf, kf, der := wstest.Cert(t)
 	_, _, sc, ss := wsPair(t, func(c *Config) {
 		c.WebSocket.CertFile, c.WebSocket.KeyFile, c.WebSocket.PinnedCert = cf, kf, der
 	})
@@ -296,40 +289,4 @@ func TestWebSocketTLS(t *testing.T) {
 	if p, _ := recv(t, sc); string(p) != "tls" {
 		t.Fatalf("got %q", p)
 	}
-}
-
-// testCert writes a self-signed certificate for 127.0.0.1 and its key and
-// returns the files and the certificate's DER.
-func testCert(t *testing.T) (certFile, keyFile string, der []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "stt test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, der
 }

@@ -2,21 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sttgo/stt/engine/conn/wsconn/wstest"
 )
 
 // TestTwoProcessesWebSocket: a node with -ws-listen and peers dialing it
@@ -60,7 +54,7 @@ func TestTwoProcessesWebSocket(t *testing.T) {
 	}
 
 	// wss:// with a pinned, generated certificate.
-	cert, key := writeTestCert(t)
+	cert, key, _ := wstest.Cert(t)
 	tlis := startProc(t, ctx, bin, nil, "-seed-file", seed, "-ws-listen", "127.0.0.1:0", "-tls-cert", cert, "-tls-key", key)
 	f = strings.Fields(tlis.lineWith(t, ctx, "websocket listening on "))
 	wss := f[len(f)-1]
@@ -88,31 +82,4 @@ func TestTwoProcessesWebSocket(t *testing.T) {
 			t.Fatalf("listener after SIGTERM: %v\nstderr:\n%s", err, p.stderr())
 		}
 	}
-}
-
-func writeTestCert(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sttnode test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return certFile, keyFile
 }

@@ -2,60 +2,18 @@ package wsconn
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sttgo/stt/engine/conn/wsconn/wstest"
 )
 
-// testCert writes a self-signed certificate for 127.0.0.1 and its key to
-// dir and returns the files and the certificate's DER.
-func testCert(t *testing.T) (certFile, keyFile string, der []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "stt test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, der
-}
-
 func TestTLS(t *testing.T) {
-	cf, kf, der := testCert(t)
+	cf, kf, der := wstest.Cert(t)
 	testDialConfig = DialConfig{PinnedCert: der}
 	defer func() { testDialConfig = DialConfig{} }()
 	srv, cli, ca, sa := pair(t, ServerConfig{CertFile: cf, KeyFile: kf}, Config{})
@@ -85,7 +43,7 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("dial with system roots: %v", err)
 	}
 	// Another pinned certificate is refused.
-	_, _, other := testCert(t)
+	_, _, other := wstest.Cert(t)
 	if _, err := cli.Dial(ctxT(t), url, DialConfig{PinnedCert: other}); !errors.Is(err, ErrPinnedCert) {
 		t.Fatalf("dial with another pin: %v", err)
 	}
@@ -99,7 +57,7 @@ func TestTLS(t *testing.T) {
 // TestTLSSlowloris: a TCP connection that never starts TLS is closed
 // after UpgradeTimeout.
 func TestTLSSlowloris(t *testing.T) {
-	cf, kf, _ := testCert(t)
+	cf, kf, _ := wstest.Cert(t)
 	m, err := New(nil, Config{UpgradeTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

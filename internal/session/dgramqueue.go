@@ -30,11 +30,19 @@ type dgramQueue struct {
 	bytes    int // bytes of the datagrams queued
 	maxBytes int // slots*mtu
 	budget   *membudget.Budget
-	charged  int64          // slot memory charged to budget
-	budgetDr *atomic.Uint64 // datagrams dropped by the budget
-	ready    wake.Signal    // "the queue became non-empty"
-	closed   chan struct{}  // the session's done channel
+	charged  int64         // slot memory charged to budget
+	ready    wake.Signal   // "the queue became non-empty"
+	closed   chan struct{} // the session's done channel
 }
+
+// pushResult is what push did with a datagram.
+type pushResult uint8
+
+const (
+	pushed     pushResult = iota
+	dropFull              // the ring or its byte bound is full
+	dropBudget            // the node's memory budget refused a slot buffer
+)
 
 type dgramSlot struct {
 	buf    []byte
@@ -42,24 +50,24 @@ type dgramSlot struct {
 	stream uint32
 }
 
-func newDgramQueue(capacity, mtu int, closed chan struct{}, budget *membudget.Budget, budgetDrops *atomic.Uint64) *dgramQueue {
+func newDgramQueue(capacity, mtu int, closed chan struct{}, budget *membudget.Budget) *dgramQueue {
 	q := &dgramQueue{slots: make([]dgramSlot, capacity), mtu: mtu, maxBytes: capacity * mtu, closed: closed,
-		budget: budget, budgetDr: budgetDrops}
+		budget: budget}
 	q.ready.Init()
 	return q
 }
 
-// push copies p into the ring and adds 1 to accepted, or reports false
-// (drop; the caller counts it as queue full) when the ring or its byte
-// bound is full. A datagram the memory budget cannot take is dropped and
-// counted here (budgetDrops) and push reports true: it was handled.
-// accepted is incremented under the queue's lock, before the datagram can
-// be popped: a reader that received a datagram also sees it counted.
-func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool {
+// push copies p into the ring and adds 1 to accepted (pushed), or drops
+// it when the ring or its byte bound is full (dropFull) or the memory
+// budget cannot take a buffer for it (dropBudget); the caller counts
+// drops. accepted is incremented under the queue's lock, before the
+// datagram can be popped: a reader that received a datagram also sees it
+// counted.
+func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) pushResult {
 	q.mu.Lock()
 	if q.n == len(q.slots) || q.bytes+len(p) > q.maxBytes {
 		q.mu.Unlock()
-		return false
+		return dropFull
 	}
 	sl := &q.slots[(q.head+q.n)%len(q.slots)]
 	if cap(sl.buf) < len(p) {
@@ -70,10 +78,7 @@ func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool
 		size := max(len(p), q.mtu)
 		if !q.budget.TryCharge(int64(size)) {
 			q.mu.Unlock()
-			if q.budgetDr != nil {
-				q.budgetDr.Add(1)
-			}
-			return true
+			return dropBudget
 		}
 		q.charged -= int64(cap(sl.buf))
 		q.budget.Release(int64(cap(sl.buf)))
@@ -87,7 +92,7 @@ func (q *dgramQueue) push(stream uint32, p []byte, accepted *atomic.Uint64) bool
 	accepted.Add(1)
 	q.mu.Unlock()
 	q.ready.Notify()
-	return true
+	return pushed
 }
 
 // borrow moves into sl an MTU-sized buffer of another empty slot, if one

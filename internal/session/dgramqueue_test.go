@@ -15,14 +15,14 @@ import (
 func TestRecvQueueCountsBeforeDelivery(t *testing.T) {
 	const total = 5000
 	closed := make(chan struct{})
-	q := newDgramQueue(4, 64, closed, nil, nil)
+	q := newDgramQueue(4, 64, closed, nil)
 	var accepted atomic.Uint64
 	var stop atomic.Bool
 	t.Cleanup(func() { stop.Store(true) }) // a failed reader leaves the pusher
 	go func() {
 		p := []byte("datagram")
 		for sent := 0; sent < total && !stop.Load(); {
-			if q.push(1, p, &accepted) {
+			if q.push(1, p, &accepted) == pushed {
 				sent++
 			}
 		}
@@ -37,10 +37,16 @@ func TestRecvQueueCountsBeforeDelivery(t *testing.T) {
 		}
 	}
 
-	full := newDgramQueue(2, 64, closed, nil, nil)
+	full := newDgramQueue(2, 64, closed, nil)
 	var n atomic.Uint64
-	for range 3 {
-		full.push(1, []byte("x"), &n)
+	for i := range 3 {
+		want := pushed
+		if i == 2 {
+			want = dropFull
+		}
+		if r := full.push(1, []byte("x"), &n); r != want {
+			t.Fatalf("push %d: %d, want %d", i, r, want)
+		}
 	}
 	if n.Load() != 2 {
 		t.Fatalf("a full queue counted %d accepted datagrams, want 2", n.Load())
@@ -48,23 +54,27 @@ func TestRecvQueueCountsBeforeDelivery(t *testing.T) {
 }
 
 // TestRecvQueueBudget: slot buffers are charged to the node budget; a
-// datagram the budget cannot take is dropped and counted (and reported as
-// handled); a datagram above the MTU gets its own buffer, counts its bytes
+// datagram the budget cannot take is dropped (dropBudget, which the
+// session counts); a datagram above the MTU gets its own buffer, counts its bytes
 // against slots*MTU and is freed when popped; release frees the empty
 // slots and every charge.
 func TestRecvQueueBudget(t *testing.T) {
 	const mtu = 100
 	b := membudget.New(3 * mtu)
-	var accepted, budgetDrops atomic.Uint64
-	q := newDgramQueue(8, mtu, make(chan struct{}), b, &budgetDrops)
+	var accepted atomic.Uint64
+	var budgetDrops int
+	q := newDgramQueue(8, mtu, make(chan struct{}), b)
 	p := make([]byte, 50)
 	for range 4 {
-		if !q.push(1, p, &accepted) {
-			t.Fatal("push refused below the slot count")
+		switch q.push(1, p, &accepted) {
+		case dropFull:
+			t.Fatal("push refused as full below the slot count")
+		case dropBudget:
+			budgetDrops++
 		}
 	}
-	if accepted.Load() != 3 || budgetDrops.Load() != 1 || b.Used() != 3*mtu {
-		t.Fatalf("accepted %d, budget drops %d, charged %d; want 3, 1, %d", accepted.Load(), budgetDrops.Load(), b.Used(), 3*mtu)
+	if accepted.Load() != 3 || budgetDrops != 1 || b.Used() != 3*mtu {
+		t.Fatalf("accepted %d, budget drops %d, charged %d; want 3, 1, %d", accepted.Load(), budgetDrops, b.Used(), 3*mtu)
 	}
 	buf := make([]byte, 1000)
 	for range 3 {
@@ -78,11 +88,11 @@ func TestRecvQueueBudget(t *testing.T) {
 	// A datagram above the MTU counts its size against slots*MTU (800).
 	big := make([]byte, 700)
 	b2 := membudget.New(1 << 20)
-	q2 := newDgramQueue(8, mtu, make(chan struct{}), b2, &budgetDrops)
-	if !q2.push(1, big, &accepted) {
+	q2 := newDgramQueue(8, mtu, make(chan struct{}), b2)
+	if q2.push(1, big, &accepted) != pushed {
 		t.Fatal("a 700-byte datagram refused by an empty queue of 8x100 bytes")
 	}
-	if q2.push(1, big, &accepted) {
+	if q2.push(1, big, &accepted) != dropFull {
 		t.Fatal("a second 700-byte datagram accepted: the queue would hold 1400 bytes of 800")
 	}
 	if b2.Used() != 700 {

@@ -27,7 +27,7 @@ func (sh *shard) establish(ss *sessionState, k *handshake.Keys, now time.Time) e
 	ss.keys = *k
 	ss.sealer, ss.opener = sealer, opener
 	ss.peer.Store(&k.Peer)
-	ss.q = newDgramQueue(cfg.RecvQueue, cfg.MTU, ss.done, sh.n.budget, &ss.stats.DropBudget)
+	ss.q = newDgramQueue(cfg.RecvQueue, cfg.MTU, ss.done, sh.n.budget)
 	ss.lastSend, ss.lastRecv, ss.phaseStart = now, now, now
 	ss.maxPayload = payloadFor(sealer, cfg.MTU)
 	ss.dgMSS, ss.dgLimit = ss.maxPayload, cfg.MTU

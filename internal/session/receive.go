@@ -56,8 +56,11 @@ func (sh *shard) receive(f *codec.Frame, from netip.AddrPort, now time.Time) {
 	sh.afterOpen(ss, now)
 	switch t := f.Type; {
 	case t == codec.TypeData:
-		if !ss.q.push(f.StreamID, pt, &ss.stats.DatagramsIn) {
+		switch ss.q.push(f.StreamID, pt, &ss.stats.DatagramsIn) {
+		case dropFull:
 			ss.stats.DropQueueFull.Add(1)
+		case dropBudget:
+			ss.stats.DropBudget.Add(1)
 		}
 	case t == codec.TypeControl:
 		if eliciting, ok := sh.control(ss, pt, from, now); ok {

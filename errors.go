@@ -17,29 +17,29 @@ import (
 var (
 	// ErrClosed reports use of a closed Node or Session; every *CloseError
 	// matches it too.
-	ErrClosed = errors.New("stt: closed")
+	ErrClosed = session.ErrClosed
 	// ErrBackpressure reports that a send could not be queued: nothing was
 	// sent; retry later.
-	ErrBackpressure = errors.New("stt: backpressure (send queue full): retry later")
+	ErrBackpressure = session.ErrBackpressure
 	// ErrTooLarge reports a datagram larger than one frame carries at the
 	// session's MTU (see Session.MaxDatagramSize; use a stream).
-	ErrTooLarge = errors.New("stt: datagram larger than one frame at the MTU allows (use a stream)")
+	ErrTooLarge = session.ErrTooLarge
 	// ErrTruncated reports a received datagram longer than the buffer
 	// passed to ReceiveDatagram: the buffer holds its first bytes, the rest
 	// is lost.
-	ErrTruncated = errors.New("stt: datagram truncated: the buffer was smaller than the datagram")
+	ErrTruncated = session.ErrTruncated
 	// ErrFrameType reports a custom frame type outside 0x80-0xFF.
-	ErrFrameType = errors.New("stt: custom frame types are 0x80-0xFF")
+	ErrFrameType = session.ErrFrameType
 	// ErrDialInProgress reports a Dial to an address this node is already
 	// handshaking with.
-	ErrDialInProgress = errors.New("stt: a handshake with this address is already running")
+	ErrDialInProgress = session.ErrDialInProgress
 	// ErrTableFull reports that the session table (Config.MaxSessions) is
 	// full.
-	ErrTableFull = errors.New("stt: session table full (raise Config.MaxSessions)")
+	ErrTableFull = session.ErrTableFull
 	// ErrWriteClosed reports a Write after CloseWrite or Close.
-	ErrWriteClosed = errors.New("stt: write on a stream closed for writing")
+	ErrWriteClosed = streams.ErrWriteClosed
 	// ErrReadClosed reports a Read after CancelRead or Close.
-	ErrReadClosed = errors.New("stt: read on a stream closed for reading")
+	ErrReadClosed = streams.ErrReadClosed
 	// ErrHandshake is matched by every *HandshakeError.
 	ErrHandshake = errors.New("stt: handshake failed")
 	// ErrPeerUnreachable is matched by the *CloseError of a session that
@@ -159,24 +159,8 @@ func publicErr(err error) error {
 	switch err {
 	case nil:
 		return nil
-	case session.ErrClosed, streams.ErrConnClosed:
+	case streams.ErrConnClosed:
 		return ErrClosed
-	case session.ErrBackpressure:
-		return ErrBackpressure
-	case session.ErrTooLarge:
-		return ErrTooLarge
-	case session.ErrTruncated:
-		return ErrTruncated
-	case session.ErrFrameType:
-		return ErrFrameType
-	case session.ErrDialInProgress:
-		return ErrDialInProgress
-	case session.ErrTableFull:
-		return ErrTableFull
-	case streams.ErrWriteClosed:
-		return ErrWriteClosed
-	case streams.ErrReadClosed:
-		return ErrReadClosed
 	}
 	switch e := err.(type) {
 	case *session.CloseError:

@@ -52,7 +52,7 @@ func (r *recorder) run(f func(t testing.TB)) (failed bool) {
 
 func TestCheckEach(t *testing.T) {
 	renamed := Options{Renamed: map[string]string{"RenamedOne": "other_name"}, ExtraPrefix: "memory_"}
-	var s sample
+	s := sample{hidden: -1} // unexported fields are not counters: CheckEach skips them
 	if (&recorder{TB: t}).run(func(tb testing.TB) { CheckEach(tb, &s, s.each, renamed) }) {
 		t.Error("a complete Each failed the check")
 	}

@@ -41,6 +41,21 @@ type Config struct {
 	// Seed is the pre-shared seed, at least MinSeedLen bytes; nodes with different
 	// seeds cannot establish sessions. Listen copies it.
 	Seed []byte
+	// NodeSeed is this node's own secret seed (the reference's node_seed),
+	// at least MinSeedLen bytes: it derives the node's static X25519 key
+	// and so its NodeID, the same on every run (package identity). Keep
+	// it secret and apart from Seed: whoever holds it is this node. Nil: a
+	// random key per Listen (an identity that lasts as long as the Node).
+	// Listen copies it.
+	NodeSeed []byte
+	// AllowPeers, if not empty, lists the only node ids this node holds
+	// sessions with: a Dial to any other node fails with
+	// ErrPeerNotAllowed, and a session any other node establishes is
+	// closed at once with CodeNotAllowed (the peer's Session fails with a
+	// *CloseError matching ErrPeerNotAllowed), counted in
+	// handshake_peers_refused. Ids are proven in the handshake, not
+	// claimed. Empty: every node holding Seed.
+	AllowPeers []NodeID
 	// Suites lists the cipher suites offered and accepted, by name:
 	// "aead" (default: AES-256-GCM where the CPU has AES instructions,
 	// ChaCha20-Poly1305 otherwise), "stc" (read README's section on STC

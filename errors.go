@@ -63,6 +63,13 @@ var (
 	// Config.HandshakeTimeout (nothing answers at that address, or the
 	// path loses nearly everything).
 	ErrHandshakeTimeout = handshake.ErrHandshakeTimeout
+	// ErrPeerIdentity: the peer proved another node id than the one
+	// DialPeer pinned (it holds the group seed, not that node's key).
+	ErrPeerIdentity = handshake.ErrPeerIdentity
+	// ErrPeerNotAllowed: the peer's proven node id is not on this node's
+	// allow-list (Config.AllowPeers). A *CloseError with CodeNotAllowed
+	// from the peer matches it too: this node is not on the peer's list.
+	ErrPeerNotAllowed = handshake.ErrPeerNotAllowed
 	// ErrNoCommonSuite: the peer accepts none of the offered cipher suites
 	// (Config.Suites).
 	ErrNoCommonSuite = handshake.ErrNoCommonSuite
@@ -116,8 +123,8 @@ func (e *CloseError) Error() string {
 	return fmt.Sprintf("stt: session closed %s: %v: %s", side, e.Code, e.Reason)
 }
 
-// Is reports whether target is ErrClosed, or ErrPeerUnreachable or
-// ErrStatelessReset for a close with that cause.
+// Is reports whether target is ErrClosed, or ErrPeerUnreachable,
+// ErrStatelessReset or ErrPeerNotAllowed for a close with that cause.
 func (e *CloseError) Is(target error) bool {
 	switch target {
 	case ErrClosed:
@@ -126,6 +133,8 @@ func (e *CloseError) Is(target error) bool {
 		return e.Code == CodePeerUnreachable && !e.Remote
 	case ErrStatelessReset:
 		return e.Code == CodeStatelessReset && !e.Remote
+	case ErrPeerNotAllowed:
+		return e.Code == CodeNotAllowed && e.Remote
 	}
 	return false
 }

@@ -2,6 +2,9 @@ package stt
 
 import (
 	"encoding/hex"
+	"fmt"
+
+	"github.com/sttgo/stt/identity"
 
 	"github.com/sttgo/stt/codec"
 )
@@ -26,7 +29,10 @@ const (
 	// CodeStatelessReset: the peer's node no longer knows the session and
 	// said so with a valid stateless reset (ErrStatelessReset). Never sent.
 	CodeStatelessReset ErrorCode = 0x08
-	CodeInternal       ErrorCode = 0xFF // a local failure
+	// CodeNotAllowed: the peer's allow-list (Config.AllowPeers) does not
+	// hold this node's id (ErrPeerNotAllowed).
+	CodeNotAllowed ErrorCode = 0x09
+	CodeInternal   ErrorCode = 0xFF // a local failure
 )
 
 // String returns the code's wire name (NO_ERROR, PROTOCOL, ...) or
@@ -40,10 +46,21 @@ type SessionID [8]byte
 // String returns the id in hexadecimal.
 func (id SessionID) String() string { return hex.EncodeToString(id[:]) }
 
-// NodeID identifies a node. Today it is random per [Listen] and only
-// claimed by the peer in the handshake (authenticated by the shared seed,
-// not proven per node).
+// NodeID identifies a node: SHA-256("stt v2 node id" ‖ its static X25519
+// public key), the key derived from its node seed (Config.NodeSeed; package
+// identity). A peer proves its id in the handshake by using the private
+// key; Session.PeerNodeID is never merely claimed.
 type NodeID [32]byte
+
+// ParseNodeID parses a node id written as 64 hexadecimal digits (what
+// NodeID.String prints and sttnode logs).
+func ParseNodeID(s string) (NodeID, error) {
+	id, err := identity.ParseID(s)
+	if err != nil {
+		return NodeID{}, fmt.Errorf("stt: %w", err)
+	}
+	return NodeID(id), nil
+}
 
 // String returns the id in hexadecimal.
 func (id NodeID) String() string { return hex.EncodeToString(id[:]) }

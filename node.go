@@ -13,6 +13,7 @@ import (
 	"github.com/sttgo/stt/engine"
 	"github.com/sttgo/stt/engine/conn"
 	"github.com/sttgo/stt/engine/conn/wsconn"
+	"github.com/sttgo/stt/identity"
 	"github.com/sttgo/stt/internal/congestion"
 	"github.com/sttgo/stt/internal/session"
 	"github.com/sttgo/stt/suite"
@@ -64,9 +65,11 @@ func Listen(cfg Config) (*Node, error) {
 		maxMTU = DefaultMaxMTU
 	}
 	n := &Node{}
-	if _, err := rand.Read(n.nodeID[:]); err != nil {
+	key, err := nodeKey(cfg.NodeSeed)
+	if err != nil {
 		return nil, err
 	}
+	n.nodeID = NodeID(key.ID())
 	c := cfg.Conn
 	if c == nil {
 		addr := cfg.ListenAddr
@@ -93,6 +96,7 @@ func Listen(cfg Config) (*Node, error) {
 	sn, err := session.NewNode(session.Config{
 		Seed:             append([]byte(nil), cfg.Seed...),
 		NodeID:           n.nodeID,
+		AllowPeer:        allowPeer(cfg.AllowPeers),
 		Suites:           suites,
 		HandshakeTimeout: cfg.HandshakeTimeout,
 		KeepAlive:        cfg.KeepAlive,
@@ -140,8 +144,43 @@ func Listen(cfg Config) (*Node, error) {
 // Addr returns the bound address.
 func (n *Node) Addr() netip.AddrPort { return n.addr }
 
-// NodeID returns this node's id (random per Listen).
+// NodeID returns this node's id: derived from Config.NodeSeed (the same on
+// every run), or random per Listen without one.
 func (n *Node) NodeID() NodeID { return n.nodeID }
+
+// nodeKey derives the node key of seed, or of a random seed if seed is nil.
+func nodeKey(seed []byte) (*identity.Key, error) {
+	if seed == nil {
+		var err error
+		if seed, err = identity.GenerateSeed(rand.Reader); err != nil {
+			return nil, fmt.Errorf("stt: node seed: %w", err)
+		}
+	}
+	if len(seed) < MinSeedLen {
+		return nil, fmt.Errorf("stt: Config.NodeSeed must hold at least %d bytes (got %d); nil for a random identity", MinSeedLen, len(seed))
+	}
+	k, err := identity.FromSeed(seed)
+	if err != nil {
+		return nil, fmt.Errorf("stt: Config.NodeSeed: %w", err)
+	}
+	return k, nil
+}
+
+// allowPeer returns the allow-list check of ids (nil for an empty list:
+// every node is allowed).
+func allowPeer(ids []NodeID) func([32]byte) bool {
+	if len(ids) == 0 {
+		return nil
+	}
+	set := make(map[[32]byte]struct{}, len(ids))
+	for _, id := range ids {
+		set[id] = struct{}{}
+	}
+	return func(id [32]byte) bool {
+		_, ok := set[id]
+		return ok
+	}
+}
 
 // Dial resolves address ("host:port": a name, an IPv4 or an IPv6 address)
 // and runs a handshake with the node there, like [Node.DialAddrPort]. Of
@@ -156,8 +195,23 @@ func (n *Node) NodeID() NodeID { return n.nodeID }
 // IPv6 unique local address, see package engine/conn/wsconn), and the
 // connection closes when the session ends.
 func (n *Node) Dial(ctx context.Context, address string) (*Session, error) {
+	return n.dial(ctx, address, NodeID{})
+}
+
+// DialPeer is Dial to the node id at address (pinning): the node there
+// must prove, with its node key, that it is id. A node holding the group
+// seed but another node key fails the Dial with a *HandshakeError matching
+// ErrPeerIdentity; no session is established with it.
+func (n *Node) DialPeer(ctx context.Context, address string, id NodeID) (*Session, error) {
+	if id == (NodeID{}) {
+		return nil, fmt.Errorf("stt: DialPeer %q: the zero node id pins nothing (use Dial)", address)
+	}
+	return n.dial(ctx, address, id)
+}
+
+func (n *Node) dial(ctx context.Context, address string, id NodeID) (*Session, error) {
 	if isWebSocketURL(address) {
-		return n.dialWebSocket(ctx, address)
+		return n.dialWebSocket(ctx, address, id)
 	}
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {
@@ -173,7 +227,7 @@ func (n *Node) Dial(ctx context.Context, address string) (*Session, error) {
 	}
 	for _, ip := range ips {
 		if n.unreachable(ip) == "" {
-			return n.DialAddrPort(ctx, netip.AddrPortFrom(ip.Unmap(), uint16(pn)))
+			return n.dialAddrPort(ctx, netip.AddrPortFrom(ip.Unmap(), uint16(pn)), id)
 		}
 	}
 	return nil, fmt.Errorf("stt: dial %q: %s resolves to %v: %s", address, host, ips, n.unreachable(ips[0]))
@@ -206,10 +260,19 @@ func (n *Node) DialAddrPort(ctx context.Context, peer netip.AddrPort) (*Session,
 		return nil, fmt.Errorf("stt: dial %v: not a valid address and port", peer)
 	}
 	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	return n.dialAddrPort(ctx, peer, NodeID{})
+}
+
+// dialAddrPort is DialAddrPort requiring the peer to prove id (zero: any).
+func (n *Node) dialAddrPort(ctx context.Context, peer netip.AddrPort, id NodeID) (*Session, error) {
+	if !peer.IsValid() || peer.Port() == 0 {
+		return nil, fmt.Errorf("stt: dial %v: not a valid address and port", peer)
+	}
+	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 	if why := n.unreachable(peer.Addr()); why != "" {
 		return nil, fmt.Errorf("stt: dial %v: %s", peer, why)
 	}
-	s, err := n.sn.Dial(ctx, peer)
+	s, err := n.sn.DialExpect(ctx, peer, id)
 	if err != nil {
 		return nil, publicErr(err)
 	}

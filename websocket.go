@@ -55,7 +55,7 @@ func (n *Node) WebSocketAddr() netip.AddrPort { return n.wsAddr }
 
 // dialWebSocket opens a WebSocket connection to url and runs the
 // handshake over it. The connection closes when the session ends.
-func (n *Node) dialWebSocket(ctx context.Context, url string) (*Session, error) {
+func (n *Node) dialWebSocket(ctx context.Context, url string, id NodeID) (*Session, error) {
 	if n.ws == nil {
 		return nil, fmt.Errorf("stt: dial %s: this node has no WebSocket transport (Config.Conn is set)", url)
 	}
@@ -63,7 +63,7 @@ func (n *Node) dialWebSocket(ctx context.Context, url string) (*Session, error) 
 	if err != nil {
 		return nil, fmt.Errorf("stt: dial %s: %w", url, err)
 	}
-	s, err := n.sn.Dial(ctx, addr)
+	s, err := n.sn.DialExpect(ctx, addr, id)
 	if err != nil {
 		n.ws.CloseConn(addr)
 		return nil, publicErr(err)

@@ -50,7 +50,11 @@ const (
 	// CodeStatelessReset: the peer's node answered with a valid stateless
 	// reset (it no longer knows the session). Local only: never sent.
 	CodeStatelessReset ErrorCode = 0x08
-	CodeInternal       ErrorCode = 0xFF
+	// CodeNotAllowed: the node's allow-list does not hold the peer's
+	// proven node id (the responder closes the session it just
+	// established with this code).
+	CodeNotAllowed ErrorCode = 0x09
+	CodeInternal   ErrorCode = 0xFF
 )
 
 // String returns the code's wire name (NO_ERROR, PROTOCOL, ...) or
@@ -75,6 +79,8 @@ func (c ErrorCode) String() string {
 		return "PEER_UNREACHABLE"
 	case CodeStatelessReset:
 		return "STATELESS_RESET"
+	case CodeNotAllowed:
+		return "NOT_ALLOWED"
 	case CodeInternal:
 		return "INTERNAL"
 	}

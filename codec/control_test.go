@@ -145,7 +145,7 @@ func TestControlEncodeRejects(t *testing.T) {
 			t.Fatal("empty code name")
 		}
 	}
-	if CodeIdleTimeout.String() != "IDLE_TIMEOUT" || ErrorCode(9).String() != "UNKNOWN" {
+	if CodeIdleTimeout.String() != "IDLE_TIMEOUT" || CodeNotAllowed.String() != "NOT_ALLOWED" || ErrorCode(10).String() != "UNKNOWN" {
 		t.Error("code names")
 	}
 }

@@ -91,6 +91,14 @@ type Config struct {
 	// key of one of this node's pending initiators; the responder drops such
 	// HELLOs (reflection). It must be safe for concurrent use.
 	IsOwnEphemeral func(pub *[32]byte) bool
+	// AllowPeer, if set, reports whether this node holds sessions with the
+	// node id id: an initiator whose responder proves an id it rejects
+	// fails with ErrPeerNotAllowed (counted in PeersRefused). A responder
+	// completes the handshake whatever the initiator's id (Keys.PeerNodeID
+	// is proven then), so that its caller can tell the peer why it refuses
+	// the session, authenticated (the session layer closes it with
+	// codec.CodeNotAllowed). It must be safe for concurrent use.
+	AllowPeer func(id [32]byte) bool
 	// Stats receives the counters; nil means a private set.
 	Stats *Stats
 }

@@ -11,6 +11,13 @@ var (
 	// ErrAuthFailed reports a MAC or proof that does not verify: the peer
 	// does not hold the same seed, or the message was tampered with.
 	ErrAuthFailed = errors.New("handshake: peer could not prove the shared seed (wrong seed?)")
+	// ErrPeerIdentity reports a responder that proved a node id other
+	// than the one the dial expected (pinning): it holds the group seed
+	// but not the node key of the id dialed.
+	ErrPeerIdentity = errors.New("handshake: peer proved another node id than the one expected")
+	// ErrPeerNotAllowed reports a peer whose proven node id is not on this
+	// node's allow-list (Config.AllowPeer).
+	ErrPeerNotAllowed = errors.New("handshake: peer's node id is not on the allow-list")
 	// ErrHandshakeTimeout reports that the initiator got no complete
 	// handshake within Config.Timeout.
 	ErrHandshakeTimeout = errors.New("handshake: timed out")

@@ -40,8 +40,14 @@ type Initiator struct {
 	deadline, nextRetx time.Time
 	rto                time.Duration
 
-	keys Keys
+	keys   Keys
+	expect [32]byte // the node id the responder must prove (zero: any)
 }
+
+// Expect makes the handshake require that the responder proves the node
+// id id (pinning): a RESPONSE proving another id ends the handshake with
+// ErrPeerIdentity. Call it before Start; the zero id accepts any node.
+func (in *Initiator) Expect(id [32]byte) { in.expect = id }
 
 // NewInitiator returns an initiator for a handshake with the responder at
 // peer. jar (may be nil) supplies and stores cookies per address. It
@@ -187,6 +193,14 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 	if !hmac.Equal(want[:], r.MAC[:]) {
 		in.p.Stats.InitAuthFailures.Add(1)
 		return nil, in.fail(ErrAuthFailed)
+	}
+	if in.expect != ([32]byte{}) && r.NodeID != in.expect {
+		in.p.Stats.InitWrongPeer.Add(1)
+		return nil, in.fail(ErrPeerIdentity)
+	}
+	if in.p.AllowPeer != nil && !in.p.AllowPeer(r.NodeID) {
+		in.p.Stats.PeersRefused.Add(1)
+		return nil, in.fail(ErrPeerNotAllowed)
 	}
 	offered := false
 	for _, s := range in.hello.Suites {

@@ -29,6 +29,7 @@ type Stats struct {
 	HalfOpenExpired    atomic.Uint64 // half-open entries timed out
 	RejectsSent        atomic.Uint64 // REJECT answers (no common suite, other version)
 	UnknownVersion     atomic.Uint64 // padded HELLO of another protocol version (answered with REJECT)
+	PeersRefused       atomic.Uint64 // proven peers refused by the allow-list (either side)
 
 	// Initiator side.
 	InitStarted      atomic.Uint64
@@ -36,6 +37,7 @@ type Stats struct {
 	InitCompleted    atomic.Uint64
 	InitAuthFailures atomic.Uint64
 	InitTimeouts     atomic.Uint64
+	InitWrongPeer    atomic.Uint64 // responder proved another node id than the one expected
 	// InitRejected counts handshakes ended by a REJECT that echoed the
 	// HELLO in flight; InitRejectsIgnored, REJECTs dropped (malformed,
 	// wrong echo, after the RESPONSE, or contradicting the HELLO).
@@ -73,11 +75,13 @@ func (s *Stats) Each(fn func(name string, v uint64)) {
 		{"handshake_half_open_expired", &s.HalfOpenExpired},
 		{"handshake_rejects_sent", &s.RejectsSent},
 		{"handshake_unknown_version", &s.UnknownVersion},
+		{"handshake_peers_refused", &s.PeersRefused},
 		{"handshake_init_started", &s.InitStarted},
 		{"handshake_init_retransmits", &s.InitRetransmits},
 		{"handshake_init_completed", &s.InitCompleted},
 		{"handshake_init_auth_failures", &s.InitAuthFailures},
 		{"handshake_init_timeouts", &s.InitTimeouts},
+		{"handshake_init_wrong_peer", &s.InitWrongPeer},
 		{"handshake_init_rejected", &s.InitRejected},
 		{"handshake_init_rejects_ignored", &s.InitRejectsIgnored},
 	} {

@@ -42,6 +42,7 @@ type command struct {
 // dialReq is one Dial waiting for its shard's answer.
 type dialReq struct {
 	peer     netip.AddrPort
+	expect   [32]byte        // the node id the peer must prove (zero: any)
 	start    time.Time       // when Dial was called (HandshakeError.Elapsed)
 	res      chan dialResult // capacity 1: the shard answers exactly once
 	canceled atomic.Bool

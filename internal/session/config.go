@@ -58,6 +58,12 @@ type Config struct {
 	Seed []byte
 	// NodeID is this node's persistent random id.
 	NodeID [32]byte
+	// AllowPeer, if set, reports whether the node holds sessions with the
+	// node id id: a Dial to a peer it rejects fails with
+	// handshake.ErrPeerNotAllowed, a session a rejected peer establishes is
+	// closed at once with codec.CodeNotAllowed. Nil allows every node
+	// with the group seed.
+	AllowPeer func(id [32]byte) bool
 	// Suites lists the offered/accepted cipher suites in preference order.
 	Suites []uint8
 	// HandshakeTimeout is the total handshake timeout (handshake default).

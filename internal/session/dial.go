@@ -49,6 +49,7 @@ func (sh *shard) startInit(ss *sessionState, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	in.Expect(ss.dial.expect)
 	msg, err := in.Start(now)
 	if err != nil {
 		return err

@@ -140,7 +140,14 @@ func (n *Node) localAddr() netip.AddrPort { return n.eng.LocalAddr() }
 // (handshake.ErrAuthFailed, handshake.ErrHandshakeTimeout...), or are
 // ctx.Err(), ErrDialInProgress, ErrTableFull, ErrBackpressure, ErrClosed.
 func (n *Node) Dial(ctx context.Context, peer netip.AddrPort) (*Session, error) {
-	d := &dialReq{peer: peer, start: n.cfg.Now(), res: make(chan dialResult, 1)}
+	return n.DialExpect(ctx, peer, [32]byte{})
+}
+
+// DialExpect is Dial to a peer that must prove the node id expect (zero:
+// any id); a peer that proves another fails the dial with
+// handshake.ErrPeerIdentity.
+func (n *Node) DialExpect(ctx context.Context, peer netip.AddrPort, expect [32]byte) (*Session, error) {
+	d := &dialReq{peer: peer, expect: expect, start: n.cfg.Now(), res: make(chan dialResult, 1)}
 	if !n.post(n.eng.ShardOfAddr(peer), command{op: opDial, d: d}) {
 		return nil, n.closedOr(ErrBackpressure)
 	}

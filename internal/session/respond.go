@@ -82,6 +82,13 @@ func (sh *shard) respond(from netip.AddrPort, msg []byte, now time.Time) []byte 
 	if err := sh.establish(ss, est, now); err != nil {
 		return reply
 	}
+	if a := sh.n.cfg.AllowPeer; a != nil && !a(est.PeerNodeID) {
+		// The peer proved an id this node does not hold sessions with:
+		// tell it why, authenticated, rather than letting it time out.
+		sh.n.hsStats.PeersRefused.Add(1)
+		sh.closeLocal(ss, codec.CodeNotAllowed, "node id not on the allow-list", now, false)
+		return reply
+	}
 	if full {
 		// The peer completed its handshake: tell it why the session ends
 		// at once instead of letting it idle out (the table holds one

@@ -77,6 +77,7 @@ func newShard(n *Node, id, shards int) (*shard, error) {
 	sh.hcfg = handshake.Config{
 		Seed:           n.cfg.Seed,
 		NodeID:         n.cfg.NodeID,
+		AllowPeer:      n.cfg.AllowPeer,
 		Suites:         n.cfg.Suites,
 		Timeout:        n.cfg.HandshakeTimeout,
 		MaxHalfOpen:    max(1, n.cfg.MaxHalfOpen/shards),

@@ -1,0 +1,5 @@
+package identity
+
+import "crypto/rand"
+
+var randReader = rand.Reader

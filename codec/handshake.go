@@ -13,7 +13,17 @@ import (
 // carried as the payload of a type-0x05 frame.
 const (
 	// HandshakeVersion is the only protocol version this codec speaks.
-	HandshakeVersion = 1
+	// Version 1 (until December 2026) carried claimed node ids in clear;
+	// version 2 proves static keys and sends them encrypted.
+	HandshakeVersion = 2
+	// HandshakeStaticLen is the length of a non-empty "static" field: an
+	// X25519 public key (32 bytes) sealed with ChaCha20-Poly1305 (16-byte
+	// tag).
+	HandshakeStaticLen = 32 + 16
+	// HandshakeMaxTicketLen bounds a resumption ticket. Tickets are opaque
+	// to everyone but the responder that issued them (1 to 256 bytes; an
+	// empty field means none).
+	HandshakeMaxTicketLen = 256
 	// HandshakeKeyLen is the length of node ids, nonces, X25519 public keys,
 	// echoes, MACs and proofs.
 	HandshakeKeyLen = 32
@@ -107,8 +117,6 @@ type Hello struct {
 	// Suites lists the offered suite ids in preference order (1..16
 	// entries, each 1..255, no duplicates). Decode reuses its capacity.
 	Suites []uint8
-	// NodeID is the sender's persistent random node id.
-	NodeID [HandshakeKeyLen]byte
 	// Nonce is 32 fresh random bytes.
 	Nonce [HandshakeKeyLen]byte
 	// Eph is the sender's ephemeral X25519 public key.
@@ -120,6 +128,9 @@ type Hello struct {
 	// is empty.
 	Cookie    [HandshakeCookieLen]byte
 	HasCookie bool
+	// Ticket is a resumption ticket from an earlier session with the
+	// responder (empty: a full handshake). Decode aliases it into b.
+	Ticket []byte
 	// Timestamp is the sender's clock in Unix milliseconds (>= 0).
 	Timestamp int64
 	// Pad is the number of zero bytes in the "pad" entry, present when
@@ -135,17 +146,21 @@ type Retry struct {
 	Echo [HandshakeKeyLen]byte
 }
 
-// Response is the responder's answer to a HELLO with a valid cookie (R->I).
+// Response is the responder's answer to a HELLO it serves (R->I).
 type Response struct {
 	// Suite is the chosen suite id (1..255).
-	Suite  uint8
-	NodeID [HandshakeKeyLen]byte
-	Nonce  [HandshakeKeyLen]byte
-	Eph    [HandshakeKeyLen]byte
+	Suite uint8
+	Nonce [HandshakeKeyLen]byte
+	Eph   [HandshakeKeyLen]byte
 	// Echo is the HELLO's nonce.
 	Echo [HandshakeKeyLen]byte
 	SID  SessionID
-	// MAC proves the seed over the transcript; it is not in the core.
+	// Static is the responder's sealed static public key when HasStatic (a
+	// full handshake); empty on the wire for a resumed one.
+	Static    [HandshakeStaticLen]byte
+	HasStatic bool
+	// MAC proves the seed and the static key (or the resumption secret)
+	// over the transcript; it is not in the core.
 	MAC [HandshakeKeyLen]byte
 }
 
@@ -153,7 +168,12 @@ type Response struct {
 type AuthProof struct {
 	// Echo is the RESPONSE's nonce.
 	Echo [HandshakeKeyLen]byte
-	// Proof proves the seed over the transcript; it is not in the core.
+	// Static is the initiator's sealed static public key when HasStatic (a
+	// full handshake); empty on the wire for a resumed one.
+	Static    [HandshakeStaticLen]byte
+	HasStatic bool
+	// Proof proves the seed and the static key (or the resumption secret)
+	// over the transcript; it is not in the core.
 	Proof [HandshakeKeyLen]byte
 }
 
@@ -161,6 +181,9 @@ type AuthProof struct {
 type Final struct {
 	// Echo is the HELLO's nonce.
 	Echo [HandshakeKeyLen]byte
+	// Ticket is a resumption ticket for the initiator (empty: none).
+	// Decode aliases it into b.
+	Ticket []byte
 	// MAC confirms the transcript; it is not in the core.
 	MAC [HandshakeKeyLen]byte
 }
@@ -171,14 +194,15 @@ const (
 	hsKeyEcho
 	hsKeyEph
 	hsKeyMAC
-	hsKeyNodeID
 	hsKeyNonce
 	hsKeyPad
 	hsKeyProof
 	hsKeyReason
 	hsKeySID
+	hsKeyStatic
 	hsKeySuite
 	hsKeySuites
+	hsKeyTicket
 	hsKeyTimestamp
 	hsKeyType
 	hsKeyVersion
@@ -232,7 +256,6 @@ func (m *Hello) append(b []byte, core bool) []byte {
 		}
 	}
 	b = hsAppendKeyBytes(b, "eph", m.Eph[:])
-	b = hsAppendKeyBytes(b, "node_id", m.NodeID[:])
 	b = hsAppendKeyBytes(b, "nonce", m.Nonce[:])
 	if !core && m.HasPad {
 		b = AppendTLVString(b, "pad")
@@ -241,6 +264,7 @@ func (m *Hello) append(b []byte, core bool) []byte {
 	}
 	b = hsAppendKeyBytes(b, "sid", m.SID[:])
 	b = hsAppendKeySuites(b, m.Suites)
+	b = hsAppendKeyBytes(b, "ticket", m.Ticket)
 	b = hsAppendKeyInt(b, "timestamp", m.Timestamp)
 	b = hsAppendKeyType(b, HandshakeHello)
 	return hsAppendKeyInt(b, "version", HandshakeVersion)
@@ -252,7 +276,7 @@ func (m *Hello) EncodedLen() int {
 	if m.HasCookie {
 		n += HandshakeCookieLen
 	}
-	n += 8 + 37 + 12 + 37 + 10 + 37 // eph, node_id, nonce
+	n += 8 + 37 + 10 + 37 // eph, nonce
 	if m.HasPad {
 		n += 8 + 5 + m.Pad
 	}
@@ -260,6 +284,7 @@ func (m *Hello) EncodedLen() int {
 	for _, s := range m.Suites {
 		n += hsTlvIntLen(int64(s))
 	}
+	n += 11 + 5 + len(m.Ticket) // ticket
 	n += 14 + hsTlvIntLen(m.Timestamp)
 	n += 9 + 10 + 12 + 2 // type, version
 	return n
@@ -319,9 +344,9 @@ func (m *Response) append(b []byte, core bool) []byte {
 	if !core {
 		b = hsAppendKeyBytes(b, "mac", m.MAC[:])
 	}
-	b = hsAppendKeyBytes(b, "node_id", m.NodeID[:])
 	b = hsAppendKeyBytes(b, "nonce", m.Nonce[:])
 	b = hsAppendKeyBytes(b, "sid", m.SID[:])
+	b = hsAppendStatic(b, &m.Static, m.HasStatic)
 	b = hsAppendKeyInt(b, "suite", int64(m.Suite))
 	b = hsAppendKeyType(b, HandshakeResponse)
 	return hsAppendKeyInt(b, "version", HandshakeVersion)
@@ -334,7 +359,7 @@ func (m *AuthProof) Append(b []byte) []byte { return m.append(b, false) }
 func (m *AuthProof) AppendCore(b []byte) []byte { return m.append(b, true) }
 
 func (m *AuthProof) append(b []byte, core bool) []byte {
-	n := uint32(2)
+	n := uint32(3)
 	if !core {
 		n++
 	}
@@ -343,7 +368,15 @@ func (m *AuthProof) append(b []byte, core bool) []byte {
 	if !core {
 		b = hsAppendKeyBytes(b, "proof", m.Proof[:])
 	}
+	b = hsAppendStatic(b, &m.Static, m.HasStatic)
 	return hsAppendKeyType(b, HandshakeAuthProof)
+}
+
+func hsAppendStatic(b []byte, st *[HandshakeStaticLen]byte, has bool) []byte {
+	if has {
+		return hsAppendKeyBytes(b, "static", st[:])
+	}
+	return hsAppendKeyBytes(b, "static", nil)
 }
 
 // Append appends the FINAL (with its mac) to b.
@@ -353,7 +386,7 @@ func (m *Final) Append(b []byte) []byte { return m.append(b, false) }
 func (m *Final) AppendCore(b []byte) []byte { return m.append(b, true) }
 
 func (m *Final) append(b []byte, core bool) []byte {
-	n := uint32(2)
+	n := uint32(3)
 	if !core {
 		n++
 	}
@@ -362,6 +395,7 @@ func (m *Final) append(b []byte, core bool) []byte {
 	if !core {
 		b = hsAppendKeyBytes(b, "mac", m.MAC[:])
 	}
+	b = hsAppendKeyBytes(b, "ticket", m.Ticket)
 	return hsAppendKeyType(b, HandshakeFinal)
 }
 
@@ -460,8 +494,6 @@ func hsKeyBit(key []byte) uint16 {
 		return hsKeyEph
 	case "mac":
 		return hsKeyMAC
-	case "node_id":
-		return hsKeyNodeID
 	case "nonce":
 		return hsKeyNonce
 	case "pad":
@@ -472,10 +504,14 @@ func hsKeyBit(key []byte) uint16 {
 		return hsKeyReason
 	case "sid":
 		return hsKeySID
+	case "static":
+		return hsKeyStatic
 	case "suite":
 		return hsKeySuite
 	case "suites":
 		return hsKeySuites
+	case "ticket":
+		return hsKeyTicket
 	case "timestamp":
 		return hsKeyTimestamp
 	case "type":
@@ -511,6 +547,35 @@ func hsCheckVersion(t TLVToken) error {
 	return nil
 }
 
+// hsTicket returns a ticket field's bytes (nil when empty): at most
+// HandshakeMaxTicketLen bytes.
+func hsTicket(t TLVToken) ([]byte, error) {
+	if t.Kind != TLVBytes || len(t.Bytes) > HandshakeMaxTicketLen {
+		return nil, ErrHandshakeMsgField
+	}
+	if len(t.Bytes) == 0 {
+		return nil, nil
+	}
+	return t.Bytes, nil
+}
+
+// hsStatic decodes a static field: empty or exactly HandshakeStaticLen.
+func hsStatic(dst *[HandshakeStaticLen]byte, has *bool, t TLVToken) error {
+	if t.Kind != TLVBytes {
+		return ErrHandshakeMsgField
+	}
+	switch len(t.Bytes) {
+	case 0:
+		*has = false
+	case HandshakeStaticLen:
+		*has = true
+		copy(dst[:], t.Bytes)
+	default:
+		return ErrHandshakeMsgField
+	}
+	return nil
+}
+
 func hsSessionIDField(dst *SessionID, t TLVToken) error {
 	if err := hsFixedBytes(dst[:], t); err != nil {
 		return err
@@ -522,11 +587,11 @@ func hsSessionIDField(dst *SessionID, t TLVToken) error {
 }
 
 // Decode decodes a HELLO from b into m, strictly: exactly the keys cookie,
-// eph, node_id, nonce, sid, suites, timestamp, type, version and optionally
-// pad (all zero bytes), exact lengths, version 1. m.Suites reuses its
-// capacity; nothing else aliases b. On error m is partly written.
+// eph, nonce, sid, suites, ticket, timestamp, type, version and optionally
+// pad (all zero bytes), exact lengths, version 2. m.Suites reuses its
+// capacity; m.Ticket aliases b. On error m is partly written.
 func (m *Hello) Decode(b []byte) error {
-	const required = hsKeyCookie | hsKeyEph | hsKeyNodeID | hsKeyNonce | hsKeySID | hsKeySuites | hsKeyTimestamp | hsKeyType | hsKeyVersion
+	const required = hsKeyCookie | hsKeyEph | hsKeyNonce | hsKeySID | hsKeySuites | hsKeyTicket | hsKeyTimestamp | hsKeyType | hsKeyVersion
 	var d hsDecoder
 	if err := d.begin(b); err != nil {
 		return err
@@ -560,10 +625,10 @@ func (m *Hello) Decode(b []byte) error {
 			}
 		case hsKeyEph:
 			err = hsFixedBytes(m.Eph[:], t)
-		case hsKeyNodeID:
-			err = hsFixedBytes(m.NodeID[:], t)
 		case hsKeyNonce:
 			err = hsFixedBytes(m.Nonce[:], t)
+		case hsKeyTicket:
+			m.Ticket, err = hsTicket(t)
 		case hsKeyPad:
 			if t.Kind != TLVBytes {
 				return ErrHandshakeMsgField
@@ -662,10 +727,10 @@ func (m *Retry) Decode(b []byte) error {
 	}
 }
 
-// Decode decodes a RESPONSE (exactly echo, eph, mac, node_id, nonce, sid,
-// suite, type, version) from b into m.
+// Decode decodes a RESPONSE (exactly echo, eph, mac, nonce, sid, static
+// (empty or HandshakeStaticLen bytes), suite, type, version) from b into m.
 func (m *Response) Decode(b []byte) error {
-	const required = hsKeyEcho | hsKeyEph | hsKeyMAC | hsKeyNodeID | hsKeyNonce | hsKeySID | hsKeySuite | hsKeyType | hsKeyVersion
+	const required = hsKeyEcho | hsKeyEph | hsKeyMAC | hsKeyNonce | hsKeySID | hsKeyStatic | hsKeySuite | hsKeyType | hsKeyVersion
 	var d hsDecoder
 	if err := d.begin(b); err != nil {
 		return err
@@ -689,12 +754,12 @@ func (m *Response) Decode(b []byte) error {
 			err = hsFixedBytes(m.Eph[:], t)
 		case hsKeyMAC:
 			err = hsFixedBytes(m.MAC[:], t)
-		case hsKeyNodeID:
-			err = hsFixedBytes(m.NodeID[:], t)
 		case hsKeyNonce:
 			err = hsFixedBytes(m.Nonce[:], t)
 		case hsKeySID:
 			err = hsSessionIDField(&m.SID, t)
+		case hsKeyStatic:
+			err = hsStatic(&m.Static, &m.HasStatic, t)
 		case hsKeySuite:
 			if t.Kind != TLVInt {
 				return ErrHandshakeMsgField
@@ -714,9 +779,10 @@ func (m *Response) Decode(b []byte) error {
 	}
 }
 
-// Decode decodes an AUTH_PROOF (exactly echo, proof, type) from b into m.
+// Decode decodes an AUTH_PROOF (exactly echo, proof, static (empty or
+// HandshakeStaticLen bytes), type) from b into m.
 func (m *AuthProof) Decode(b []byte) error {
-	const required = hsKeyEcho | hsKeyProof | hsKeyType
+	const required = hsKeyEcho | hsKeyProof | hsKeyStatic | hsKeyType
 	var d hsDecoder
 	if err := d.begin(b); err != nil {
 		return err
@@ -738,6 +804,8 @@ func (m *AuthProof) Decode(b []byte) error {
 			err = hsFixedBytes(m.Echo[:], t)
 		case hsKeyProof:
 			err = hsFixedBytes(m.Proof[:], t)
+		case hsKeyStatic:
+			err = hsStatic(&m.Static, &m.HasStatic, t)
 		case hsKeyType:
 			err = hsCheckType(t, HandshakeAuthProof)
 		}
@@ -747,9 +815,10 @@ func (m *AuthProof) Decode(b []byte) error {
 	}
 }
 
-// Decode decodes a FINAL (exactly echo, mac, type) from b into m.
+// Decode decodes a FINAL (exactly echo, mac, ticket (empty or up to
+// HandshakeMaxTicketLen bytes), type) from b into m. m.Ticket aliases b.
 func (m *Final) Decode(b []byte) error {
-	const required = hsKeyEcho | hsKeyMAC | hsKeyType
+	const required = hsKeyEcho | hsKeyMAC | hsKeyTicket | hsKeyType
 	var d hsDecoder
 	if err := d.begin(b); err != nil {
 		return err
@@ -771,6 +840,8 @@ func (m *Final) Decode(b []byte) error {
 			err = hsFixedBytes(m.Echo[:], t)
 		case hsKeyMAC:
 			err = hsFixedBytes(m.MAC[:], t)
+		case hsKeyTicket:
+			m.Ticket, err = hsTicket(t)
 		case hsKeyType:
 			err = hsCheckType(t, HandshakeFinal)
 		}

@@ -104,6 +104,19 @@ type Config struct {
 	// have) and datagrams are dropped and counted
 	// (SessionStats.Drops["drop_budget"]). See README "Limits and memory".
 	MemoryBudget int64
+	// CookieThreshold is the number of half-open handshakes (per shard)
+	// from which the node answers a first contact with a RETRY, the
+	// stateless address check, instead of a RESPONSE; it also does while
+	// the handshake work budget is under load. Below both, a Dial to this
+	// node sends application data one round trip after its HELLO. Zero: a
+	// quarter of the half-open table; negative: always check (one more
+	// round trip for every first contact). See README "Handshakes".
+	CookieThreshold int
+	// TicketLifetime is how long the resumption tickets this node issues
+	// stay valid (and how often its ticket key rotates; default 12 h). A
+	// node that dials a peer again within it resumes: no static-key work,
+	// still a fresh ephemeral DH. Negative: no resumption, either way.
+	TicketLifetime time.Duration
 	// IPv4PrefixLen is the IPv4 prefix by which the node's handshake
 	// limits and work budget count sources (default 24: a /24 is one
 	// source, as an IPv6 /64 is; 32 counts whole addresses, which suits a

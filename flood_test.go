@@ -125,7 +125,6 @@ func (f *flooder) send(i int, msg []byte) {
 // cookie (nil: none), a fresh nonce and a random ephemeral.
 func floodHello(cookie *handshake.Cookie) []byte {
 	h := codec.Hello{Suites: []uint8{1, 2, 3, 4, 5, 6, 7, 8}, Timestamp: time.Now().UnixMilli()}
-	rand.Read(h.NodeID[:])
 	rand.Read(h.Nonce[:])
 	rand.Read(h.Eph[:])
 	rand.Read(h.SID[:])

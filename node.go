@@ -95,8 +95,10 @@ func Listen(cfg Config) (*Node, error) {
 	}
 	sn, err := session.NewNode(session.Config{
 		Seed:             append([]byte(nil), cfg.Seed...),
-		NodeID:           n.nodeID,
+		NodeKey:          key,
 		AllowPeer:        allowPeer(cfg.AllowPeers),
+		CookieThreshold:  cfg.CookieThreshold,
+		TicketLifetime:   cfg.TicketLifetime,
 		Suites:           suites,
 		HandshakeTimeout: cfg.HandshakeTimeout,
 		KeepAlive:        cfg.KeepAlive,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/identity"
 )
 
 // Specification constants.
@@ -26,6 +27,11 @@ const (
 	// MinHelloPayload is the HELLO TLV length that fills MinHelloFrame in a
 	// type-0x05 frame without metadata.
 	MinHelloPayload = MinHelloFrame - codec.HandshakeFrameOverhead
+	// MaxResponseLen is the length of the largest RESPONSE (a full one
+	// choosing a suite id above 127): less than a third of the smallest
+	// HELLO it answers, so even a first contact without a cookie sends
+	// fewer bytes to an unproven address than it received.
+	MaxResponseLen = 322
 	// MinSeedLen is the shortest accepted pre-shared seed.
 	MinSeedLen = 16
 )
@@ -39,19 +45,23 @@ const (
 	// WidePrefixFactor times as many), so that one prefix cannot fill the
 	// table: beyond it, its newest entry evicts its oldest.
 	DefaultMaxHalfOpenPerPrefix = 16
+	// DefaultCookieDivisor sets the default CookieThreshold: a quarter
+	// of MaxHalfOpen.
+	DefaultCookieDivisor = 4
 	// maxRetries is how many RETRY messages one initiator follows.
 	maxRetries = 3
 )
 
 // Config configures initiators and responders. The zero value is not
-// usable: Seed and Suites are required. Machines copy what they need at
+// usable: Seed, Static and Suites are required. Machines copy what they need at
 // construction; the Config must not be modified while they use it only
 // through Stats, Budget, IsOwnEphemeral and NewSessionID.
 type Config struct {
 	// Seed is the pre-shared seed (at least MinSeedLen bytes).
 	Seed []byte
-	// NodeID is this node's persistent random id.
-	NodeID [32]byte
+	// Static is this node's static key (package identity): the handshake
+	// proves it to the peer, and PeerNodeID is the hash of the peer's.
+	Static *identity.Key
 	// Suites lists the supported cipher suites in preference order (1 to
 	// codec.HandshakeMaxSuites distinct ids, each non-zero).
 	Suites []uint8
@@ -99,6 +109,22 @@ type Config struct {
 	// the session, authenticated (the session layer closes it with
 	// codec.CodeNotAllowed). It must be safe for concurrent use.
 	AllowPeer func(id [32]byte) bool
+	// CookieThreshold is the number of half-open handshakes from which a
+	// responder answers HELLOs without a valid cookie with a RETRY (the
+	// stateless address check) instead of a RESPONSE; it also does while
+	// its work budget is under load. Below both, a first contact takes one
+	// round trip. Zero: DefaultCookieThreshold; negative: always (every
+	// HELLO must prove its address first, as in version 1).
+	CookieThreshold int
+	// TicketLifetime is how long a resumption ticket stays valid after it
+	// was issued, and how often the responder's ticket key rotates (the
+	// previous key keeps opening tickets for one more period). Zero:
+	// DefaultTicketLifetime; negative: no resumption (the responder issues
+	// no tickets, the initiator presents none).
+	TicketLifetime time.Duration
+	// Tickets keeps the tickets this node's initiators received, shared by
+	// them (nil: initiators never resume).
+	Tickets *TicketJar
 	// Stats receives the counters; nil means a private set.
 	Stats *Stats
 }
@@ -106,7 +132,10 @@ type Config struct {
 // params is a validated Config with defaults applied.
 type params struct {
 	Config
-	pskHash [32]byte
+	pskHash    [32]byte
+	ck0        [32]byte // HKDF-Extract("stt v2 handshake", pskHash)
+	staticPriv [32]byte
+	staticPub  [32]byte
 }
 
 func (c *Config) params() (*params, error) {
@@ -161,7 +190,22 @@ func (c *Config) params() (*params, error) {
 	if p.Stats == nil {
 		p.Stats = new(Stats)
 	}
+	if c.Static == nil {
+		return nil, fmt.Errorf("%w: no static key (Config.Static)", ErrConfig)
+	}
+	copy(p.staticPriv[:], c.Static.Private().Bytes())
+	p.staticPub = c.Static.Public()
+	switch {
+	case p.CookieThreshold == 0:
+		p.CookieThreshold = max(1, p.MaxHalfOpen/DefaultCookieDivisor)
+	case p.CookieThreshold < 0:
+		p.CookieThreshold = 0
+	}
+	if p.TicketLifetime == 0 {
+		p.TicketLifetime = DefaultTicketLifetime
+	}
 	p.pskHash = sha256.Sum256(c.Seed)
+	p.ck0 = chainKey0(&p.pskHash)
 	return p, nil
 }
 

@@ -8,9 +8,10 @@ import "errors"
 // matching ErrNoCommonSuite or ErrUnsupportedVersion from a REJECT); the
 // others only mean that one message was dropped.
 var (
-	// ErrAuthFailed reports a MAC or proof that does not verify: the peer
-	// does not hold the same seed, or the message was tampered with.
-	ErrAuthFailed = errors.New("handshake: peer could not prove the shared seed (wrong seed?)")
+	// ErrAuthFailed reports a sealed static key, MAC or proof that does
+	// not verify: the peer does not hold the same seed, or not the private
+	// key of the static key it sent, or the message was tampered with.
+	ErrAuthFailed = errors.New("handshake: peer could not prove the shared seed and its node key (wrong seed?)")
 	// ErrPeerIdentity reports a responder that proved a node id other
 	// than the one the dial expected (pinning): it holds the group seed
 	// but not the node key of the id dialed.
@@ -18,6 +19,9 @@ var (
 	// ErrPeerNotAllowed reports a peer whose proven node id is not on this
 	// node's allow-list (Config.AllowPeer).
 	ErrPeerNotAllowed = errors.New("handshake: peer's node id is not on the allow-list")
+	// ErrSameNode reports a peer that proved this node's own static key:
+	// two processes run with the same node seed (give each its own).
+	ErrSameNode = errors.New("handshake: peer holds this node's own node key (two nodes with one node seed?)")
 	// ErrHandshakeTimeout reports that the initiator got no complete
 	// handshake within Config.Timeout.
 	ErrHandshakeTimeout = errors.New("handshake: timed out")
@@ -33,8 +37,8 @@ var (
 	// ErrBadKeyShare reports a peer X25519 public key that gives an
 	// all-zero shared secret (a low-order point).
 	ErrBadKeyShare = errors.New("handshake: peer ephemeral key rejected")
-	// ErrReflection reports a HELLO or RESPONSE carrying this node's own
-	// node id, or a HELLO carrying one of its own pending ephemerals.
+	// ErrReflection reports a HELLO carrying one of this node's own
+	// pending ephemerals, or a RESPONSE carrying the initiator's own.
 	ErrReflection = errors.New("handshake: message reflected from this node")
 	// ErrUnexpected reports a message that does not fit the machine's
 	// state: wrong type for the role, wrong echo, no matching half-open

@@ -1,38 +1,47 @@
 package handshake
 
 import (
-	"crypto/ecdh"
-	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
 	"hash"
 	"net/netip"
+
+	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/crypto/curve25519"
 
 	"github.com/sttgo/stt/codec"
 )
 
 // Key schedule labels (docs/PROTOCOL.md, "Handshake and key schedule").
+// The per-key-phase derivations (package suite) are unchanged from
+// version 1 and keep their labels.
 const (
-	labelTranscript = "stt v1 transcript"
-	saltHandshake   = "stt v1 handshake"
-	labelRespProof  = "stt v1 responder proof"
-	labelInitProof  = "stt v1 initiator proof"
-	labelFinal      = "stt v1 final"
-	labelMaster     = "stt v1 master"
-	labelI2R        = "stt v1 i2r"
-	labelR2I        = "stt v1 r2i"
-	labelKey        = "stt v1 key"
-	labelSTC        = "stt v1 stc"
-	labelKeyUpdate  = "stt v1 ku"
-	labelCookie     = "stt v1 cookie"
+	labelTranscript   = "stt v2 transcript"
+	saltHandshake     = "stt v2 handshake"
+	labelRespStatic   = "stt v2 responder static"
+	labelInitStatic   = "stt v2 initiator static"
+	labelRespProof    = "stt v2 responder proof"
+	labelInitProof    = "stt v2 initiator proof"
+	labelFinal        = "stt v2 final"
+	labelMaster       = "stt v2 master"
+	labelI2R          = "stt v2 i2r"
+	labelR2I          = "stt v2 r2i"
+	labelResumption   = "stt v2 resumption"
+	labelCookie       = "stt v2 cookie"
+	maxHMACInput      = 256
+	x25519PerStatic   = 1 // es (or se): one static-key DH per side
+	x25519PerResumed  = 2 // ephemeral key and ee
+	x25519PerFullResp = 3 // ephemeral key, ee, es at the RESPONSE (se follows at AUTH_PROOF)
 )
 
 // Keys is the result of a completed handshake, for one side.
 type Keys struct {
 	// Peer is the address the handshake ran with.
 	Peer netip.AddrPort
-	// PeerNodeID is the peer's (seed-authenticated) node id.
+	// PeerNodeID is the peer's node id, proven: the hash of the static key
+	// the peer used in this handshake (or, resumed, in the handshake that
+	// issued the ticket).
 	PeerNodeID [32]byte
 	// LocalSessionID is the id this side chose: frames addressed to it
 	// carry it in their header (route by it).
@@ -44,81 +53,137 @@ type Keys struct {
 	Suite uint8
 	// Initiator reports whether this side sent the HELLO.
 	Initiator bool
+	// Resumed reports a handshake that resumed with a ticket (no static-key
+	// work).
+	Resumed bool
 	// SendSecret and RecvSecret are the key-phase-0 traffic secrets of the
 	// two directions (s_i2r and s_r2i, swapped on the responder).
 	SendSecret, RecvSecret [32]byte
 }
 
-// NextSecret returns the traffic secret of the next key phase:
-// HKDF-Expand(s, "stt v1 ku", 32).
-func NextSecret(s [32]byte) [32]byte { return expand32(s[:], labelKeyUpdate, nil) }
-
-// AEADKey returns the AEAD key of a key phase: HKDF-Expand(s, "stt v1 key", 32).
-func AEADKey(s [32]byte) [32]byte { return expand32(s[:], labelKey, nil) }
-
-// STCSeed returns the STC stream-cipher seed of a key phase:
-// HKDF-Expand(s, "stt v1 stc", 32).
-func STCSeed(s [32]byte) [32]byte { return expand32(s[:], labelSTC, nil) }
-
-// expand32 returns HKDF-Expand-SHA256(prk, label ‖ th, 32).
-func expand32(prk []byte, label string, th []byte) (out [32]byte) {
-	k, err := hkdf.Expand(sha256.New, prk, label+string(th), 32)
-	if err != nil { // only for an output above 255*32 bytes
-		panic("handshake: hkdf expand: " + err.Error())
+// hmac256 returns HMAC-SHA256(key, parts...) for a key of at most 64
+// bytes. Inputs up to maxHMACInput bytes are hashed from a stack buffer, so
+// the key schedule does not allocate.
+func hmac256(key []byte, parts ...[]byte) (out [32]byte) {
+	var k [64]byte
+	if len(key) > len(k) {
+		panic("handshake: hmac key longer than a block")
 	}
-	copy(out[:], k)
+	copy(k[:], key)
+	var buf [64 + maxHMACInput]byte
+	for i := range k {
+		buf[i] = k[i] ^ 0x36
+	}
+	n := 64
+	for _, p := range parts {
+		if n+len(p) > len(buf) {
+			panic("handshake: hmac input too long")
+		}
+		n += copy(buf[n:], p)
+	}
+	inner := sha256.Sum256(buf[:n])
+	for i := range k {
+		buf[i] = k[i] ^ 0x5c
+	}
+	copy(buf[64:], inner[:])
+	return sha256.Sum256(buf[:64+32])
+}
+
+// extract is HKDF-Extract-SHA256(salt, ikm).
+func extract(salt []byte, ikm ...[]byte) [32]byte { return hmac256(salt, ikm...) }
+
+// expand32 is HKDF-Expand-SHA256(prk, label ‖ th, 32): one HMAC block.
+func expand32(prk *[32]byte, label string, th []byte) [32]byte {
+	var lb [64]byte
+	n := copy(lb[:], label)
+	return hmac256(prk[:], lb[:n], th, []byte{1})
+}
+
+// chainKey0 returns ck0 = HKDF-Extract(salt "stt v2 handshake", SHA-256(seed)).
+func chainKey0(pskHash *[32]byte) [32]byte {
+	return extract([]byte(saltHandshake), pskHash[:])
+}
+
+// proofMAC returns HMAC-SHA256(HKDF-Expand(ck, label ‖ th, 32), th).
+func proofMAC(ck *[32]byte, label string, th *[32]byte) [32]byte {
+	k := expand32(ck, label, th[:])
+	return hmac256(k[:], th[:])
+}
+
+// macEqual compares two MACs in constant time.
+func macEqual(a, b *[32]byte) bool { return subtle.ConstantTimeCompare(a[:], b[:]) == 1 }
+
+// master returns the handshake's master secret, from which the traffic
+// secrets and the resumption secret derive.
+func master(ck *[32]byte, thAuth *[32]byte) [32]byte { return expand32(ck, labelMaster, thAuth[:]) }
+
+// trafficSecrets derives s_i2r and s_r2i from the master secret.
+func trafficSecrets(m *[32]byte) (i2r, r2i [32]byte) {
+	return expand32(m, labelI2R, nil), expand32(m, labelR2I, nil)
+}
+
+// resumptionSecret derives the secret a ticket carries.
+func resumptionSecret(m *[32]byte) [32]byte { return expand32(m, labelResumption, nil) }
+
+// dh computes X25519(scalar, point), rejecting low-order points (an
+// all-zero result) with ErrBadKeyShare.
+func dh(scalar *[32]byte, point *[32]byte) ([32]byte, error) {
+	var out [32]byte
+	s, err := curve25519.X25519(scalar[:], point[:])
+	if err != nil {
+		return out, ErrBadKeyShare
+	}
+	copy(out[:], s)
+	return out, nil
+}
+
+// publicKey returns X25519(scalar, basepoint).
+func publicKey(scalar *[32]byte) [32]byte {
+	var out [32]byte
+	s, err := curve25519.X25519(scalar[:], curve25519.Basepoint)
+	if err != nil { // only for an all-zero result, impossible with the basepoint
+		panic("handshake: x25519 basepoint: " + err.Error())
+	}
+	copy(out[:], s)
 	return out
 }
 
-// extract returns prk = HKDF-Extract(salt "stt v1 handshake",
-// ikm SHA-256(psk) ‖ dh).
-func extract(pskHash *[32]byte, dh []byte) []byte {
-	ikm := make([]byte, 0, 64)
-	ikm = append(append(ikm, pskHash[:]...), dh...)
-	prk, err := hkdf.Extract(sha256.New, ikm, []byte(saltHandshake))
+// sealStatic encrypts the static public key pub under
+// HKDF-Expand(ck, label ‖ th, 32) with ChaCha20-Poly1305, nonce zero and
+// associated data th. Every key is used once: it derives from a fresh
+// ephemeral DH.
+func sealStatic(dst *[codec.HandshakeStaticLen]byte, ck *[32]byte, label string, th *[32]byte, pub *[32]byte) {
+	k := expand32(ck, label, th[:])
+	a, err := chacha20poly1305.New(k[:])
 	if err != nil {
-		panic("handshake: hkdf extract: " + err.Error())
+		panic("handshake: chacha20poly1305: " + err.Error())
 	}
-	return prk
+	var nonce [chacha20poly1305.NonceSize]byte
+	a.Seal(dst[:0], nonce[:], pub[:], th[:])
 }
 
-// proofMAC returns HMAC-SHA256(HKDF-Expand(prk, label ‖ th, 32), th).
-func proofMAC(prk []byte, label string, th *[32]byte) (out [32]byte) {
-	k := expand32(prk, label, th[:])
-	m := hmac.New(sha256.New, k[:])
-	m.Write(th[:])
-	m.Sum(out[:0])
-	return out
-}
-
-// trafficSecrets derives s_i2r and s_r2i from prk and th_FINAL.
-func trafficSecrets(prk []byte, thFinal *[32]byte) (i2r, r2i [32]byte) {
-	master := expand32(prk, labelMaster, thFinal[:])
-	return expand32(master[:], labelI2R, nil), expand32(master[:], labelR2I, nil)
-}
-
-// sharedSecret computes X25519(priv, peer), rejecting invalid and
-// low-order peer keys (all-zero output) with ErrBadKeyShare.
-func sharedSecret(priv *ecdh.PrivateKey, peer *[32]byte) ([]byte, error) {
-	pub, err := ecdh.X25519().NewPublicKey(peer[:])
+// openStatic decrypts a sealed static key (see sealStatic); false when it
+// does not authenticate.
+func openStatic(ck *[32]byte, label string, th *[32]byte, sealed *[codec.HandshakeStaticLen]byte) (pub [32]byte, ok bool) {
+	k := expand32(ck, label, th[:])
+	a, err := chacha20poly1305.New(k[:])
 	if err != nil {
-		return nil, ErrBadKeyShare
+		panic("handshake: chacha20poly1305: " + err.Error())
 	}
-	dh, err := priv.ECDH(pub) // fails on an all-zero result
-	if err != nil {
-		return nil, ErrBadKeyShare
+	var nonce [chacha20poly1305.NonceSize]byte
+	if _, err := a.Open(pub[:0], nonce[:], sealed[:], th[:]); err != nil {
+		return [32]byte{}, false
 	}
-	return dh, nil
+	return pub, true
 }
 
-// newEphemeral makes an X25519 key from 32 bytes of p.Rand (so tests with
-// a seeded reader are reproducible).
-func (p *params) newEphemeral() (*ecdh.PrivateKey, error) {
-	var b [32]byte
-	if err := p.random(b[:]); err != nil {
-		return nil, err
+// newEphemeral returns a fresh X25519 scalar read from p.Rand (so tests
+// with a seeded reader are reproducible) and its public key.
+func (p *params) newEphemeral() (priv, pub [32]byte, err error) {
+	if err = p.random(priv[:]); err != nil {
+		return priv, pub, err
 	}
-	return ecdh.X25519().NewPrivateKey(b[:])
+	return priv, publicKey(&priv), nil
 }
 
 // transcript is the running transcript hash: SHA-256 over the label and

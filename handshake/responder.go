@@ -2,12 +2,12 @@ package handshake
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/identity"
 )
 
 // Responder answers handshakes for one node. It holds the cookie secret, a
@@ -18,7 +18,8 @@ type Responder struct {
 	p       *params
 	cookies *Cookies
 
-	budget *WorkBudget
+	budget  *WorkBudget
+	tickets *ticketKeys // nil: no resumption
 
 	mu        sync.Mutex
 	half      map[addrNonce]*halfOpen      // by (addr, HELLO nonce)
@@ -32,10 +33,6 @@ type Responder struct {
 	nextSweep time.Time
 }
 
-// x25519PerResponse is the responder's X25519 operations per new
-// half-open entry: its ephemeral key and the shared secret.
-const x25519PerResponse = 2
-
 type addrNonce struct {
 	addr  netip.AddrPort
 	nonce [32]byte
@@ -48,8 +45,11 @@ type halfOpen struct {
 	helloCore  []byte
 	response   []byte // cached RESPONSE bytes
 	tr         transcript
-	prk        []byte
-	peerNode   [32]byte
+	ck         [32]byte // chaining key after ee and es (full) or ee and the resumption secret
+	ephPriv    [32]byte // for se at the AUTH_PROOF (full handshakes)
+	resumed    bool
+	ops        int      // X25519 operations spent on it so far
+	peerNode   [32]byte // resumed: the node id the ticket names
 	localSID   codec.SessionID
 	remoteSID  codec.SessionID
 	suite      uint8
@@ -81,8 +81,12 @@ func NewResponder(cfg *Config) (*Responder, error) {
 	if b == nil {
 		b = NewWorkBudget(BudgetConfig{IPv4PrefixLen: p.IPv4PrefixLen})
 	}
+	var tk *ticketKeys
+	if p.TicketLifetime > 0 {
+		tk = newTicketKeys(p.Rand, p.TicketLifetime)
+	}
 	return &Responder{
-		p: p, cookies: c, budget: b,
+		p: p, cookies: c, budget: b, tickets: tk,
 		half:     make(map[addrNonce]*halfOpen),
 		byResp:   make(map[addrNonce]*halfOpen),
 		adm:      newAdmission(p.MaxHalfOpen, p.MaxHalfOpenPerPrefix, p.MaxHalfOpenPerPrefix*WidePrefixFactor),
@@ -138,6 +142,29 @@ func (r *Responder) HalfOpenWith(addr netip.AddrPort) bool {
 // new nonce replaces its previous one. Refusals, evictions and
 // replacements are counted (Stats).
 func (r *Responder) Handle(addr netip.AddrPort, msg []byte, now time.Time) (reply []byte, est *Keys, err error) {
+	return r.handle(addr, msg, now, false)
+}
+
+// HandleSimultaneous is Handle for a HELLO from an address this node is
+// dialing itself (a simultaneous open it yields): such a HELLO gets a
+// RESPONSE only with a valid cookie, whatever the load, so that a HELLO
+// spoofed from the peer's address cannot make the node abandon its own
+// initiation (the caller abandons it only on a RESPONSE).
+func (r *Responder) HandleSimultaneous(addr netip.AddrPort, msg []byte, now time.Time) (reply []byte, est *Keys, err error) {
+	return r.handle(addr, msg, now, true)
+}
+
+// RotateTicketKey starts a new ticket key at now: tickets sealed before
+// stay valid for one more key period (until the next rotation), as after a
+// timed rotation. It does nothing without resumption.
+func (r *Responder) RotateTicketKey(now time.Time) error {
+	if r.tickets == nil {
+		return nil
+	}
+	return r.tickets.rotate(now)
+}
+
+func (r *Responder) handle(addr netip.AddrPort, msg []byte, now time.Time, needCookie bool) (reply []byte, est *Keys, err error) {
 	typ, err := codec.PeekHandshakeType(msg)
 	if err != nil {
 		r.p.Stats.Malformed.Add(1)
@@ -145,7 +172,7 @@ func (r *Responder) Handle(addr netip.AddrPort, msg []byte, now time.Time) (repl
 	}
 	switch typ {
 	case codec.HandshakeHello:
-		reply, err = r.handleHello(addr, msg, now)
+		reply, err = r.handleHello(addr, msg, now, needCookie)
 	case codec.HandshakeAuthProof:
 		reply, est, err = r.handleAuth(addr, msg, now)
 	default:
@@ -155,7 +182,7 @@ func (r *Responder) Handle(addr netip.AddrPort, msg []byte, now time.Time) (repl
 	return reply, est, err
 }
 
-func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) ([]byte, error) {
+func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time, needCookie bool) ([]byte, error) {
 	st := r.p.Stats
 	st.HellosIn.Add(1)
 	if len(msg) < MinHelloPayload {
@@ -174,7 +201,7 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 		st.Malformed.Add(1)
 		return nil, err
 	}
-	if h.NodeID == r.p.NodeID || (r.p.IsOwnEphemeral != nil && r.p.IsOwnEphemeral(&h.Eph)) {
+	if r.p.IsOwnEphemeral != nil && r.p.IsOwnEphemeral(&h.Eph) {
 		st.Reflections.Add(1)
 		return nil, ErrReflection
 	}
@@ -191,52 +218,51 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 		st.NoCommonSuite.Add(1)
 		return r.reject(codec.RejectNoCommonSuite, &h.Nonce), nil
 	}
-	if !h.HasCookie || !r.cookies.Valid(&h.Cookie, addr, now) {
+	proven := h.HasCookie && r.cookies.Valid(&h.Cookie, addr, now)
+	if !proven && (needCookie || r.loaded(now)) {
 		retry := codec.Retry{Cookie: r.cookies.Make(addr, now), Echo: h.Nonce}
 		st.RetriesSent.Add(1)
 		return retry.Append(make([]byte, 0, 128)), nil // 120 bytes < MinHelloPayload
 	}
-	// The address is validated from here on.
+	// Without a cookie the address is unproven: the entry ranks lowest, and
+	// the RESPONSE (at most MaxResponseLen) is smaller than the HELLO.
 	key := addrNonce{addr, h.Nonce}
-	core := h.AppendCore(make([]byte, 0, 320))
+	core := h.AppendCore(make([]byte, 0, 512))
 	narrow, wide := prefixesOf(addr.Addr(), r.p.IPv4PrefixLen)
-	reply, done, rk, err := r.cached(key, core, narrow, wide, now)
+	reply, done, rk, err := r.cached(key, core, proven, narrow, wide, now)
 	if done {
 		return reply, err
 	}
-	if !r.budget.Allow(addr, x25519PerResponse, rk == rankPeer, now) {
+	e := &halfOpen{addr: addr, helloNonce: h.Nonce, helloCore: core,
+		remoteSID: h.SID, suite: suite, expires: now.Add(r.p.Timeout)}
+	var rs [32]byte
+	if len(h.Ticket) > 0 {
+		if r.tickets != nil {
+			e.peerNode, rs, e.resumed = r.tickets.open(h.Ticket, now)
+		}
+		if !e.resumed {
+			st.TicketsRejected.Add(1)
+		}
+	}
+	e.ops = x25519PerFullResp
+	if e.resumed {
+		e.ops = x25519PerResumed
+	}
+	if !r.budget.Allow(addr, e.ops, rk == rankPeer, now) {
 		st.WorkRefused.Add(1)
 		return nil, ErrOverBudget
 	}
 
 	// Build the RESPONSE outside the lock.
-	e := &halfOpen{addr: addr, helloNonce: h.Nonce, helloCore: core, peerNode: h.NodeID,
-		remoteSID: h.SID, suite: suite, expires: now.Add(r.p.Timeout)}
-	priv, err := r.p.newEphemeral()
-	if err != nil {
+	if err := r.buildResponse(e, &h, &rs); err != nil {
 		return nil, err
 	}
-	dh, err := sharedSecret(priv, &h.Eph)
-	st.X25519Ops.Add(x25519PerResponse)
-	if err != nil {
-		st.Malformed.Add(1)
-		return nil, err
+	if !proven {
+		st.FirstContact.Add(1)
 	}
-	if err := r.p.random(e.respNonce[:]); err != nil {
-		return nil, err
+	if e.resumed {
+		st.Resumed.Add(1)
 	}
-	if e.localSID, err = r.p.sessionID(); err != nil {
-		return nil, err
-	}
-	resp := codec.Response{Suite: suite, NodeID: r.p.NodeID, Nonce: e.respNonce, Echo: h.Nonce, SID: e.localSID}
-	copy(resp.Eph[:], priv.PublicKey().Bytes())
-	e.prk = extract(&r.p.pskHash, dh)
-	e.tr = newTranscript()
-	e.tr.add(core)
-	e.tr.add(resp.AppendCore(make([]byte, 0, 320)))
-	th := e.tr.sum()
-	resp.MAC = proofMAC(e.prk, labelRespProof, &th)
-	e.response = resp.Append(make([]byte, 0, 320))
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -276,11 +302,72 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time) 
 	return e.response, nil
 }
 
+// loaded reports whether the responder wants HELLOs to prove their address
+// first: its half-open table holds CookieThreshold entries or more, or its
+// work budget is under load.
+func (r *Responder) loaded(now time.Time) bool {
+	if r.p.CookieThreshold == 0 {
+		return true
+	}
+	r.mu.Lock()
+	n := r.adm.Len()
+	r.mu.Unlock()
+	return n >= r.p.CookieThreshold || r.budget.UnderLoad(now)
+}
+
+// buildResponse does the responder's work for the HELLO h in e: its
+// ephemeral key, ee, and for a full handshake its sealed static key and
+// es; then the RESPONSE and its MAC. rs is the ticket's resumption secret
+// when e.resumed.
+func (r *Responder) buildResponse(e *halfOpen, h *codec.Hello, rs *[32]byte) error {
+	st := r.p.Stats
+	var err error
+	resp := codec.Response{Suite: e.suite, Echo: h.Nonce}
+	if e.ephPriv, resp.Eph, err = r.p.newEphemeral(); err != nil {
+		return err
+	}
+	ee, err := dh(&e.ephPriv, &h.Eph)
+	if err != nil {
+		st.X25519Ops.Add(2)
+		st.Malformed.Add(1)
+		return err
+	}
+	if err := r.p.random(e.respNonce[:]); err != nil {
+		return err
+	}
+	if e.localSID, err = r.p.sessionID(); err != nil {
+		return err
+	}
+	resp.Nonce, resp.SID = e.respNonce, e.localSID
+	e.tr = newTranscript()
+	e.tr.add(e.helloCore)
+	if e.resumed {
+		e.ck = extract(r.p.ck0[:], ee[:], rs[:])
+		e.ephPriv = [32]byte{} // no se
+	} else {
+		ck1 := extract(r.p.ck0[:], ee[:])
+		thH := e.tr.sum()
+		sealStatic(&resp.Static, &ck1, labelRespStatic, &thH, &r.p.staticPub)
+		resp.HasStatic = true
+		es, err := dh(&r.p.staticPriv, &h.Eph)
+		if err != nil { // unreachable: ee would have failed first
+			return err
+		}
+		e.ck = extract(ck1[:], es[:])
+	}
+	st.X25519Ops.Add(uint64(e.ops))
+	e.tr.add(resp.AppendCore(make([]byte, 0, 512)))
+	th := e.tr.sum()
+	resp.MAC = proofMAC(&e.ck, labelRespProof, &th)
+	e.response = resp.Append(make([]byte, 0, MaxResponseLen))
+	return nil
+}
+
 // cached answers a HELLO from the tables when its nonce is known: done is
 // true when the caller must return reply, err. Otherwise it returns the
 // rank a new entry would have, after checking (without evicting yet) that
 // the table would take it, so that a HELLO it must refuse costs no X25519.
-func (r *Responder) cached(key addrNonce, core []byte, narrow, wide prefixKey, now time.Time) (reply []byte, done bool, rk rank, err error) {
+func (r *Responder) cached(key addrNonce, core []byte, proven bool, narrow, wide prefixKey, now time.Time) (reply []byte, done bool, rk rank, err error) {
 	st := r.p.Stats
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -296,9 +383,13 @@ func (r *Responder) cached(key addrNonce, core []byte, narrow, wide prefixKey, n
 		st.Replays.Add(1)
 		return nil, true, 0, ErrReplay
 	}
-	rk = rankCookie
-	if r.proven.has(key.addr, now) {
+	switch {
+	case !proven:
+		rk = rankUnproven // a spoofed source must not take a peer's rank
+	case r.proven.has(key.addr, now):
 		rk = rankPeer
+	default:
+		rk = rankCookie
 	}
 	if r.bySource[key.addr] == nil { // else the new entry replaces the source's own
 		if _, err := r.roomLocked(narrow, wide, rk, now); err != nil {
@@ -335,31 +426,39 @@ func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) (
 	r.removeHalfLocked(e)
 	r.mu.Unlock()
 
-	e.tr.add(a.AppendCore(make([]byte, 0, 64)))
-	th := e.tr.sum()
-	want := proofMAC(e.prk, labelInitProof, &th)
-	if !hmac.Equal(want[:], a.Proof[:]) {
+	peer, err := r.verifyAuth(e, &a, now)
+	if err != nil {
 		st.AuthFailures.Add(1)
 		// Freeing the entry does not give its work back: charge it again.
-		r.budget.Penalize(addr, x25519PerResponse, now)
-		return nil, nil, ErrAuthFailed
+		r.budget.Penalize(addr, e.ops, now)
+		return nil, nil, err
 	}
+	thA := e.tr.sum()
+	m := master(&e.ck, &thA)
 	f := codec.Final{Echo: e.helloNonce}
-	e.tr.add(f.AppendCore(make([]byte, 0, 64)))
-	th = e.tr.sum()
-	f.MAC = proofMAC(e.prk, labelFinal, &th)
-	i2r, r2i := trafficSecrets(e.prk, &th)
+	if r.tickets != nil {
+		rs := resumptionSecret(&m)
+		if t, err := r.tickets.seal(&peer, &rs, now, r.p.Rand); err == nil {
+			f.Ticket = t
+			st.TicketsIssued.Add(1)
+		}
+	}
+	e.tr.add(f.AppendCore(make([]byte, 0, 64+len(f.Ticket))))
+	thF := e.tr.sum()
+	f.MAC = proofMAC(&e.ck, labelFinal, &thF)
+	i2r, r2i := trafficSecrets(&m)
 	keys := &Keys{
 		Peer:            addr,
-		PeerNodeID:      e.peerNode,
+		PeerNodeID:      peer,
 		LocalSessionID:  e.localSID,
 		RemoteSessionID: e.remoteSID,
 		Suite:           e.suite,
+		Resumed:         e.resumed,
 		SendSecret:      r2i,
 		RecvSecret:      i2r,
 	}
 	c := &recent{addr: addr, helloNonce: e.helloNonce, respNonce: e.respNonce,
-		auth: append([]byte(nil), msg...), final: f.Append(make([]byte, 0, 128)), expires: now.Add(r.p.Timeout)}
+		auth: append([]byte(nil), msg...), final: f.Append(make([]byte, 0, 128+len(f.Ticket))), expires: now.Add(r.p.Timeout)}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -379,6 +478,45 @@ func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) (
 	r.proven.add(addr, now)
 	st.Established.Add(1)
 	return c.final, keys, nil
+}
+
+// verifyAuth checks an AUTH_PROOF against its half-open entry e: for a
+// full handshake it opens the initiator's static key (before any X25519:
+// only a holder of the seed gets that far), mixes se into the chaining
+// key and checks the proof; for a resumed one it checks the proof alone.
+// It returns the initiator's proven node id.
+func (r *Responder) verifyAuth(e *halfOpen, a *codec.AuthProof, now time.Time) ([32]byte, error) {
+	if a.HasStatic == e.resumed {
+		return [32]byte{}, ErrAuthFailed
+	}
+	thR := e.tr.sum()
+	peer := e.peerNode
+	if !e.resumed {
+		sI, ok := openStatic(&e.ck, labelInitStatic, &thR, &a.Static)
+		if !ok {
+			return [32]byte{}, ErrAuthFailed
+		}
+		if sI == r.p.staticPub {
+			return [32]byte{}, ErrSameNode
+		}
+		se, err := dh(&e.ephPriv, &sI)
+		r.p.Stats.X25519Ops.Add(x25519PerStatic)
+		r.p.Stats.X25519StaticOps.Add(x25519PerStatic)
+		r.budget.Penalize(e.addr, x25519PerStatic, now)
+		e.ops += x25519PerStatic
+		if err != nil {
+			return [32]byte{}, err
+		}
+		e.ck = extract(e.ck[:], se[:])
+		peer = identity.IDOf(&sI)
+	}
+	e.ephPriv = [32]byte{}
+	e.tr.add(a.AppendCore(make([]byte, 0, 128)))
+	thA := e.tr.sum()
+	if want := proofMAC(&e.ck, labelInitProof, &thA); !macEqual(&want, &a.Proof) {
+		return [32]byte{}, ErrAuthFailed
+	}
+	return peer, nil
 }
 
 // roomLocked returns the entry a newcomer of rank rk from narrow/wide

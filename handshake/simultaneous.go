@@ -13,14 +13,15 @@ type Resolution uint8
 // Resolutions of a simultaneous open.
 const (
 	// KeepInitiator: drop the HELLO and keep the pending initiator (this
-	// node has the lower node id).
+	// node's HELLO has the lower nonce).
 	KeepInitiator Resolution = iota + 1
-	// Respond: hand the HELLO to the Responder (this node has the higher
-	// node id), and abandon the pending initiator only if the Responder
-	// answers with a RESPONSE: its cookie has then proved the address, so a
-	// HELLO spoofed from the peer's address cannot cancel the initiation.
+	// Respond: hand the HELLO to the Responder (Responder.HandleSimultaneous:
+	// this node's HELLO has the higher nonce), and abandon the pending
+	// initiator only if the Responder answers with a RESPONSE: its cookie
+	// has then proved the address, so a HELLO spoofed from the peer's
+	// address cannot cancel the initiation.
 	Respond
-	// DropReflected: the HELLO carries this node's own id.
+	// DropReflected: the HELLO carries this node's own nonce.
 	DropReflected
 )
 
@@ -37,10 +38,12 @@ func (r Resolution) String() string {
 	return "invalid"
 }
 
-// ResolveSimultaneous decides a simultaneous open: own is this node's id,
-// peer the node id in the HELLO received from an address this node is
-// initiating to. The node with the lexicographically lower id stays
-// initiator, so both sides end with exactly one session.
+// ResolveSimultaneous decides a simultaneous open: own is the nonce of
+// this node's pending HELLO, peer the nonce of the HELLO received from the
+// address this node is initiating to. The node whose HELLO has the
+// lexicographically lower nonce stays initiator, so both sides end with
+// exactly one session. (Version 1 compared node ids, which version 2 no
+// longer sends in clear; nonces are as good an order, fresh per attempt.)
 func ResolveSimultaneous(own, peer [32]byte) Resolution {
 	switch c := bytes.Compare(own[:], peer[:]); {
 	case c < 0:
@@ -51,15 +54,15 @@ func ResolveSimultaneous(own, peer [32]byte) Resolution {
 	return DropReflected
 }
 
-// HelloNodeID returns the node id of a HELLO payload, decoding it strictly
-// (a codec.ErrHandshakeMsg error otherwise). The id is not yet
-// authenticated; it only orders the two sides of a simultaneous open.
-func HelloNodeID(msg []byte) ([32]byte, error) {
+// HelloNonce returns the nonce of a HELLO payload, decoding it strictly
+// (a codec.ErrHandshakeMsg error otherwise). It only orders the two sides
+// of a simultaneous open.
+func HelloNonce(msg []byte) ([32]byte, error) {
 	var h codec.Hello
 	var suites [codec.HandshakeMaxSuites]uint8
 	h.Suites = suites[:0]
 	if err := h.Decode(msg); err != nil {
 		return [32]byte{}, err
 	}
-	return h.NodeID, nil
+	return h.Nonce, nil
 }

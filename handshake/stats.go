@@ -22,7 +22,7 @@ type Stats struct {
 	HalfOpenEvicted    atomic.Uint64 // half-open entries evicted for a newer HELLO (its prefix's or the table's oldest of the lowest rank)
 	HalfOpenReplaced   atomic.Uint64 // half-open entries ended by a HELLO with a new nonce from the same address and port
 	WorkRefused        atomic.Uint64 // HELLO with a valid cookie refused before any work: node under load, prefix over its budget
-	X25519Ops          atomic.Uint64 // X25519 operations done as responder (two per RESPONSE)
+	X25519Ops          atomic.Uint64 // X25519 operations done as responder (three per full RESPONSE, two per resumed one, one per full AUTH_PROOF)
 	Replays            atomic.Uint64 // HELLO nonce of an established session
 	Unexpected         atomic.Uint64 // wrong type, unknown half-open, mismatch
 	RecentEvicted      atomic.Uint64 // FINAL cache entries evicted early
@@ -30,6 +30,11 @@ type Stats struct {
 	RejectsSent        atomic.Uint64 // REJECT answers (no common suite, other version)
 	UnknownVersion     atomic.Uint64 // padded HELLO of another protocol version (answered with REJECT)
 	PeersRefused       atomic.Uint64 // proven peers refused by the allow-list (either side)
+	FirstContact       atomic.Uint64 // RESPONSE to a HELLO without a cookie (1-RTT first contact, not under load)
+	Resumed            atomic.Uint64 // RESPONSE resuming with a ticket
+	TicketsRejected    atomic.Uint64 // tickets refused (foreign, tampered, expired, rotated out): full handshake instead
+	TicketsIssued      atomic.Uint64 // tickets sent in FINAL
+	X25519StaticOps    atomic.Uint64 // X25519 operations done as responder at AUTH_PROOF (se)
 
 	// Initiator side.
 	InitStarted      atomic.Uint64
@@ -38,6 +43,13 @@ type Stats struct {
 	InitAuthFailures atomic.Uint64
 	InitTimeouts     atomic.Uint64
 	InitWrongPeer    atomic.Uint64 // responder proved another node id than the one expected
+	// InitResumeOffered counts HELLOs offering a ticket; InitResumed,
+	// RESPONSEs that resumed; InitResumeDeclined, offers answered with a
+	// full handshake; InitTicketsStored, tickets received in FINAL.
+	InitResumeOffered  atomic.Uint64
+	InitResumed        atomic.Uint64
+	InitResumeDeclined atomic.Uint64
+	InitTicketsStored  atomic.Uint64
 	// InitRejected counts handshakes ended by a REJECT that echoed the
 	// HELLO in flight; InitRejectsIgnored, REJECTs dropped (malformed,
 	// wrong echo, after the RESPONSE, or contradicting the HELLO).
@@ -76,12 +88,21 @@ func (s *Stats) Each(fn func(name string, v uint64)) {
 		{"handshake_rejects_sent", &s.RejectsSent},
 		{"handshake_unknown_version", &s.UnknownVersion},
 		{"handshake_peers_refused", &s.PeersRefused},
+		{"handshake_first_contact", &s.FirstContact},
+		{"handshake_resumed", &s.Resumed},
+		{"handshake_tickets_rejected", &s.TicketsRejected},
+		{"handshake_tickets_issued", &s.TicketsIssued},
+		{"handshake_x25519_static_ops", &s.X25519StaticOps},
 		{"handshake_init_started", &s.InitStarted},
 		{"handshake_init_retransmits", &s.InitRetransmits},
 		{"handshake_init_completed", &s.InitCompleted},
 		{"handshake_init_auth_failures", &s.InitAuthFailures},
 		{"handshake_init_timeouts", &s.InitTimeouts},
 		{"handshake_init_wrong_peer", &s.InitWrongPeer},
+		{"handshake_init_resume_offered", &s.InitResumeOffered},
+		{"handshake_init_resumed", &s.InitResumed},
+		{"handshake_init_resume_declined", &s.InitResumeDeclined},
+		{"handshake_init_tickets_stored", &s.InitTicketsStored},
 		{"handshake_init_rejected", &s.InitRejected},
 		{"handshake_init_rejects_ignored", &s.InitRejectsIgnored},
 	} {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sttgo/stt"
 	"github.com/sttgo/stt/handshake"
+	"github.com/sttgo/stt/identity"
 	"github.com/sttgo/stt/suite"
 )
 
@@ -174,10 +175,16 @@ func runMachineHandshakes(cfg handshakeConfig, cached bool) (handshakeResult, er
 	}
 	seed := make([]byte, 32)
 	rand.Read(seed)
-	icfg := &handshake.Config{Seed: seed, Suites: suites}
-	rcfg := &handshake.Config{Seed: seed, Suites: suites}
-	rand.Read(icfg.NodeID[:])
-	rand.Read(rcfg.NodeID[:])
+	ikey, err := identity.FromSeed(randomSeed())
+	if err != nil {
+		return handshakeResult{}, err
+	}
+	rkey, err := identity.FromSeed(randomSeed())
+	if err != nil {
+		return handshakeResult{}, err
+	}
+	icfg := &handshake.Config{Seed: seed, Suites: suites, Static: ikey}
+	rcfg := &handshake.Config{Seed: seed, Suites: suites, Static: rkey}
 	resp, err := handshake.NewResponder(rcfg)
 	if err != nil {
 		return handshakeResult{}, err
@@ -352,4 +359,11 @@ func writeHandshakeTable(w io.Writer, rep handshakeReport) {
 	tw.Flush()
 	fmt.Fprintln(w, "CPU/handshake counts both sides (initiator and responder run in this process).")
 	fmt.Fprintf(w, "host: %s/%s, %d CPUs, GOMAXPROCS %d, %s\n", rep.Host.GOOS, rep.Host.GOARCH, rep.Host.NumCPU, rep.Host.GOMAXPROCS, rep.Host.Go)
+}
+
+// randomSeed returns 32 random bytes.
+func randomSeed() []byte {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return b
 }

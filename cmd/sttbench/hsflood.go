@@ -336,7 +336,6 @@ func (f *loopFlooder) send(i int, msg []byte) {
 
 func floodHelloMsg(cookie *handshake.Cookie) []byte {
 	h := codec.Hello{Suites: []uint8{1, 2, 3, 4, 5, 6, 7, 8}, Timestamp: time.Now().UnixMilli()}
-	rand.Read(h.NodeID[:])
 	rand.Read(h.Nonce[:])
 	rand.Read(h.Eph[:])
 	rand.Read(h.SID[:])

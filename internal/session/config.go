@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sttgo/stt/handshake"
+	"github.com/sttgo/stt/identity"
 )
 
 // Defaults of Config.
@@ -56,8 +57,13 @@ var ErrConfig = errors.New("stt: invalid config")
 type Config struct {
 	// Seed is the pre-shared seed (at least handshake.MinSeedLen bytes).
 	Seed []byte
-	// NodeID is this node's persistent random id.
-	NodeID [32]byte
+	// NodeKey is this node's static key (package identity), required: the
+	// handshake proves it, and peers know the node by its id.
+	NodeKey *identity.Key
+	// TicketLifetime and CookieThreshold configure resumption and the
+	// 1-RTT first contact (handshake.Config; zero: the defaults).
+	TicketLifetime  time.Duration
+	CookieThreshold int
 	// AllowPeer, if set, reports whether the node holds sessions with the
 	// node id id: a Dial to a peer it rejects fails with
 	// handshake.ErrPeerNotAllowed, a session a rejected peer establishes is

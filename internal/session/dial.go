@@ -83,12 +83,19 @@ func (sh *shard) initiatorMessage(ss *sessionState, from netip.AddrPort, msg []b
 	k, _ := ss.init.Keys()
 	sh.n.eph.remove(ss.init.Ephemeral())
 	delete(sh.pending, from)
-	ss.init = nil
 	d := ss.dial
 	if err := sh.establish(ss, &k, now); err != nil {
+		ss.init = nil
 		d.res <- dialResult{err: err}
 		return
 	}
+	// One round trip after the HELLO: the session is usable now. The
+	// initiator stays to retransmit its AUTH_PROOF until the FINAL (or any
+	// authenticated frame) shows that the responder has the keys too.
+	if old := sh.confirming[from]; old != nil {
+		sh.confirmed(old)
+	}
+	sh.confirming[from] = ss
 	if d.canceled.Load() {
 		sh.closeLocal(ss, codec.CodeNoError, "dial canceled", now, false)
 	}
@@ -130,4 +137,43 @@ func (sh *shard) failDial(ss *sessionState, err error) {
 	ss.timerGen++
 	ss.finish(Closed, err)
 	ss.dial.res <- dialResult{err: err}
+}
+
+// confirmMessage runs a FINAL from the peer of ss, a dialed session
+// waiting for confirmation, through its initiator.
+func (sh *shard) confirmMessage(ss *sessionState, from netip.AddrPort, msg []byte, now time.Time) {
+	if _, _, err := ss.init.Handle(msg, now); err != nil {
+		sh.n.stats.DropHandshake.Add(1)
+		return
+	}
+	if ss.init.Confirmed() {
+		sh.confirmed(ss)
+	}
+}
+
+// confirmed ends the confirmation wait of ss (a FINAL arrived, or an
+// authenticated frame from the peer, or the session ends).
+func (sh *shard) confirmed(ss *sessionState) {
+	if ss.init == nil {
+		return
+	}
+	ss.init.Confirm()
+	if p := ss.dial.peer; sh.confirming[p] == ss {
+		delete(sh.confirming, p)
+	}
+	ss.init = nil
+}
+
+// onConfirmTimer retransmits the AUTH_PROOF of an unconfirmed dialed
+// session, or closes it once the handshake timeout passed without any
+// sign that the responder got it.
+func (sh *shard) onConfirmTimer(ss *sessionState, now time.Time) {
+	out, err := ss.init.OnTimer(now)
+	if out != nil {
+		sh.sendHandshake(ss.dial.peer, out, now)
+	}
+	if err != nil {
+		sh.confirmed(ss)
+		sh.closeLocal(ss, codec.CodeProtocol, "handshake not confirmed: the peer never acknowledged the AUTH_PROOF", now, false)
+	}
 }

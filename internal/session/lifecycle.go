@@ -147,6 +147,9 @@ func (sh *shard) remove(ss *sessionState, st State, err error) {
 			l.Debug("session closed", "peer", ss.RemoteAddr(), "local_id", ss.keys.LocalSessionID, "err", err)
 		}
 	}
+	if ss.dial != nil && ss.init != nil && ss.State() != Handshaking {
+		sh.confirmed(ss)
+	}
 	ss.timerGen++
 	ss.tcell.ss = nil // the heap's entries let go of ss now
 	ss.finish(st, err)

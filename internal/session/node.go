@@ -30,6 +30,7 @@ type Node struct {
 	hsStats  handshake.Stats
 	hsBudget *handshake.WorkBudget // shared by the shards' responders
 	jar      *handshake.CookieJar
+	tickets  *handshake.TicketJar // resumption tickets from the peers this node dialed
 	shards   []*shard
 	cmds     []*ring.MPSC[command]
 	sendBufs *bufStack
@@ -56,6 +57,9 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 	if len(cfg.Seed) < handshake.MinSeedLen {
 		return nil, fmt.Errorf("%w: seed shorter than %d bytes", ErrConfig, handshake.MinSeedLen)
 	}
+	if cfg.NodeKey == nil {
+		return nil, fmt.Errorf("%w: no node key", ErrConfig)
+	}
 	if len(cfg.Suites) == 0 || shards < 1 {
 		return nil, fmt.Errorf("%w: no suites or no shards", ErrConfig)
 	}
@@ -68,6 +72,7 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 		hsBudget: handshake.NewWorkBudget(bcfg),
 		cfg:      cfg,
 		jar:      handshake.NewCookieJar(1024),
+		tickets:  handshake.NewTicketJar(1024),
 		sendBufs: newBufStack(cfg.SendBuffers, cfg.MTU),
 		accept:   make(chan *Session, cfg.AcceptQueue),
 		eph:      ephemerals{set: make(map[[32]byte]struct{})},

@@ -39,6 +39,9 @@ func (sh *shard) receive(f *codec.Frame, from netip.AddrPort, now time.Time) {
 		return
 	}
 	// Authenticated from here on.
+	if ss.init != nil {
+		sh.confirmed(ss) // the responder has the keys
+	}
 	ss.stats.FramesIn.Add(1)
 	ss.stats.BytesIn.Add(uint64(codec.HeaderLen + len(f.Metadata) + len(f.Payload)))
 	ss.lastRecv = now

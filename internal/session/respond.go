@@ -23,12 +23,12 @@ func (sh *shard) handshakeFrame(from netip.AddrPort, msg []byte, now time.Time) 
 	case codec.HandshakeHello:
 		yield := false
 		if pend != nil {
-			nid, err := handshake.HelloNodeID(msg)
+			nonce, err := handshake.HelloNonce(msg)
 			if err != nil {
 				sh.n.stats.DropHandshake.Add(1)
 				return
 			}
-			switch handshake.ResolveSimultaneous(sh.n.cfg.NodeID, nid) {
+			switch handshake.ResolveSimultaneous(pend.init.Nonce(), nonce) {
 			case handshake.Respond:
 				yield = true
 			case handshake.KeepInitiator:
@@ -39,7 +39,7 @@ func (sh *shard) handshakeFrame(from netip.AddrPort, msg []byte, now time.Time) 
 				return
 			}
 		}
-		reply := sh.respond(from, msg, now)
+		reply := sh.respond(from, msg, yield, now)
 		if yield && reply != nil {
 			if t, _ := codec.PeekHandshakeType(reply); t == codec.HandshakeResponse {
 				// The cookie proved the address: abandon our initiation; the
@@ -49,8 +49,14 @@ func (sh *shard) handshakeFrame(from netip.AddrPort, msg []byte, now time.Time) 
 			}
 		}
 	case codec.HandshakeAuthProof:
-		sh.respond(from, msg, now)
-	default: // RETRY, RESPONSE, REJECT, FINAL: for our initiator
+		sh.respond(from, msg, false, now)
+	case codec.HandshakeFinal:
+		if c := sh.confirming[from]; c != nil {
+			sh.confirmMessage(c, from, msg, now)
+			return
+		}
+		fallthrough
+	default: // RETRY, RESPONSE, REJECT (and a FINAL with no session to confirm): for our initiator
 		if pend == nil {
 			sh.n.stats.DropHandshake.Add(1)
 			return
@@ -61,9 +67,17 @@ func (sh *shard) handshakeFrame(from netip.AddrPort, msg []byte, now time.Time) 
 
 // respond runs the responder and returns its reply (already sent). A
 // handshake it completes becomes a session for Accept, or for a Dial to the
-// same peer waiting in adopt.
-func (sh *shard) respond(from netip.AddrPort, msg []byte, now time.Time) []byte {
-	reply, est, err := sh.resp.Handle(from, msg, now)
+// same peer waiting in adopt. simultaneous marks a HELLO from a peer this
+// shard is dialing (it must carry a cookie to get a RESPONSE).
+func (sh *shard) respond(from netip.AddrPort, msg []byte, simultaneous bool, now time.Time) []byte {
+	var reply []byte
+	var est *handshake.Keys
+	var err error
+	if simultaneous {
+		reply, est, err = sh.resp.HandleSimultaneous(from, msg, now)
+	} else {
+		reply, est, err = sh.resp.Handle(from, msg, now)
+	}
 	if reply != nil {
 		sh.sendHandshake(from, reply, now)
 		if t, _ := codec.PeekHandshakeType(reply); t == codec.HandshakeResponse {

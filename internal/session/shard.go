@@ -31,6 +31,7 @@ type shard struct {
 	sessions    map[codec.SessionID]*sessionState
 	pending     map[netip.AddrPort]*sessionState // sessions in Handshaking, by peer
 	adopt       map[netip.AddrPort]*sessionState // dials waiting for our responder's session (simultaneous open)
+	confirming  map[netip.AddrPort]*sessionState // dialed sessions established, waiting for the FINAL (or any frame) that confirms them
 	halfOpen    map[netip.AddrPort]time.Time     // peers our responder sent a RESPONSE to, not yet established
 	timers      timerHeap
 	wake        *time.Timer
@@ -67,6 +68,7 @@ func newShard(n *Node, id, shards int) (*shard, error) {
 		sessions:    make(map[codec.SessionID]*sessionState),
 		pending:     make(map[netip.AddrPort]*sessionState),
 		adopt:       make(map[netip.AddrPort]*sessionState),
+		confirming:  make(map[netip.AddrPort]*sessionState),
 		halfOpen:    make(map[netip.AddrPort]time.Time),
 		cmdBuf:      make([]command, 64),
 		openBuf:     make([]byte, 64<<10+suite.OpenSlack+64),
@@ -75,15 +77,18 @@ func newShard(n *Node, id, shards int) (*shard, error) {
 		wakeAt:      never.UnixNano(),
 	}
 	sh.hcfg = handshake.Config{
-		Seed:           n.cfg.Seed,
-		NodeID:         n.cfg.NodeID,
-		AllowPeer:      n.cfg.AllowPeer,
-		Suites:         n.cfg.Suites,
-		Timeout:        n.cfg.HandshakeTimeout,
-		MaxHalfOpen:    max(1, n.cfg.MaxHalfOpen/shards),
-		NewSessionID:   sh.newSessionID,
-		IsOwnEphemeral: n.eph.has,
-		Stats:          &n.hsStats,
+		Seed:            n.cfg.Seed,
+		Static:          n.cfg.NodeKey,
+		AllowPeer:       n.cfg.AllowPeer,
+		Tickets:         n.tickets,
+		TicketLifetime:  n.cfg.TicketLifetime,
+		CookieThreshold: n.cfg.CookieThreshold,
+		Suites:          n.cfg.Suites,
+		Timeout:         n.cfg.HandshakeTimeout,
+		MaxHalfOpen:     max(1, n.cfg.MaxHalfOpen/shards),
+		NewSessionID:    sh.newSessionID,
+		IsOwnEphemeral:  n.eph.has,
+		Stats:           &n.hsStats,
 	}
 	if n.cfg.MaxHalfOpen == 0 {
 		sh.hcfg.MaxHalfOpen = max(16, handshake.DefaultMaxHalfOpen/shards)

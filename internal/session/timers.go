@@ -120,6 +120,12 @@ func (sh *shard) onHandshakeTimer(ss *sessionState, now time.Time) {
 // the keep-alive PING.
 func (sh *shard) onEstablishedTimer(ss *sessionState, now time.Time) {
 	cfg := &sh.n.cfg
+	if ss.init != nil {
+		sh.onConfirmTimer(ss, now)
+		if ss.State() != Established {
+			return
+		}
+	}
 	ss.conn.OnTimeout(now)
 	sh.markFlush(ss)
 	if now.Sub(ss.lastRecv) >= cfg.IdleTimeout {
@@ -175,6 +181,11 @@ func (sh *shard) armEstablished(ss *sessionState) {
 	}
 	if d := ss.pathDeadline(); !d.IsZero() {
 		at = minTime(at, d)
+	}
+	if ss.init != nil {
+		if d := ss.init.NextTimeout(); !d.IsZero() {
+			at = minTime(at, d)
+		}
 	}
 	sh.arm(ss, at)
 }

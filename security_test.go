@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,9 +98,13 @@ func TestReflectedHello(t *testing.T) {
 	}
 }
 
-// TestHelloFlood sends HELLOs from many spoofed source addresses: the
-// responder only answers stateless RETRYs (no half-open state, no session),
-// and a legitimate Dial still succeeds.
+// TestHelloFlood replays one captured HELLO from many spoofed source
+// addresses while a legitimate Dial runs. A node that is not loaded answers
+// a first contact with a RESPONSE (1-RTT), so the first spoofed HELLOs get
+// RESPONSEs and unproven half-open entries; the flood soon loads the node
+// and from then on it answers with stateless RETRYs. Throughout, no spoofed
+// source receives more bytes than it sent, the half-open state stays
+// bounded, no session is created, and the Dial completes.
 func TestHelloFlood(t *testing.T) {
 	tn := newTestNet(t, 13)
 	a, _ := tn.node(nil)
@@ -116,19 +121,58 @@ func TestHelloFlood(t *testing.T) {
 	go c.DialAddrPort(ctxT(t, 3e9), b.Addr())
 	eventually(t, "HELLO captured", func() bool { return hello.Load() != nil })
 	h := *hello.Load()
-	const spoofed = 300
-	for range spoofed {
-		ep := tn.endpoint() // a fresh (spoofed) source address
-		if _, err := ep.WriteBatch([]conn.Message{{Buf: h, N: len(h), Addr: b.Addr()}}); err != nil {
-			t.Fatal(err)
+	const sources, rounds = 300, 10
+	var in, out atomic.Uint64 // bytes to and from the spoofed sources
+	var wg sync.WaitGroup
+	eps := make([]*conntest.Endpoint, sources)
+	for i := range eps {
+		eps[i] = tn.endpoint() // a fresh (spoofed) source address
+		wg.Add(1)
+		go func(ep *conntest.Endpoint) {
+			defer wg.Done()
+			msgs := []conn.Message{{Buf: make([]byte, 2048)}}
+			for {
+				if _, err := ep.ReadBatch(msgs); err != nil {
+					return
+				}
+				out.Add(uint64(msgs[0].N))
+			}
+		}(eps[i])
+	}
+	flooded := make(chan struct{})
+	go func() {
+		defer close(flooded)
+		for r := range rounds {
+			for _, ep := range eps {
+				if _, err := ep.WriteBatch([]conn.Message{{Buf: h, N: len(h), Addr: b.Addr()}}); err == nil {
+					in.Add(uint64(len(h)))
+				}
+			}
+			if r == rounds/2 {
+				time.Sleep(20 * time.Millisecond)
+			}
 		}
+	}()
+	sa, sb := pair(t, a, b) // during the flood
+	<-flooded
+	eventually(t, "flood answered", func() bool { return b.Stats().Handshake["handshake_hellos_in"] >= sources*rounds })
+	eventuallyQuiet()
+	for _, ep := range eps {
+		ep.Close()
 	}
-	eventually(t, "flood answered", func() bool { return b.Stats().Handshake["handshake_hellos_in"] >= spoofed })
+	wg.Wait()
 	st := b.Stats().Handshake
-	if st["handshake_responses_sent"] != 0 || b.Stats().Sessions["sessions_opened"] != 0 {
-		t.Fatalf("flood created state: %v", st)
+	t.Logf("%d B of spoofed HELLOs, %d B answered: %d first-contact RESPONSEs, %d RETRYs, %d resent",
+		in.Load(), out.Load(), st["handshake_first_contact"], st["handshake_retries_sent"], st["handshake_responses_resent"])
+	if out.Load() > in.Load() {
+		t.Fatalf("spoofed sources received %d bytes for %d sent", out.Load(), in.Load())
 	}
-	sa, sb := pair(t, a, b)
+	if st["handshake_retries_sent"] == 0 {
+		t.Fatal("the flood never loaded the node (no RETRY)")
+	}
+	if n := b.Stats().Sessions["sessions_opened"]; n != 1 {
+		t.Fatalf("%d sessions opened (want only the Dial's)", n)
+	}
 	sendRetry(t, sa, 1, []byte("still works"))
 	if p, _ := recv(t, sb); string(p) != "still works" {
 		t.Fatalf("got %q", p)
@@ -229,10 +273,11 @@ func TestMigrationOnlyAfterAuthentication(t *testing.T) {
 	}
 }
 
-// TestLostFinalAnsweredFromCache drops the responder's first FINAL: the
-// initiator retransmits AUTH_PROOF, the responder (whose session is already
-// established) answers from its FINAL cache, and there is still exactly
-// one session.
+// TestLostFinalAnsweredFromCache drops the responder's first FINAL and
+// everything else it sends until the FINAL came again: the initiator (whose
+// keys were ready one round trip after its HELLO) retransmits AUTH_PROOF,
+// the responder (whose session is already established) answers from its
+// FINAL cache, and there is still exactly one session.
 func TestLostFinalAnsweredFromCache(t *testing.T) {
 	tn := newTestNet(t, 15)
 	a, _ := tn.node(nil)
@@ -240,15 +285,22 @@ func TestLostFinalAnsweredFromCache(t *testing.T) {
 	var dropped atomic.Int32
 	hb.setHook(func(m *conn.Message) bool {
 		var f codec.Frame
-		if _, err := codec.Decode(m.Buf[:m.N], &f); err == nil && f.Type == codec.TypeHandshake {
-			if typ, _ := codec.PeekHandshakeType(f.Payload); typ == codec.HandshakeFinal && dropped.Add(1) == 1 {
-				return false
-			}
+		if _, err := codec.Decode(m.Buf[:m.N], &f); err != nil {
+			return true
+		}
+		if f.Type != codec.TypeHandshake {
+			// Any authenticated frame would confirm the keys to the
+			// initiator: hold them back until the FINAL came again.
+			return dropped.Load() >= 2
+		}
+		if typ, _ := codec.PeekHandshakeType(f.Payload); typ == codec.HandshakeFinal && dropped.Add(1) == 1 {
+			return false
 		}
 		return true
 	})
 	sa, sb := pair(t, a, b)
-	if dropped.Load() < 2 || b.Stats().Handshake["handshake_finals_resent"] == 0 {
+	eventually(t, "FINAL resent", func() bool { return b.Stats().Handshake["handshake_finals_resent"] > 0 })
+	if dropped.Load() < 2 {
 		t.Fatalf("FINAL not resent: %v", b.Stats().Handshake)
 	}
 	if n := b.Stats().Sessions["sessions_opened"]; n != 1 {

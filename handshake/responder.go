@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"bytes"
+	"errors"
 	"net/netip"
 	"sync"
 	"time"
@@ -220,9 +221,7 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time, 
 	}
 	proven := h.HasCookie && r.cookies.Valid(&h.Cookie, addr, now)
 	if !proven && (needCookie || r.loaded(now)) {
-		retry := codec.Retry{Cookie: r.cookies.Make(addr, now), Echo: h.Nonce}
-		st.RetriesSent.Add(1)
-		return retry.Append(make([]byte, 0, 128)), nil // 120 bytes < MinHelloPayload
+		return r.retry(&h, addr, now), nil
 	}
 	// Without a cookie the address is unproven: the entry ranks lowest, and
 	// the RESPONSE (at most MaxResponseLen) is smaller than the HELLO.
@@ -230,6 +229,9 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time, 
 	core := h.AppendCore(make([]byte, 0, 512))
 	narrow, wide := prefixesOf(addr.Addr(), r.p.IPv4PrefixLen)
 	reply, done, rk, err := r.cached(key, core, proven, narrow, wide, now)
+	if err == errNeedCookie {
+		return r.retry(&h, addr, now), nil
+	}
 	if done {
 		return reply, err
 	}
@@ -278,6 +280,11 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time, 
 		r.removeHalfLocked(old)
 		st.HalfOpenExpired.Add(1)
 	}
+	if rk == rankUnproven && (r.bySource[addr] != nil || !r.roomFreeLocked(narrow, wide, now)) {
+		// The table changed since cached() looked (a concurrent call).
+		st.HalfOpenFull.Add(1)
+		return nil, ErrHalfOpenFull
+	}
 	if old := r.bySource[addr]; old != nil {
 		// One half-open handshake per source: an initiator runs one
 		// handshake per peer (a RETRY keeps the HELLO's nonce), so a new
@@ -300,6 +307,13 @@ func (r *Responder) handleHello(addr netip.AddrPort, msg []byte, now time.Time, 
 	r.byResp[addrNonce{addr, e.respNonce}] = e
 	st.ResponsesSent.Add(1)
 	return e.response, nil
+}
+
+// retry returns the stateless RETRY for h from addr.
+func (r *Responder) retry(h *codec.Hello, addr netip.AddrPort, now time.Time) []byte {
+	m := codec.Retry{Cookie: r.cookies.Make(addr, now), Echo: h.Nonce}
+	r.p.Stats.RetriesSent.Add(1)
+	return m.Append(make([]byte, 0, 128)) // 120 bytes < MinHelloPayload
 }
 
 // loaded reports whether the responder wants HELLOs to prove their address
@@ -391,12 +405,36 @@ func (r *Responder) cached(key addrNonce, core []byte, proven bool, narrow, wide
 	default:
 		rk = rankCookie
 	}
+	if !proven {
+		// An unproven HELLO may come from a spoofed address: it never
+		// evicts or replaces an entry (not even one of the address it
+		// names), so a spoofer cannot push out a first contact in progress;
+		// without room it must prove its address first.
+		if r.bySource[key.addr] != nil || !r.roomFreeLocked(narrow, wide, now) {
+			return nil, true, rk, errNeedCookie
+		}
+		return nil, false, rk, nil
+	}
 	if r.bySource[key.addr] == nil { // else the new entry replaces the source's own
 		if _, err := r.roomLocked(narrow, wide, rk, now); err != nil {
 			return nil, true, 0, err
 		}
 	}
 	return nil, false, rk, nil
+}
+
+// errNeedCookie tells handleHello to answer with a RETRY.
+var errNeedCookie = errors.New("handshake: address check needed")
+
+// roomFreeLocked reports whether an entry from narrow/wide fits without
+// evicting any (after a rate-limited sweep).
+func (r *Responder) roomFreeLocked(narrow, wide prefixKey, now time.Time) bool {
+	v, why := r.adm.victim(narrow, wide, rankUnproven)
+	if v != none || why != admOK {
+		r.sweepLocked(now, false)
+		v, why = r.adm.victim(narrow, wide, rankUnproven)
+	}
+	return v == none && why == admOK
 }
 
 func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) ([]byte, *Keys, error) {

@@ -17,17 +17,19 @@ func hsSampleReject() *Reject {
 }
 
 // TestRejectGolden pins the REJECT encoding byte by byte (the example in
-// docs/PROTOCOL.md).
+// docs/PROTOCOL.md): a responder of protocol version 2 that supports suites
+// 3 and 4 refuses a HELLO whose nonce is 00 01 .. 1f.
 func TestRejectGolden(t *testing.T) {
 	want := strings.Join([]string{
-		"4100000005",
+		"4100000005", // dict, 5 entries
 		"3100000004" + hex.EncodeToString([]byte("echo")) + "3000000020" + "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-		"3100000006" + hex.EncodeToString([]byte("reason")) + "1001",
-		"3100000006" + hex.EncodeToString([]byte("suites")) + "4000000002" + "1003" + "1004",
+		"3100000006" + hex.EncodeToString([]byte("reason")) + "1001",                         // 1 = no common cipher suite
+		"3100000006" + hex.EncodeToString([]byte("suites")) + "4000000002" + "1003" + "1004", // list of 2: 3, 4
 		"3100000004" + hex.EncodeToString([]byte("type")) + "3100000006" + hex.EncodeToString([]byte("REJECT")),
-		"3100000007" + hex.EncodeToString([]byte("version")) + "1001",
+		"3100000007" + hex.EncodeToString([]byte("version")) + "1002", // the responder's version
 	}, "")
 	m := hsSampleReject()
+	m.Version = 2 // pinned, whatever HandshakeVersion becomes
 	got := m.Append(nil)
 	if hex.EncodeToString(got) != want {
 		t.Fatalf("REJECT encoding\n got %x\nwant %s", got, want)
@@ -38,7 +40,7 @@ func TestRejectGolden(t *testing.T) {
 	// The generic TLV encoder (sorted map keys) agrees.
 	gen, err := MarshalTLV(map[string]any{
 		"echo": m.Echo[:], "reason": int64(1), "suites": []any{int64(3), int64(4)},
-		"type": "REJECT", "version": int64(1),
+		"type": "REJECT", "version": int64(2),
 	})
 	if err != nil || !bytes.Equal(gen, got) {
 		t.Fatalf("MarshalTLV differs: %x, %v", gen, err)
@@ -47,7 +49,7 @@ func TestRejectGolden(t *testing.T) {
 	if err := d.Decode(got); err != nil {
 		t.Fatal(err)
 	}
-	if d.Reason != RejectNoCommonSuite || d.Version != 1 || !bytes.Equal(d.Suites, []uint8{3, 4}) || d.Echo != m.Echo {
+	if d.Reason != RejectNoCommonSuite || d.Version != 2 || !bytes.Equal(d.Suites, []uint8{3, 4}) || d.Echo != m.Echo {
 		t.Fatalf("decoded %+v", d)
 	}
 	if typ, err := PeekHandshakeType(got); err != nil || typ != HandshakeReject || typ.String() != "REJECT" {
@@ -146,8 +148,9 @@ func TestRejectStrictDecode(t *testing.T) {
 			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
 		}
 	}
-	// Every version 1..65535 is accepted: it names the responder's version.
-	for _, v := range []int64{1, 2, 200, 65535} {
+	// Every version 1..65535 is accepted: it names the responder's version
+	// (1: an older responder; 3 and above: newer ones).
+	for _, v := range []int64{1, 2, 3, 200, 65535} {
 		var m Reject
 		if err := m.Decode(mut(func(m map[string]any) { m["version"] = v })); err != nil || int64(m.Version) != v {
 			t.Errorf("version %d: %v", v, err)
@@ -160,29 +163,33 @@ func TestRejectStrictDecode(t *testing.T) {
 }
 
 func TestPeekHelloVersion(t *testing.T) {
-	h := hsSampleHello()
+	h := hsSampleHelloTicket()
 	h.PadToFrame(1200)
 	hello := h.Append(nil)
 	v, nonce, err := PeekHelloVersion(hello)
 	if err != nil || v != HandshakeVersion || nonce != h.Nonce {
-		t.Fatalf("v1 HELLO: %d %x %v", v, nonce, err)
+		t.Fatalf("v2 HELLO: %d %x %v", v, nonce, err)
 	}
 	mut := func(fn func(m map[string]any)) []byte { return hsMutate(t, hello, fn) }
-	// A HELLO of another version, with keys this version does not know or
+	// HELLOs of other versions, with keys this version does not know or
 	// lacks: only type, nonce and version are read.
-	v2 := mut(func(m map[string]any) {
-		m["version"] = int64(2)
-		m["kem"] = []any{int64(1), map[string]any{"x": true}}
-		m["zzz"] = "later key"
-		delete(m, "eph")
-		delete(m, "suites")
-	})
-	var hd Hello
-	if err := hd.Decode(v2); err == nil {
-		t.Fatal("v2 HELLO decoded as v1")
-	}
-	if v, nonce, err := PeekHelloVersion(v2); err != nil || v != 2 || nonce != h.Nonce {
-		t.Fatalf("v2 HELLO: %d %v", v, err)
+	for _, other := range []int64{1, 3} {
+		hv := mut(func(m map[string]any) {
+			m["version"] = other
+			m["kem"] = []any{int64(1), map[string]any{"x": true}}
+			m["node_id"] = make([]byte, 32)
+			m["zzz"] = "later key"
+			delete(m, "eph")
+			delete(m, "suites")
+			delete(m, "ticket")
+		})
+		var hd Hello
+		if err := hd.Decode(hv); err == nil {
+			t.Fatalf("version %d HELLO decoded as version 2", other)
+		}
+		if v, nonce, err := PeekHelloVersion(hv); err != nil || v != other || nonce != h.Nonce {
+			t.Fatalf("version %d HELLO: %d %v", other, v, err)
+		}
 	}
 	if v, _, err := PeekHelloVersion(mut(func(m map[string]any) { m["version"] = int64(-5) })); err != nil || v != -5 {
 		t.Fatalf("version -5: %d %v", v, err)
@@ -201,7 +208,7 @@ func TestPeekHelloVersion(t *testing.T) {
 		{"no type", mut(func(m map[string]any) { delete(m, "type") }), ErrHandshakeMsgType},
 		{"type RETRY", mut(func(m map[string]any) { m["type"] = "RETRY" }), ErrHandshakeMsgType},
 		{"nonce 31", mut(func(m map[string]any) { m["nonce"] = make([]byte, 31) }), ErrHandshakeMsgField},
-		{"version string", mut(func(m map[string]any) { m["version"] = "2" }), ErrHandshakeMsgField},
+		{"version string", mut(func(m map[string]any) { m["version"] = "3" }), ErrHandshakeMsgField},
 		{"unsorted after version", unsortedHello(), ErrTLVDictKeyOrder},
 		{"type before nonce", append(AppendTLVDictHeader(nil, 2), append(
 			AppendTLVString(AppendTLVString(nil, "type"), "HELLO"),
@@ -216,7 +223,7 @@ func TestPeekHelloVersion(t *testing.T) {
 
 func TestRejectDecodeAllocs(t *testing.T) {
 	rej := hsSampleReject().Append(nil)
-	h := hsSampleHello()
+	h := hsSampleHelloTicket()
 	h.PadToFrame(1200)
 	hello := h.Append(nil)
 	m := Reject{Suites: make([]uint8, 0, HandshakeMaxSuites)}

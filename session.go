@@ -38,9 +38,16 @@ func (s *Session) RemoteAddr() netip.AddrPort { return s.h().RemoteAddr() }
 // Suite returns the negotiated cipher suite's name.
 func (s *Session) Suite() string { return suite.Name(s.h().SuiteID()) }
 
-// PeerNodeID returns the node id the peer presented in the handshake (see
-// [NodeID]).
+// PeerNodeID returns the peer's node id, proven in the handshake: the peer
+// used the private key of the static key whose hash it is (see [NodeID]).
+// A resumed session keeps the id proven by the handshake that issued the
+// ticket.
 func (s *Session) PeerNodeID() NodeID { return s.h().PeerNodeID() }
+
+// Resumed reports whether the session's handshake resumed an earlier one
+// with a ticket (Config.TicketLifetime): no static-key work, a fresh
+// ephemeral key exchange all the same.
+func (s *Session) Resumed() bool { return s.h().Resumed() }
 
 // MaxDatagramSize returns the largest payload SendDatagram and SendFrame
 // accept (one frame at the session's base MTU, less the suite's overhead).

@@ -82,8 +82,12 @@ func (s *Session) LocalAddr() netip.AddrPort { return s.node.localAddr() }
 // SuiteID returns the negotiated cipher suite id.
 func (s *Session) SuiteID() uint8 { return s.keys.Suite }
 
-// PeerNodeID returns the peer's seed-authenticated node id.
+// PeerNodeID returns the peer's node id, proven by its static key in the
+// handshake.
 func (s *Session) PeerNodeID() [32]byte { return s.keys.PeerNodeID }
+
+// Resumed reports whether the handshake resumed with a ticket.
+func (s *Session) Resumed() bool { return s.keys.Resumed }
 
 // Initiator reports whether this side dialed.
 func (s *Session) Initiator() bool { return s.keys.Initiator }

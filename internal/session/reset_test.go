@@ -13,7 +13,7 @@ import (
 // and another seed or another id gives another.
 func TestResetTokenDerivation(t *testing.T) {
 	mk := func(seed string) *Node {
-		n, err := NewNode(Config{Seed: []byte(seed), Suites: []uint8{1}}, 1)
+		n, err := NewNode(Config{Seed: []byte(seed), NodeKey: testNodeKey(t), Suites: []uint8{1}}, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

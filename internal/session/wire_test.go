@@ -40,7 +40,7 @@ func newSides(t testing.TB, clk *fakeClock, mod func(*Config)) (a, b *side) {
 	nw := conntest.NewNetwork(conntest.Config{})
 	t.Cleanup(func() { nw.Close() })
 	mk := func(addr string, initiator bool, local, remote codec.SessionID, send, recvS [32]byte, peer netip.AddrPort) *side {
-		cfg := Config{Seed: []byte("0123456789abcdef"), Suites: []uint8{suite.AES256GCM}, Now: clk.now, SendBuffers: 16}
+		cfg := Config{Seed: []byte("0123456789abcdef"), NodeKey: testNodeKey(t), Suites: []uint8{suite.AES256GCM}, Now: clk.now, SendBuffers: 16}
 		if mod != nil {
 			mod(&cfg)
 		}

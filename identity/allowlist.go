@@ -59,8 +59,8 @@ func (e *AllowListError) Unwrap() error { return e.Err }
 // ParseAllowList reads an allow-list: one node id per line, written as 64
 // hexadecimal digits (what ID.String prints; upper case is accepted).
 // Blank lines are skipped; '#' starts a comment to the end of the line,
-// on a line of its own or after an id; spaces, tabs and a '\r' before the
-// line end are ignored. An id listed twice is an error (ErrDuplicateID,
+// on a line of its own or after an id; spaces, tabs, a '\r' before the
+// line end and a UTF-8 byte order mark at the start are ignored. An id listed twice is an error (ErrDuplicateID,
 // naming both lines), not merged: it is most often an id pasted in place
 // of the one intended. Errors at a line are *AllowListError; a list
 // without any id is refused with ErrNoIDs. At most MaxAllowListIDs ids and
@@ -75,6 +75,9 @@ func ParseAllowList(r io.Reader) ([]ID, error) {
 	for sc.Scan() {
 		line++
 		text := strings.TrimSuffix(sc.Text(), "\r")
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff") // a byte order mark some editors write
+		}
 		if len(text) > MaxAllowListLine {
 			return nil, &AllowListError{Line: line, Err: fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, MaxAllowListLine)}
 		}

@@ -66,6 +66,19 @@ func TestParseAllowListNoFinalNewline(t *testing.T) {
 	}
 }
 
+func TestParseAllowListByteOrderMark(t *testing.T) {
+	ids, err := ParseAllowList(strings.NewReader("\ufeff" + exampleID0 + "\r\n"))
+	if err != nil || !slices.Equal(ids, mustIDs(t, exampleID0)) {
+		t.Fatalf("%v, %v", ids, err)
+	}
+	// Only at the start of the file.
+	_, err = ParseAllowList(strings.NewReader(exampleID0 + "\n\ufeff" + exampleID1 + "\n"))
+	var le *AllowListError
+	if !errors.Is(err, ErrBadID) || !errors.As(err, &le) || le.Line != 2 {
+		t.Fatalf("byte order mark on line 2: %v", err)
+	}
+}
+
 func TestParseAllowListErrors(t *testing.T) {
 	long := strings.Repeat("#", MaxAllowListLine+1)
 	cases := []struct {

@@ -60,16 +60,18 @@ func loadAllow(o options) ([]stt.NodeID, error) {
 	return allow, nil
 }
 
-// dialError explains a failed Dial of o.peer.
-func dialError(o options, node *stt.Node, err error) error {
+// dialError explains a failed Dial of o.peer by the node self.
+func dialError(o options, self stt.NodeID, err error) error {
 	var ce *stt.CloseError
 	switch {
 	case errors.Is(err, stt.ErrAuthFailed):
 		return fmt.Errorf("wrong seed (the peer does not hold this node's seed): %w", err)
 	case errors.Is(err, stt.ErrPeerIdentity):
 		return fmt.Errorf("peer at %s is not node %v: %w", o.peer, o.peerID, err)
-	case errors.Is(err, stt.ErrPeerNotAllowed) && errors.As(err, &ce):
-		return refused(o.peer, node, err)
+	case errors.Is(err, stt.ErrPeerNotAllowed) && (errors.As(err, &ce) || o.allowFile == ""):
+		// The peer's close (CodeNotAllowed), or, without -allow here, a
+		// refusal that can only be the peer's.
+		return refused(o.peer, self, err)
 	case errors.Is(err, stt.ErrPeerNotAllowed):
 		return fmt.Errorf("the node at %s is not on this node's allow list (-allow %s): %w", o.peer, o.allowFile, err)
 	}
@@ -79,18 +81,18 @@ func dialError(o options, node *stt.Node, err error) error {
 // sessionError returns err, or the refusal of this node by peer's allow
 // list if err or the session's error is one (a *CloseError matching
 // stt.ErrPeerNotAllowed).
-func sessionError(peer string, node *stt.Node, s *stt.Session, err error) error {
+func sessionError(peer string, self stt.NodeID, s *stt.Session, err error) error {
 	if errors.Is(err, stt.ErrPeerNotAllowed) {
-		return refused(peer, node, err)
+		return refused(peer, self, err)
 	}
 	if serr := s.Err(); errors.Is(serr, stt.ErrPeerNotAllowed) {
-		return refused(peer, node, serr)
+		return refused(peer, self, serr)
 	}
 	return err
 }
 
 // refused is the error of a session the peer closed because its allow
 // list lacks this node.
-func refused(peer string, node *stt.Node, err error) error {
-	return fmt.Errorf("the node at %s refused this node: its allow list does not hold this node's id %v: %w", peer, node.NodeID(), err)
+func refused(peer string, self stt.NodeID, err error) error {
+	return fmt.Errorf("the node at %s refused this node: its allow list does not hold this node's id %v: %w", peer, self, err)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sttgo/stt"
 	"github.com/sttgo/stt/identity"
 )
 
@@ -197,5 +199,39 @@ func TestNodeIdentityProcesses(t *testing.T) {
 	}
 	if want := "sttnode: the node at " + addrC + " is not on this node's allow list (-allow " + own + "): "; !strings.Contains(e.stderr(), want) {
 		t.Fatalf("dialer's allow list: stderr lacks %q:\n%s", want, e.stderr())
+	}
+}
+
+// TestDialErrorMessages covers every branch of dialError, including the
+// ones today's handshake does not produce through a Dial (a refusal by the
+// peer's allow list arrives as a close after the Dial; if it ever fails
+// the Dial itself, the message must still blame the right list).
+func TestDialErrorMessages(t *testing.T) {
+	self, _ := stt.ParseNodeID(strings.Repeat("11", 32))
+	pinned, _ := stt.ParseNodeID(strings.Repeat("22", 32))
+	hs := func(cause error) error { return &stt.HandshakeError{Err: cause} }
+	closed := &stt.CloseError{Code: stt.CodeNotAllowed, Remote: true, Reason: "node id not on the allow-list"}
+	plain := options{peer: "127.0.0.1:9"}
+	withAllow := options{peer: "127.0.0.1:9", allowFile: "/etc/allow"}
+	pinning := options{peer: "127.0.0.1:9", peerID: pinned}
+	refusedMsg := "the node at 127.0.0.1:9 refused this node: its allow list does not hold this node's id " + self.String() + ": "
+	cases := []struct {
+		name string
+		o    options
+		err  error
+		want string
+	}{
+		{"wrong seed", plain, hs(stt.ErrAuthFailed), "wrong seed (the peer does not hold this node's seed): "},
+		{"wrong peer", pinning, hs(stt.ErrPeerIdentity), "peer at 127.0.0.1:9 is not node " + pinned.String() + ": "},
+		{"own list", withAllow, hs(stt.ErrPeerNotAllowed), "the node at 127.0.0.1:9 is not on this node's allow list (-allow /etc/allow): "},
+		{"peer's list, no -allow here", plain, hs(stt.ErrPeerNotAllowed), refusedMsg},
+		{"peer's close", withAllow, closed, refusedMsg},
+		{"other", plain, hs(stt.ErrHandshakeTimeout), "stt: handshake with"},
+	}
+	for _, c := range cases {
+		err := dialError(c.o, self, c.err)
+		if !errors.Is(err, c.err) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: %q; want prefix %q, wrapping the cause", c.name, err, c.want)
+		}
 	}
 }

@@ -286,7 +286,7 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 		if ctx.Err() != nil {
 			return nil
 		}
-		return dialError(o, node, err)
+		return dialError(o, node.NodeID(), err)
 	}
 	// A WebSocket session's address is synthetic: name it by its URL.
 	peer := s.RemoteAddr().String()
@@ -298,7 +298,7 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 	if o.send != "" {
 		err := sendFile(ctx, s, o.send, stdout)
 		s.Close(stt.CodeNoError, "done")
-		return sessionError(peer, node, s, err)
+		return sessionError(peer, node.NodeID(), s, err)
 	}
 
 	got := make(chan string, 16)
@@ -333,7 +333,7 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 		return nil
 	}
 	if err := send(); err != nil {
-		return sessionError(peer, node, s, err)
+		return sessionError(peer, node.NodeID(), s, err)
 	}
 	for {
 		select {
@@ -342,13 +342,13 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 			return nil
 		case <-tick.C:
 			if err := send(); err != nil {
-				return sessionError(peer, node, s, err)
+				return sessionError(peer, node.NodeID(), s, err)
 			}
 		case m, ok := <-got:
 			if !ok {
 				err := s.Err()
 				if errors.Is(err, stt.ErrPeerNotAllowed) {
-					return refused(peer, node, err)
+					return refused(peer, node.NodeID(), err)
 				}
 				if err != nil {
 					return fmt.Errorf("session with %v ended: %w", peer, err)

@@ -3,14 +3,24 @@
 // datagram it receives; with -peer it also dials a node and exchanges
 // "hello N" datagrams with it.
 //
-//	sttnode                                  # terminal 1: listener
-//	sttnode -peer 127.0.0.1:PORT -count 3    # terminal 2, same state dir
+//	sttnode                                                      # terminal 1: listener
+//	sttnode -node-seed /tmp/stt-b.node -peer 127.0.0.1:PORT -count 3  # terminal 2, same state dir
 //
-// The seed is generated (32 random bytes) on first run and stored in
-// $STT_STATE_DIR, else $XDG_STATE_HOME/sttnode, else ~/.local/state/sttnode
-// (directory 0700, file "seed" 0600, written atomically); -seed-file and
-// -state-dir override it. Both nodes must hold the same seed. The node id is
-// random per process, so two processes may share a state directory.
+// The (group) seed is generated (32 random bytes) on first run and stored
+// in $STT_STATE_DIR, else $XDG_STATE_HOME/sttnode, else
+// ~/.local/state/sttnode (directory 0700, file "seed" 0600, written
+// atomically); -seed-file and -state-dir override it. Both nodes must hold
+// the same seed.
+//
+// The node seed, the node's own secret, is file "node-seed" in the same
+// directory (or -node-seed FILE), created the same way on first run
+// (identity.LoadOrCreateSeed) and refused if group or others can read it.
+// The node id derives from it, so it is the same on every run; sttnode
+// prints it in full at start. Two processes with the same node seed are the
+// same node: the second node on a machine needs its own -node-seed.
+// -peer-id ID pins the node -peer dials (it must prove it is ID); -allow
+// FILE lists the only node ids (one per line, # comments) this node holds
+// sessions with.
 //
 // SIGINT and SIGTERM close the node (SESSION_CLOSE to every session) and
 // exit 0. -metrics ADDR serves Prometheus text at /metrics and

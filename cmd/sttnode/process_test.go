@@ -150,8 +150,10 @@ func TestTwoProcesses(t *testing.T) {
 	f = strings.Fields(lis.lineWith(t, ctx, "metrics on "))
 	metricsURL := f[len(f)-1]
 
-	// Same seed (via -seed-file, no state dir in the environment).
-	peer := startProc(t, ctx, bin, nil, "-peer", addr, "-seed-file", seed, "-count", "3", "-interval", "100ms")
+	// Same seed (via -seed-file, no state dir in the environment; the node
+	// seed by -node-seed, so that nothing is written under $HOME).
+	nodeSeed := filepath.Join(t.TempDir(), "peer.node")
+	peer := startProc(t, ctx, bin, nil, "-peer", addr, "-seed-file", seed, "-node-seed", nodeSeed, "-count", "3", "-interval", "100ms")
 	if err := peer.wait(t, ctx); err != nil {
 		t.Fatalf("peer: %v\nstdout:\n%s\nstderr:\n%s", err, peer.stdout(), peer.stderr())
 	}
@@ -174,7 +176,7 @@ func TestTwoProcesses(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sender := startProc(t, ctx, bin, nil, "-peer", addr, "-seed-file", seed, "-send", file)
+	sender := startProc(t, ctx, bin, nil, "-peer", addr, "-seed-file", seed, "-node-seed", nodeSeed, "-send", file)
 	if err := sender.wait(t, ctx); err != nil {
 		t.Fatalf("-send: %v\nstdout:\n%s\nstderr:\n%s", err, sender.stdout(), sender.stderr())
 	}
@@ -199,7 +201,7 @@ func TestTwoProcesses(t *testing.T) {
 
 	// A different seed is refused with a clear message.
 	other := filepath.Join(t.TempDir(), "other-seed")
-	bad := startProc(t, ctx, bin, nil, "-peer", addr, "-seed-file", other, "-count", "3", "-interval", "100ms")
+	bad := startProc(t, ctx, bin, nil, "-peer", addr, "-seed-file", other, "-node-seed", nodeSeed, "-count", "3", "-interval", "100ms")
 	err = bad.wait(t, ctx)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("wrong-seed peer: %v, want exit status 1\nstderr:\n%s", err, bad.stderr())

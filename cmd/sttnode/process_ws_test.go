@@ -22,14 +22,17 @@ func TestTwoProcessesWebSocket(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	seed := filepath.Join(t.TempDir(), "seed")
+	// Node seeds by -node-seed, one per node, so that nothing is written
+	// under $HOME.
+	lisNode, peerNode := filepath.Join(t.TempDir(), "lis.node"), filepath.Join(t.TempDir(), "peer.node")
 
-	lis := startProc(t, ctx, bin, nil, "-seed-file", seed, "-ws-listen", "127.0.0.1:0")
+	lis := startProc(t, ctx, bin, nil, "-seed-file", seed, "-node-seed", lisNode, "-ws-listen", "127.0.0.1:0")
 	f := strings.Fields(lis.lineWith(t, ctx, "websocket listening on "))
 	url := f[len(f)-1]
 	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.HasSuffix(url, "/stt") {
 		t.Fatalf("websocket URL %q", url)
 	}
-	peer := startProc(t, ctx, bin, nil, "-peer", url, "-seed-file", seed, "-count", "3", "-interval", "100ms")
+	peer := startProc(t, ctx, bin, nil, "-peer", url, "-seed-file", seed, "-node-seed", peerNode, "-count", "3", "-interval", "100ms")
 	if err := peer.wait(t, ctx); err != nil {
 		t.Fatalf("peer: %v\nstdout:\n%s\nstderr:\n%s", err, peer.stdout(), peer.stderr())
 	}
@@ -45,7 +48,7 @@ func TestTwoProcessesWebSocket(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sender := startProc(t, ctx, bin, nil, "-peer", url, "-seed-file", seed, "-send", file)
+	sender := startProc(t, ctx, bin, nil, "-peer", url, "-seed-file", seed, "-node-seed", peerNode, "-send", file)
 	if err := sender.wait(t, ctx); err != nil {
 		t.Fatalf("-send: %v\nstdout:\n%s\nstderr:\n%s", err, sender.stdout(), sender.stderr())
 	}
@@ -55,13 +58,15 @@ func TestTwoProcessesWebSocket(t *testing.T) {
 
 	// wss:// with a pinned, generated certificate.
 	cert, key, _ := wstest.Cert(t)
-	tlis := startProc(t, ctx, bin, nil, "-seed-file", seed, "-ws-listen", "127.0.0.1:0", "-tls-cert", cert, "-tls-key", key)
+	tlis := startProc(t, ctx, bin, nil, "-seed-file", seed, "-node-seed", lisNode, "-ws-listen", "127.0.0.1:0", "-tls-cert", cert, "-tls-key", key)
+	tlisID := nodeIDLine(t, ctx, tlis)
 	f = strings.Fields(tlis.lineWith(t, ctx, "websocket listening on "))
 	wss := f[len(f)-1]
 	if !strings.HasPrefix(wss, "wss://") {
 		t.Fatalf("TLS URL %q", wss)
 	}
-	tpeer := startProc(t, ctx, bin, nil, "-peer", wss, "-seed-file", seed, "-ws-pin", cert, "-count", "2", "-interval", "100ms")
+	// The peer pins the listener's node id too (-peer-id over wss://).
+	tpeer := startProc(t, ctx, bin, nil, "-peer", wss, "-seed-file", seed, "-node-seed", peerNode, "-ws-pin", cert, "-peer-id", tlisID, "-count", "2", "-interval", "100ms")
 	if err := tpeer.wait(t, ctx); err != nil {
 		t.Fatalf("wss peer: %v\nstdout:\n%s\nstderr:\n%s", err, tpeer.stdout(), tpeer.stderr())
 	}
@@ -69,7 +74,7 @@ func TestTwoProcessesWebSocket(t *testing.T) {
 		t.Fatalf("wss peer printed %d echoes:\n%s", n, tpeer.stdout())
 	}
 	// Without the pin the system roots refuse the certificate.
-	bad := startProc(t, ctx, bin, nil, "-peer", wss, "-seed-file", seed, "-count", "1")
+	bad := startProc(t, ctx, bin, nil, "-peer", wss, "-seed-file", seed, "-node-seed", peerNode, "-count", "1")
 	if err := bad.wait(t, ctx); err == nil || !strings.Contains(bad.stderr(), "certificate") {
 		t.Fatalf("unpinned wss peer: %v\nstderr:\n%s", err, bad.stderr())
 	}

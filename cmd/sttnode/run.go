@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +21,8 @@ import (
 type options struct {
 	listen, peer, seedFile, stateDir, suites, metrics, logLevel, send string
 	wsListen, wsPath, tlsCert, tlsKey, wsPin                          string
+	nodeSeedFile, allowFile                                           string
+	peerID                                                            stt.NodeID // zero: not pinned
 	interval                                                          time.Duration
 	count                                                             int
 	memoryMiB                                                         int64
@@ -41,6 +42,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "with -ws-listen: PEM key file of -tls-cert")
 	fs.StringVar(&o.wsPin, "ws-pin", "", "with -peer wss://...: PEM certificate the server must present (instead of the system roots)")
 	fs.StringVar(&o.seedFile, "seed-file", "", "seed file (default: <state-dir>/seed; created with 32 random bytes if missing)")
+	fs.StringVar(&o.nodeSeedFile, "node-seed", "", "node seed file: this node's own secret, its node id derives from it (default: <state-dir>/node-seed; created with 32 random bytes if missing; must not be readable by others)")
+	peerID := fs.String("peer-id", "", "with -peer: the node id (64 hex digits) the peer must prove it is (pinning)")
+	fs.StringVar(&o.allowFile, "allow", "", "allow list file: hold sessions only with the node ids it lists, one per line (# comments)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "state directory (default: $STT_STATE_DIR, $XDG_STATE_HOME/sttnode or ~/.local/state/sttnode)")
 	fs.StringVar(&o.suites, "suite", "aead", "cipher suites offered and accepted: aead, stc, or explicit names (see suite.ParseName)")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus /metrics and /debug/pprof/ on this local address (off if empty)")
@@ -65,6 +69,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.send != "" && o.peer == "" {
 		return o, errors.New("-send needs -peer")
+	}
+	if *peerID != "" {
+		if o.peer == "" {
+			return o, errors.New("-peer-id needs -peer (it pins the node that -peer dials)")
+		}
+		id, err := parsePeerID(*peerID)
+		if err != nil {
+			return o, err
+		}
+		o.peerID = id
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") || (o.tlsCert != "" && o.wsListen == "") {
 		return o, errors.New("-tls-cert and -tls-key go together, with -ws-listen")
@@ -100,10 +114,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// seedPath resolves -seed-file / -state-dir to the seed file's path.
-func seedPath(o options) (string, error) {
-	if o.seedFile != "" {
-		return o.seedFile, nil
+// statePath returns flagValue if set, else the file name in the state
+// directory (-state-dir, else defaultStateDir).
+func statePath(o options, flagValue, name string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
 	}
 	dir := o.stateDir
 	if dir == "" {
@@ -113,8 +128,11 @@ func seedPath(o options) (string, error) {
 		}
 		dir = d
 	}
-	return filepath.Join(dir, seedFileName), nil
+	return filepath.Join(dir, name), nil
 }
+
+// seedPath resolves -seed-file / -state-dir to the seed file's path.
+func seedPath(o options) (string, error) { return statePath(o, o.seedFile, seedFileName) }
 
 func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) error {
 	path, err := seedPath(o)
@@ -128,20 +146,32 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 	if created {
 		log.Info("generated a new seed", "path", path)
 	}
-	wcfg, err := webSocketConfig(o)
+	defer clear(seed)
+	nodeSeedPath, nodeSeed, err := loadNodeSeed(o, log)
 	if err != nil {
-		clear(seed)
 		return err
 	}
-	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, Suites: o.suites, Logger: log,
-		HandshakeTimeout: o.dialTimeout / 2, MemoryBudget: o.memoryMiB << 20, WebSocket: wcfg})
+	defer clear(nodeSeed)
+	allow, err := loadAllow(o)
+	if err != nil {
+		return err
+	}
+	wcfg, err := webSocketConfig(o)
+	if err != nil {
+		return err
+	}
+	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, NodeSeed: nodeSeed, AllowPeers: allow,
+		Suites: o.suites, Logger: log, HandshakeTimeout: o.dialTimeout / 2, MemoryBudget: o.memoryMiB << 20, WebSocket: wcfg})
 	clear(seed)
+	clear(nodeSeed)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
-	id := node.NodeID()
-	fmt.Fprintf(stdout, "sttnode listening on %v\nnode id %s\nseed file %s\n", node.Addr(), hex.EncodeToString(id[:8]), path)
+	fmt.Fprintf(stdout, "sttnode listening on %v\nnode id %v\nseed file %s\nnode seed file %s\n", node.Addr(), node.NodeID(), path, nodeSeedPath)
+	if o.allowFile != "" {
+		fmt.Fprintf(stdout, "allow list %s: %d node ids\n", o.allowFile, len(allow))
+	}
 	if a := node.WebSocketAddr(); a.IsValid() {
 		scheme := "ws"
 		if o.tlsCert != "" {
@@ -244,16 +274,19 @@ func echo(ctx context.Context, s *stt.Session, log *slog.Logger) {
 // printing every echo, until o.count echoes arrived (0: until ctx ends).
 func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, log *slog.Logger) error {
 	dctx, dcancel := context.WithTimeout(ctx, o.dialTimeout)
-	s, err := node.Dial(dctx, o.peer)
+	var s *stt.Session
+	var err error
+	if o.peerID != (stt.NodeID{}) {
+		s, err = node.DialPeer(dctx, o.peer, o.peerID)
+	} else {
+		s, err = node.Dial(dctx, o.peer)
+	}
 	dcancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if errors.Is(err, stt.ErrAuthFailed) {
-			return fmt.Errorf("wrong seed (the peer does not hold this node's seed): %w", err)
-		}
-		return err
+		return dialError(o, node.NodeID(), err)
 	}
 	// A WebSocket session's address is synthetic: name it by its URL.
 	peer := s.RemoteAddr().String()
@@ -265,7 +298,7 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 	if o.send != "" {
 		err := sendFile(ctx, s, o.send, stdout)
 		s.Close(stt.CodeNoError, "done")
-		return err
+		return sessionError(peer, node.NodeID(), s, err)
 	}
 
 	got := make(chan string, 16)
@@ -300,7 +333,7 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 		return nil
 	}
 	if err := send(); err != nil {
-		return err
+		return sessionError(peer, node.NodeID(), s, err)
 	}
 	for {
 		select {
@@ -309,11 +342,15 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 			return nil
 		case <-tick.C:
 			if err := send(); err != nil {
-				return err
+				return sessionError(peer, node.NodeID(), s, err)
 			}
 		case m, ok := <-got:
 			if !ok {
-				if err := s.Err(); err != nil {
+				err := s.Err()
+				if errors.Is(err, stt.ErrPeerNotAllowed) {
+					return refused(peer, node.NodeID(), err)
+				}
+				if err != nil {
 					return fmt.Errorf("session with %v ended: %w", peer, err)
 				}
 				return fmt.Errorf("session with %v ended", peer)

@@ -3,8 +3,8 @@ package stt
 import (
 	"bytes"
 	"net/netip"
-	"sync/atomic"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 

@@ -10,6 +10,11 @@ var Rules = []Rule{
 		Forbid: NonStd(),
 	},
 	{
+		Name:   "identity imports only the standard library",
+		In:     []string{"identity/..."},
+		Forbid: NonStd(),
+	},
+	{
 		Name:   "object imports only the standard library and codec",
 		In:     []string{"object/..."},
 		Forbid: NonStdExcept("codec"),

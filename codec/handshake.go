@@ -17,14 +17,13 @@ const (
 	// version 2 proves static keys and sends them encrypted.
 	HandshakeVersion = 2
 	// HandshakeStaticLen is the length of a non-empty "static" field: an
-	// X25519 public key (32 bytes) sealed with ChaCha20-Poly1305 (16-byte
-	// tag).
+	// X25519 public key, encrypted (32 bytes), and a 16-byte tag.
 	HandshakeStaticLen = 32 + 16
 	// HandshakeMaxTicketLen bounds a resumption ticket. Tickets are opaque
 	// to everyone but the responder that issued them (1 to 256 bytes; an
 	// empty field means none).
 	HandshakeMaxTicketLen = 256
-	// HandshakeKeyLen is the length of node ids, nonces, X25519 public keys,
+	// HandshakeKeyLen is the length of nonces, X25519 public keys,
 	// echoes, MACs and proofs.
 	HandshakeKeyLen = 32
 	// HandshakeCookieLen is the length of a non-empty cookie: a 4-byte time

@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
@@ -134,7 +135,7 @@ type params struct {
 	Config
 	pskHash    [32]byte
 	ck0        [32]byte // HKDF-Extract("stt v2 handshake", pskHash)
-	staticPriv [32]byte
+	staticPriv *ecdh.PrivateKey
 	staticPub  [32]byte
 }
 
@@ -193,7 +194,7 @@ func (c *Config) params() (*params, error) {
 	if c.Static == nil {
 		return nil, fmt.Errorf("%w: no static key (Config.Static)", ErrConfig)
 	}
-	copy(p.staticPriv[:], c.Static.Private().Bytes())
+	p.staticPriv = c.Static.Private()
 	p.staticPub = c.Static.Public()
 	switch {
 	case p.CookieThreshold == 0:

@@ -2,9 +2,7 @@ package handshake
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/binary"
-	"hash"
 	"io"
 	"net/netip"
 	"sync"
@@ -18,14 +16,13 @@ import (
 const CookieSlot = 120 * time.Second
 
 // Cookie is a stateless address-validation token: slot (u32 BE) ‖
-// HMAC-SHA256(secret, "stt v1 cookie" ‖ slot ‖ 16-byte IP ‖ u16 port)[:16].
+// HMAC-SHA256(secret, "stt v2 cookie" ‖ slot ‖ 16-byte IP ‖ u16 port)[:16].
 type Cookie = [codec.HandshakeCookieLen]byte
 
 // Cookies makes and checks cookies with one node secret. It is safe for
 // concurrent use.
 type Cookies struct {
 	secret [32]byte
-	macs   sync.Pool // keyed HMAC-SHA256 states, so the flood path does not rebuild them
 }
 
 // NewCookies returns Cookies with a secret of 32 bytes read from rand.
@@ -34,7 +31,6 @@ func NewCookies(rand io.Reader) (*Cookies, error) {
 	if _, err := io.ReadFull(rand, c.secret[:]); err != nil {
 		return nil, err
 	}
-	c.macs.New = func() any { return hmac.New(sha256.New, c.secret[:]) }
 	return c, nil
 }
 
@@ -47,12 +43,7 @@ func (c *Cookies) make(slot uint32, addr netip.AddrPort) (out Cookie) {
 	ip := addr.Addr().As16() // IPv4 as ::ffff:a.b.c.d; the zone is ignored
 	copy(msg[n+4:], ip[:])
 	binary.BigEndian.PutUint16(msg[n+20:], addr.Port())
-	m := c.macs.Get().(hash.Hash)
-	m.Reset()
-	m.Write(msg[:])
-	var sum [32]byte
-	m.Sum(sum[:0])
-	c.macs.Put(m)
+	sum := hmac256(c.secret[:], msg[:])
 	binary.BigEndian.PutUint32(out[:4], slot)
 	copy(out[4:], sum[:16])
 	return out

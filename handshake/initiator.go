@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"crypto/ecdh"
 	"net/netip"
 	"time"
 
@@ -34,7 +35,7 @@ type Initiator struct {
 
 	state   initState
 	err     error
-	priv    [32]byte // ephemeral scalar
+	priv    *ecdh.PrivateKey // ephemeral key
 	hello   codec.Hello
 	helloB  [codec.HandshakeMaxSuites]uint8
 	ticket  jarTicket // the ticket offered (ticket nil: none)
@@ -112,7 +113,7 @@ func (in *Initiator) Start(now time.Time) ([]byte, error) {
 	}
 	h.PadToFrame(MinHelloFrame)
 	in.tr = newTranscript()
-	in.tr.add(h.AppendCore(make([]byte, 0, 512)))
+	in.tr.addBuilt(h.AppendCore(in.tr.coreBuf()))
 	in.out = h.Append(make([]byte, 0, MinHelloPayload))
 	in.state = initHello
 	in.deadline = now.Add(in.p.Timeout)
@@ -137,7 +138,7 @@ func (in *Initiator) fail(err error) error {
 
 // wipe forgets the secrets the machine no longer needs.
 func (in *Initiator) wipe() {
-	in.priv, in.ck, in.master = [32]byte{}, [32]byte{}, [32]byte{}
+	in.priv, in.ck, in.master = nil, [32]byte{}, [32]byte{}
 	in.ticket = jarTicket{}
 }
 
@@ -217,7 +218,7 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 		in.p.Stats.Reflections.Add(1)
 		return nil, ErrReflection
 	}
-	ee, err := dh(&in.priv, &r.Eph)
+	ee, err := dh(in.priv, &r.Eph)
 	if err != nil {
 		return nil, in.fail(err)
 	}
@@ -237,12 +238,12 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 		if sR == in.p.staticPub {
 			return nil, in.fail(ErrSameNode)
 		}
-		es, err := dh(&in.priv, &sR)
+		es, err := dh(in.priv, &sR)
 		if err != nil {
 			return nil, in.fail(err)
 		}
 		ck2 := extract(ck1[:], es[:])
-		in.tr.add(r.AppendCore(make([]byte, 0, 512)))
+		in.tr.addBuilt(r.AppendCore(in.tr.coreBuf()))
 		thR := in.tr.sum()
 		if want := proofMAC(&ck2, labelRespProof, &thR); !macEqual(&want, &r.MAC) {
 			// It holds the seed (the static key opened) but not the private
@@ -254,7 +255,7 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 		if err := in.checkPeer(&peerID); err != nil {
 			return nil, err
 		}
-		se, err := dh(&in.p.staticPriv, &r.Eph)
+		se, err := dh(in.p.staticPriv, &r.Eph)
 		if err != nil {
 			return nil, in.fail(err)
 		}
@@ -267,7 +268,7 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 			return nil, in.fail(ErrAuthFailed)
 		}
 		in.ck = extract(in.p.ck0[:], ee[:], in.ticket.rs[:])
-		in.tr.add(r.AppendCore(make([]byte, 0, 512)))
+		in.tr.addBuilt(r.AppendCore(in.tr.coreBuf()))
 		thR := in.tr.sum()
 		if want := proofMAC(&in.ck, labelRespProof, &thR); !macEqual(&want, &r.MAC) {
 			st.InitAuthFailures.Add(1)
@@ -285,7 +286,7 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 	if !offered {
 		return nil, in.fail(ErrNoCommonSuite)
 	}
-	in.tr.add(a.AppendCore(make([]byte, 0, 128)))
+	in.tr.addBuilt(a.AppendCore(in.tr.coreBuf()))
 	thA := in.tr.sum()
 	a.Proof = proofMAC(&in.ck, labelInitProof, &thA)
 	in.master = master(&in.ck, &thA)
@@ -307,7 +308,7 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 	if !r.HasStatic {
 		st.InitResumed.Add(1)
 	}
-	in.priv = [32]byte{}
+	in.priv = nil
 	in.out = a.Append(in.out[:0])
 	in.state = initConfirm
 	in.armTimer(now)
@@ -338,7 +339,7 @@ func (in *Initiator) handleFinal(msg []byte, now time.Time) error {
 		return ErrUnexpected
 	}
 	tr := in.tr.clone()
-	tr.add(f.AppendCore(make([]byte, 0, 64+len(f.Ticket))))
+	tr.addBuilt(f.AppendCore(tr.coreBuf()))
 	th := tr.sum()
 	if want := proofMAC(&in.ck, labelFinal, &th); !macEqual(&want, &f.MAC) {
 		return ErrFinalInvalid

@@ -1,14 +1,12 @@
 package handshake
 
 import (
+	"crypto/ecdh"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
 	"hash"
 	"net/netip"
-
-	"golang.org/x/crypto/chacha20poly1305"
-	"golang.org/x/crypto/curve25519"
 
 	"github.com/sttgo/stt/codec"
 )
@@ -125,11 +123,18 @@ func trafficSecrets(m *[32]byte) (i2r, r2i [32]byte) {
 // resumptionSecret derives the secret a ticket carries.
 func resumptionSecret(m *[32]byte) [32]byte { return expand32(m, labelResumption, nil) }
 
-// dh computes X25519(scalar, point), rejecting low-order points (an
-// all-zero result) with ErrBadKeyShare.
-func dh(scalar *[32]byte, point *[32]byte) ([32]byte, error) {
+// dh computes X25519(priv, point): one scalar multiplication. It rejects
+// low-order points (an all-zero result) with ErrBadKeyShare. (crypto/ecdh
+// is used directly: golang.org/x/crypto/curve25519.X25519 builds a new
+// ecdh.PrivateKey per call, which computes its public key, a second scalar
+// multiplication.)
+func dh(priv *ecdh.PrivateKey, point *[32]byte) ([32]byte, error) {
 	var out [32]byte
-	s, err := curve25519.X25519(scalar[:], point[:])
+	pub, err := ecdh.X25519().NewPublicKey(point[:])
+	if err != nil {
+		return out, ErrBadKeyShare
+	}
+	s, err := priv.ECDH(pub)
 	if err != nil {
 		return out, ErrBadKeyShare
 	}
@@ -137,77 +142,102 @@ func dh(scalar *[32]byte, point *[32]byte) ([32]byte, error) {
 	return out, nil
 }
 
-// publicKey returns X25519(scalar, basepoint).
-func publicKey(scalar *[32]byte) [32]byte {
-	var out [32]byte
-	s, err := curve25519.X25519(scalar[:], curve25519.Basepoint)
-	if err != nil { // only for an all-zero result, impossible with the basepoint
-		panic("handshake: x25519 basepoint: " + err.Error())
-	}
-	copy(out[:], s)
-	return out
-}
-
-// sealStatic encrypts the static public key pub under
-// HKDF-Expand(ck, label ‖ th, 32) with ChaCha20-Poly1305, nonce zero and
-// associated data th. Every key is used once: it derives from a fresh
-// ephemeral DH.
+// sealStatic encrypts the static public key pub, encrypt-then-MAC with
+// one-time keys: ciphertext = pub XOR Expand(ck, label ‖ " enc" ‖ th),
+// tag = HMAC-SHA256(Expand(ck, label ‖ " mac" ‖ th), ciphertext)[:16].
+// Every key is used once (it derives from a fresh ephemeral DH), so the
+// XOR with a PRF output is a one-time pad; th binds the transcript.
 func sealStatic(dst *[codec.HandshakeStaticLen]byte, ck *[32]byte, label string, th *[32]byte, pub *[32]byte) {
-	k := expand32(ck, label, th[:])
-	a, err := chacha20poly1305.New(k[:])
-	if err != nil {
-		panic("handshake: chacha20poly1305: " + err.Error())
+	enc, mac := staticKeys(ck, label, th)
+	for i := range 32 {
+		dst[i] = pub[i] ^ enc[i]
 	}
-	var nonce [chacha20poly1305.NonceSize]byte
-	a.Seal(dst[:0], nonce[:], pub[:], th[:])
+	tag := hmac256(mac[:], dst[:32])
+	copy(dst[32:], tag[:16])
 }
 
-// openStatic decrypts a sealed static key (see sealStatic); false when it
-// does not authenticate.
+// openStatic checks and decrypts a sealed static key (see sealStatic);
+// false when the tag does not verify.
 func openStatic(ck *[32]byte, label string, th *[32]byte, sealed *[codec.HandshakeStaticLen]byte) (pub [32]byte, ok bool) {
-	k := expand32(ck, label, th[:])
-	a, err := chacha20poly1305.New(k[:])
-	if err != nil {
-		panic("handshake: chacha20poly1305: " + err.Error())
+	enc, mac := staticKeys(ck, label, th)
+	tag := hmac256(mac[:], sealed[:32])
+	if subtle.ConstantTimeCompare(tag[:16], sealed[32:]) != 1 {
+		return pub, false
 	}
-	var nonce [chacha20poly1305.NonceSize]byte
-	if _, err := a.Open(pub[:0], nonce[:], sealed[:], th[:]); err != nil {
-		return [32]byte{}, false
+	for i := range 32 {
+		pub[i] = sealed[i] ^ enc[i]
 	}
 	return pub, true
 }
 
-// newEphemeral returns a fresh X25519 scalar read from p.Rand (so tests
-// with a seeded reader are reproducible) and its public key.
-func (p *params) newEphemeral() (priv, pub [32]byte, err error) {
-	if err = p.random(priv[:]); err != nil {
-		return priv, pub, err
+// staticKeys derives the one-time encryption and MAC keys of a sealed
+// static key.
+func staticKeys(ck *[32]byte, label string, th *[32]byte) (enc, mac [32]byte) {
+	var lb [64]byte
+	n := copy(lb[:], label)
+	return expand32b(ck, lb[:n], " enc", th[:]), expand32b(ck, lb[:n], " mac", th[:])
+}
+
+// expand32b is expand32 with the label given in two parts.
+func expand32b(prk *[32]byte, label []byte, suffix string, th []byte) [32]byte {
+	var sb [8]byte
+	n := copy(sb[:], suffix)
+	return hmac256(prk[:], label, sb[:n], th, []byte{1})
+}
+
+// newEphemeral returns a fresh X25519 key made from 32 bytes of p.Rand
+// (so tests with a seeded reader are reproducible) and its public key: one
+// scalar multiplication.
+func (p *params) newEphemeral() (*ecdh.PrivateKey, [32]byte, error) {
+	var b, pub [32]byte
+	if err := p.random(b[:]); err != nil {
+		return nil, pub, err
 	}
-	return priv, publicKey(&priv), nil
+	priv, err := ecdh.X25519().NewPrivateKey(b[:])
+	if err != nil {
+		return nil, pub, err
+	}
+	copy(pub[:], priv.PublicKey().Bytes())
+	return priv, pub, nil
 }
 
 // transcript is the running transcript hash: SHA-256 over the label and
 // the u32-length-prefixed cores of the messages so far.
-type transcript struct{ h hash.Hash }
+// Its scratch buffer holds the core being added, so that building a core
+// does not allocate.
+type transcript struct {
+	h       hash.Hash
+	lb      [4]byte
+	out     [32]byte
+	scratch []byte
+}
 
 func newTranscript() transcript {
 	h := sha256.New()
 	h.Write([]byte(labelTranscript))
-	return transcript{h}
+	return transcript{h: h, scratch: make([]byte, 0, 512)}
 }
 
-// add appends one message core.
+// add appends one message core (a length prefix, then the core).
 func (t *transcript) add(core []byte) {
-	var l [4]byte
-	binary.BigEndian.PutUint32(l[:], uint32(len(core)))
-	t.h.Write(l[:])
+	binary.BigEndian.PutUint32(t.lb[:], uint32(len(core)))
+	t.h.Write(t.lb[:])
 	t.h.Write(core)
 }
 
+// coreBuf returns the scratch buffer, emptied, for building a core to add.
+func (t *transcript) coreBuf() []byte { return t.scratch[:0] }
+
+// addBuilt adds a core built in coreBuf's buffer.
+func (t *transcript) addBuilt(core []byte) {
+	t.scratch = core[:0] // keep a grown buffer
+	t.add(core)
+}
+
 // sum returns the hash of everything added so far (t is unchanged).
-func (t *transcript) sum() (s [32]byte) {
-	t.h.Sum(s[:0])
-	return s
+func (t *transcript) sum() [32]byte {
+	t.h.Sum(t.out[:0]) // into t: a local would escape through the interface
+	return t.out
 }
 
 // clone returns an independent copy of t.
@@ -216,5 +246,5 @@ func (t *transcript) clone() transcript {
 	if err != nil {
 		panic("handshake: sha256 clone: " + err.Error())
 	}
-	return transcript{c.(hash.Hash)}
+	return transcript{h: c.(hash.Hash), scratch: t.scratch}
 }

@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"errors"
 	"net/netip"
 	"sync"
@@ -46,8 +47,8 @@ type halfOpen struct {
 	helloCore  []byte
 	response   []byte // cached RESPONSE bytes
 	tr         transcript
-	ck         [32]byte // chaining key after ee and es (full) or ee and the resumption secret
-	ephPriv    [32]byte // for se at the AUTH_PROOF (full handshakes)
+	ck         [32]byte         // chaining key after ee and es (full) or ee and the resumption secret
+	ephPriv    *ecdh.PrivateKey // for se at the AUTH_PROOF (full handshakes)
 	resumed    bool
 	ops        int      // X25519 operations spent on it so far
 	peerNode   [32]byte // resumed: the node id the ticket names
@@ -340,7 +341,7 @@ func (r *Responder) buildResponse(e *halfOpen, h *codec.Hello, rs *[32]byte) err
 	if e.ephPriv, resp.Eph, err = r.p.newEphemeral(); err != nil {
 		return err
 	}
-	ee, err := dh(&e.ephPriv, &h.Eph)
+	ee, err := dh(e.ephPriv, &h.Eph)
 	if err != nil {
 		st.X25519Ops.Add(2)
 		st.Malformed.Add(1)
@@ -357,20 +358,20 @@ func (r *Responder) buildResponse(e *halfOpen, h *codec.Hello, rs *[32]byte) err
 	e.tr.add(e.helloCore)
 	if e.resumed {
 		e.ck = extract(r.p.ck0[:], ee[:], rs[:])
-		e.ephPriv = [32]byte{} // no se
+		e.ephPriv = nil // no se
 	} else {
 		ck1 := extract(r.p.ck0[:], ee[:])
 		thH := e.tr.sum()
 		sealStatic(&resp.Static, &ck1, labelRespStatic, &thH, &r.p.staticPub)
 		resp.HasStatic = true
-		es, err := dh(&r.p.staticPriv, &h.Eph)
+		es, err := dh(r.p.staticPriv, &h.Eph)
 		if err != nil { // unreachable: ee would have failed first
 			return err
 		}
 		e.ck = extract(ck1[:], es[:])
 	}
 	st.X25519Ops.Add(uint64(e.ops))
-	e.tr.add(resp.AppendCore(make([]byte, 0, 512)))
+	e.tr.addBuilt(resp.AppendCore(e.tr.coreBuf()))
 	th := e.tr.sum()
 	resp.MAC = proofMAC(&e.ck, labelRespProof, &th)
 	e.response = resp.Append(make([]byte, 0, MaxResponseLen))
@@ -481,7 +482,7 @@ func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) (
 			st.TicketsIssued.Add(1)
 		}
 	}
-	e.tr.add(f.AppendCore(make([]byte, 0, 64+len(f.Ticket))))
+	e.tr.addBuilt(f.AppendCore(e.tr.coreBuf()))
 	thF := e.tr.sum()
 	f.MAC = proofMAC(&e.ck, labelFinal, &thF)
 	i2r, r2i := trafficSecrets(&m)
@@ -537,7 +538,7 @@ func (r *Responder) verifyAuth(e *halfOpen, a *codec.AuthProof, now time.Time) (
 		if sI == r.p.staticPub {
 			return [32]byte{}, ErrSameNode
 		}
-		se, err := dh(&e.ephPriv, &sI)
+		se, err := dh(e.ephPriv, &sI)
 		r.p.Stats.X25519Ops.Add(x25519PerStatic)
 		r.p.Stats.X25519StaticOps.Add(x25519PerStatic)
 		r.budget.Penalize(e.addr, x25519PerStatic, now)
@@ -548,8 +549,8 @@ func (r *Responder) verifyAuth(e *halfOpen, a *codec.AuthProof, now time.Time) (
 		e.ck = extract(e.ck[:], se[:])
 		peer = identity.IDOf(&sI)
 	}
-	e.ephPriv = [32]byte{}
-	e.tr.add(a.AppendCore(make([]byte, 0, 128)))
+	e.ephPriv = nil
+	e.tr.addBuilt(a.AppendCore(e.tr.coreBuf()))
 	thA := e.tr.sum()
 	if want := proofMAC(&e.ck, labelInitProof, &thA); !macEqual(&want, &a.Proof) {
 		return [32]byte{}, ErrAuthFailed

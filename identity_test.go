@@ -3,6 +3,7 @@ package stt
 import (
 	"bytes"
 	"errors"
+	"io"
 	"sync/atomic"
 	"testing"
 
@@ -215,5 +216,65 @@ func TestResumedSession(t *testing.T) {
 	sc, _ := pair(t, c, d)
 	if sc.Resumed() || c.Stats().Handshake["handshake_init_resume_offered"] != 0 {
 		t.Fatal("resumed without tickets")
+	}
+}
+
+// TestDataOvertakesAuthProof: the dialer's first AUTH_PROOF is lost, so its
+// stream frames (sent one round trip after the HELLO) reach the responder
+// before any AUTH_PROOF does. The responder must neither answer them with
+// a stateless reset (the session is about to exist) nor lose the data: the
+// retransmitted AUTH_PROOF establishes the session and the stream delivers
+// every byte.
+func TestDataOvertakesAuthProof(t *testing.T) {
+	tn := newTestNet(t, 1409)
+	a, ha := tn.node(nil)
+	b, _ := tn.node(nil)
+	var lost atomic.Bool
+	ha.setHook(func(m *conn.Message) bool {
+		var f codec.Frame
+		if _, err := codec.Decode(m.Buf[:m.N], &f); err == nil && f.Type == codec.TypeHandshake {
+			if typ, _ := codec.PeekHandshakeType(f.Payload); typ == codec.HandshakeAuthProof && lost.CompareAndSwap(false, true) {
+				return false
+			}
+		}
+		return true
+	})
+	acc := make(chan *Session, 1)
+	go func() {
+		s, _ := b.Accept(ctxT(t, 10e9))
+		acc <- s
+	}()
+	sa, err := a.DialAddrPort(ctxT(t, 10e9), b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Repeat([]byte("overtaking "), 1000)
+	go func() {
+		st, err := sa.OpenStream(ctxT(t, 10e9))
+		if err == nil {
+			st.Write(want)
+			st.Close()
+		}
+	}()
+	sb := <-acc
+	if sb == nil {
+		t.Fatal("no session accepted")
+	}
+	st, err := sb.AcceptStream(ctxT(t, 10e9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(st)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("stream: %d bytes, %v", len(got), err)
+	}
+	if !lost.Load() {
+		t.Fatal("no AUTH_PROOF was lost")
+	}
+	if n := b.Stats().Sessions["stateless_resets_sent"]; n != 0 {
+		t.Fatalf("the responder sent %d stateless resets", n)
+	}
+	if sa.Err() != nil {
+		t.Fatalf("dialer's session: %v", sa.Err())
 	}
 }

@@ -168,6 +168,12 @@ func (sh *shard) sendReset(f *codec.Frame, from netip.AddrPort, now time.Time) {
 	if sh.pending[from] != nil || sh.adopt[from] != nil {
 		return // our own dial to that address may not be established yet
 	}
+	if t, ok := sh.halfOpen[from]; ok && now.Sub(t) < sh.timeout() {
+		// Our responder sent that address a RESPONSE: its initiator has
+		// the keys and may send frames that overtake its AUTH_PROOF; the
+		// session exists as soon as the AUTH_PROOF arrives.
+		return
+	}
 	if !sh.resetAllowed(now) {
 		n.stats.ResetsRateLimited.Add(1)
 		return

@@ -9,13 +9,14 @@ import (
 	"time"
 )
 
-// Work budget defaults (X25519 operations: a RESPONSE costs the responder
-// two, a fresh ephemeral key and the shared secret, about 60 µs each on
+// Work budget defaults (X25519 operations: a full handshake costs the
+// responder four, three at the RESPONSE (its ephemeral key, ee, es) and
+// one at the AUTH_PROOF (se), a resumed one two; about 60-90 µs each on
 // the machines stt is measured on).
 const (
 	// DefaultLoadRate is the node-wide rate of X25519 operations above
 	// which the node is under load and per-prefix budgets apply (1,024/s:
-	// 512 new handshakes per second, about 6% of a core).
+	// 256 full or 512 resumed handshakes per second, 6-9% of a core).
 	DefaultLoadRate = 1024
 	// DefaultLoadBurst is how far the node-wide count may run ahead of
 	// DefaultLoadRate before the node is under load.

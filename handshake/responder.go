@@ -51,6 +51,8 @@ type halfOpen struct {
 	ephPriv    *ecdh.PrivateKey // for se at the AUTH_PROOF (full handshakes)
 	resumed    bool
 	ops        int      // X25519 operations spent on it so far
+	busy       bool     // an AUTH_PROOF for it is being checked
+	fails      uint8    // AUTH_PROOFs that failed
 	peerNode   [32]byte // resumed: the node id the ticket names
 	localSID   codec.SessionID
 	remoteSID  codec.SessionID
@@ -130,9 +132,11 @@ func (r *Responder) HalfOpenWith(addr netip.AddrPort) bool {
 // and creates no state. A non-nil error means the
 // message was dropped and counted: a codec.ErrHandshakeMsg error,
 // ErrShortHello, ErrReflection, ErrHalfOpenFull, ErrOverBudget,
-// ErrReplay, ErrUnexpected, ErrBadKeyShare, or ErrAuthFailed for an
-// AUTH_PROOF that does not verify (its half-open entry is dropped too, and
-// the work it cost is charged to its prefix again).
+// ErrReplay, ErrUnexpected, ErrBadKeyShare, ErrSameNode, or ErrAuthFailed
+// for an AUTH_PROOF that does not verify (the work its half-open entry cost
+// is charged to its prefix again; the entry stays for the genuine
+// AUTH_PROOF, up to maxAuthFailures failures, so that a forged or corrupted
+// copy cannot end a handshake whose initiator already holds its keys).
 //
 // A HELLO with a valid cookie gets a half-open entry only if its source's
 // prefix is within its work budget ([WorkBudget]) and the table has room
@@ -424,6 +428,10 @@ func (r *Responder) cached(key addrNonce, core []byte, proven bool, narrow, wide
 	return nil, false, rk, nil
 }
 
+// maxAuthFailures is how many AUTH_PROOFs may fail for one half-open
+// entry before it is dropped.
+const maxAuthFailures = 3
+
 // errNeedCookie tells handleHello to answer with a RETRY.
 var errNeedCookie = errors.New("handshake: address check needed")
 
@@ -461,17 +469,36 @@ func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) (
 		st.Unexpected.Add(1)
 		return nil, nil, ErrUnexpected
 	}
-	// Claim the entry: whatever the proof, it leaves the half-open table.
-	r.removeHalfLocked(e)
+	if e.busy { // a concurrent call is checking a copy of this AUTH_PROOF
+		r.mu.Unlock()
+		st.Unexpected.Add(1)
+		return nil, nil, ErrUnexpected
+	}
+	e.busy = true
 	r.mu.Unlock()
 
-	peer, err := r.verifyAuth(e, &a, now)
+	peer, ck, tr, err := r.verifyAuth(e, &a, now)
+	r.mu.Lock()
+	e.busy = false
+	live := r.byResp[key] == e // not evicted or swept meanwhile
 	if err != nil {
+		// The entry stays for the genuine AUTH_PROOF (a forged or corrupted
+		// copy must not end a handshake whose initiator holds its keys),
+		// up to maxAuthFailures; the work is charged again all the same.
+		e.fails++
+		if live && (e.fails >= maxAuthFailures || err == ErrSameNode) {
+			r.removeHalfLocked(e)
+		}
+		r.mu.Unlock()
 		st.AuthFailures.Add(1)
-		// Freeing the entry does not give its work back: charge it again.
 		r.budget.Penalize(addr, e.ops, now)
 		return nil, nil, err
 	}
+	if live {
+		r.removeHalfLocked(e)
+	}
+	r.mu.Unlock()
+	e.ck, e.tr, e.ephPriv = ck, tr, nil
 	thA := e.tr.sum()
 	m := master(&e.ck, &thA)
 	f := codec.Final{Echo: e.helloNonce}
@@ -524,19 +551,19 @@ func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) (
 // only a holder of the seed gets that far), mixes se into the chaining
 // key and checks the proof; for a resumed one it checks the proof alone.
 // It returns the initiator's proven node id.
-func (r *Responder) verifyAuth(e *halfOpen, a *codec.AuthProof, now time.Time) ([32]byte, error) {
+func (r *Responder) verifyAuth(e *halfOpen, a *codec.AuthProof, now time.Time) (peer, ck [32]byte, tr transcript, err error) {
 	if a.HasStatic == e.resumed {
-		return [32]byte{}, ErrAuthFailed
+		return peer, ck, tr, ErrAuthFailed
 	}
 	thR := e.tr.sum()
-	peer := e.peerNode
+	peer, ck = e.peerNode, e.ck
 	if !e.resumed {
-		sI, ok := openStatic(&e.ck, labelInitStatic, &thR, &a.Static)
+		sI, ok := openStatic(&ck, labelInitStatic, &thR, &a.Static)
 		if !ok {
-			return [32]byte{}, ErrAuthFailed
+			return peer, ck, tr, ErrAuthFailed
 		}
 		if sI == r.p.staticPub {
-			return [32]byte{}, ErrSameNode
+			return peer, ck, tr, ErrSameNode
 		}
 		se, err := dh(e.ephPriv, &sI)
 		r.p.Stats.X25519Ops.Add(x25519PerStatic)
@@ -544,18 +571,18 @@ func (r *Responder) verifyAuth(e *halfOpen, a *codec.AuthProof, now time.Time) (
 		r.budget.Penalize(e.addr, x25519PerStatic, now)
 		e.ops += x25519PerStatic
 		if err != nil {
-			return [32]byte{}, err
+			return peer, ck, tr, err
 		}
-		e.ck = extract(e.ck[:], se[:])
+		ck = extract(ck[:], se[:])
 		peer = identity.IDOf(&sI)
 	}
-	e.ephPriv = nil
-	e.tr.addBuilt(a.AppendCore(e.tr.coreBuf()))
-	thA := e.tr.sum()
-	if want := proofMAC(&e.ck, labelInitProof, &thA); !macEqual(&want, &a.Proof) {
-		return [32]byte{}, ErrAuthFailed
+	tr = e.tr.clone()
+	tr.addBuilt(a.AppendCore(tr.coreBuf()))
+	thA := tr.sum()
+	if want := proofMAC(&ck, labelInitProof, &thA); !macEqual(&want, &a.Proof) {
+		return peer, ck, tr, ErrAuthFailed
 	}
-	return peer, nil
+	return peer, ck, tr, nil
 }
 
 // roomLocked returns the entry a newcomer of rank rk from narrow/wide

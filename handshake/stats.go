@@ -15,7 +15,7 @@ type Stats struct {
 	AuthFailures       atomic.Uint64 // invalid AUTH_PROOF (half-open dropped)
 	Malformed          atomic.Uint64 // undecodable messages
 	ShortHellos        atomic.Uint64 // HELLO below MinHelloPayload
-	Reflections        atomic.Uint64 // own node id / own ephemeral
+	Reflections        atomic.Uint64 // own pending ephemeral in a HELLO or RESPONSE
 	NoCommonSuite      atomic.Uint64 // HELLO with no supported suite (answered with REJECT)
 	HalfOpenFull       atomic.Uint64 // HELLO dropped: table full of entries that outrank it
 	HalfOpenPrefixFull atomic.Uint64 // HELLO dropped: its prefix's share full of entries that outrank it

@@ -62,8 +62,24 @@ type hsfloodResult struct {
 	DialMin    time.Duration `json:"dial_min_ns"`
 	DialMax    time.Duration `json:"dial_max_ns"`
 	// X25519PerSec is the node's responder X25519 operations per second
-	// (RESPONSEs x 2): its handshake CPU, at about 60 µs each.
+	// (its handshake_x25519_ops counter: three per full RESPONSE, one per
+	// AUTH_PROOF that opens): its handshake CPU, at about 60 µs each.
 	X25519PerSec float64 `json:"x25519_per_s"`
+	// FirstContacts and Retries are the RESPONSEs the node sent to HELLOs
+	// without a cookie (1-RTT first contacts, while it is not loaded) and
+	// the RETRYs it sent (while it is loaded) since it started, the
+	// warm-up and the legitimate dials included: a flood drives the node
+	// into the loaded state.
+	FirstContacts uint64 `json:"first_contacts"`
+	Retries       uint64 `json:"retries"`
+	// FloodIn and FloodOut are the bytes (UDP payloads) the node received
+	// from the flooding addresses and sent to them over the whole attack
+	// (halfopen and bogusproof); Amplification = FloodOut / FloodIn, which
+	// must stay at most 1. The flooders' sockets stand for spoofed
+	// sources: they complete no handshake.
+	FloodIn       uint64  `json:"flood_bytes_in,omitempty"`
+	FloodOut      uint64  `json:"flood_bytes_out,omitempty"`
+	Amplification float64 `json:"amplification,omitempty"`
 	// Refused, Evicted: the node's refusals (table or prefix full, work
 	// budget) and half-open evictions (replacements by a newer HELLO of
 	// the same source included) during the run.
@@ -143,11 +159,15 @@ func hsfloodCommand(args []string, stdout io.Writer) error {
 
 func writeHsfloodTable(w io.Writer, rep hsfloodReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "attack\tattack/s\tdials ok\tmedian\tmin\tmax\tX25519/s\trefused\tevicted\tCPU/s\theap MiB\t")
+	fmt.Fprintln(tw, "attack\tattack/s\tdials ok\tmedian\tmin\tmax\tX25519/s\tfirst contacts\tRETRYs\trefused\tevicted\tout/in\tCPU/s\theap MiB\t")
 	for _, r := range rep.Runs {
-		fmt.Fprintf(tw, "%s\t%.0f\t%d/%d\t%v\t%v\t%v\t%.0f\t%d\t%d\t%.2f\t%.0f\t\n", r.Attack, r.HellosPerSec, r.DialsOK, r.Dials,
+		amp := "-"
+		if r.FloodIn > 0 {
+			amp = fmt.Sprintf("%.3f", r.Amplification)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%d/%d\t%v\t%v\t%v\t%.0f\t%d\t%d\t%d\t%d\t%s\t%.2f\t%.0f\t\n", r.Attack, r.HellosPerSec, r.DialsOK, r.Dials,
 			r.DialMedian.Round(time.Microsecond), r.DialMin.Round(time.Microsecond), r.DialMax.Round(time.Microsecond),
-			r.X25519PerSec, r.Refused, r.Evicted, r.CPU, r.HeapMiB)
+			r.X25519PerSec, r.FirstContacts, r.Retries, r.Refused, r.Evicted, amp, r.CPU, r.HeapMiB)
 	}
 	tw.Flush()
 	for _, r := range rep.Runs {
@@ -155,7 +175,8 @@ func writeHsfloodTable(w io.Writer, rep hsfloodReport) {
 			fmt.Fprintf(w, "%s: first failed dial: %s\n", r.Attack, r.Error)
 		}
 	}
-	fmt.Fprintln(w, "CPU/s is the whole process (node, attacker, dialers); X25519/s is the node's handshake work.")
+	fmt.Fprintln(w, "CPU/s is the whole process (node, attacker, dialers); X25519/s is the node's handshake work;")
+	fmt.Fprintln(w, "out/in: bytes the node sent to the flooding addresses over bytes it received from them (at most 1).")
 	fmt.Fprintf(w, "host: %s/%s, %d CPUs, GOMAXPROCS %d, %s\n", rep.Host.GOOS, rep.Host.GOARCH, rep.Host.NumCPU, rep.Host.GOMAXPROCS, rep.Host.Go)
 }
 
@@ -198,6 +219,7 @@ func runHsflood(cfg hsfloodConfig, attack string) (hsfloodResult, error) {
 
 	dialFrom := "127.1.0.1:0"
 	var attacks atomic.Uint64
+	var flood *loopFlooder
 	switch attack {
 	case floodHalfOpen, floodBogusProof:
 		n, rate, proofs := 160, 5448, false
@@ -212,9 +234,10 @@ func runHsflood(cfg hsfloodConfig, attack string) (hsfloodResult, error) {
 			return r, err
 		}
 		defer f.close()
-		if err := f.getCookies(5 * time.Second); err != nil {
-			return r, err
-		}
+		// Flooders start without cookies: their HELLOs get RESPONSEs
+		// (1-RTT first contacts) until the node is loaded, then RETRYs,
+		// whose cookies they use from then on.
+		flood = f
 		wg.Add(1)
 		go func() { defer wg.Done(); f.run(ctx, rate, &attacks) }()
 	case floodWrongSeed:
@@ -243,7 +266,7 @@ func runHsflood(cfg hsfloodConfig, attack string) (hsfloodResult, error) {
 	time.Sleep(cfg.Warmup)
 	runtime.GC()
 	before := takeSnapshot()
-	x0 := hsStat(server, "handshake_responses_sent")
+	x0 := hsStat(server, "handshake_x25519_ops")
 	ref0 := hsStat(server, "handshake_half_open_full", "handshake_half_open_per_ip_full", "handshake_half_open_prefix_full", "handshake_work_refused")
 	ev0 := hsStat(server, "handshake_half_open_evicted", "handshake_half_open_replaced")
 	a0 := attacks.Load()
@@ -277,7 +300,18 @@ func runHsflood(cfg hsfloodConfig, attack string) (hsfloodResult, error) {
 		r.DialMedian, r.DialMin, r.DialMax = times[len(times)/2], times[0], times[len(times)-1]
 	}
 	r.HellosPerSec = float64(attacks.Load()-a0) / secs
-	r.X25519PerSec = float64(2*(hsStat(server, "handshake_responses_sent")-x0)) / secs
+	r.X25519PerSec = float64(hsStat(server, "handshake_x25519_ops")-x0) / secs
+	r.FirstContacts = hsStat(server, "handshake_first_contact")
+	r.Retries = hsStat(server, "handshake_retries_sent")
+	if flood != nil {
+		cancel() // stop the flood, then let the node's last answers arrive
+		time.Sleep(50 * time.Millisecond)
+		r.FloodOut = flood.fromNode.Load() // first: every answer follows what it answers
+		r.FloodIn = flood.toNode.Load()
+		if r.FloodIn > 0 {
+			r.Amplification = float64(r.FloodOut) / float64(r.FloodIn)
+		}
+	}
 	r.Refused = hsStat(server, "handshake_half_open_full", "handshake_half_open_per_ip_full", "handshake_half_open_prefix_full", "handshake_work_refused") - ref0
 	r.Evicted = hsStat(server, "handshake_half_open_evicted", "handshake_half_open_replaced") - ev0
 	r.CPU = (after.user + after.sys - before.user - before.sys).Seconds() / secs
@@ -299,6 +333,9 @@ type loopFlooder struct {
 	proofs  bool
 	wg      sync.WaitGroup
 	sent    *atomic.Uint64
+	// toNode and fromNode count the UDP payload bytes sent to the node
+	// and received from it.
+	toNode, fromNode atomic.Uint64
 }
 
 func newLoopFlooder(target netip.AddrPort, n int, proofs bool) (*loopFlooder, error) {
@@ -331,7 +368,9 @@ func (f *loopFlooder) send(i int, msg []byte) {
 	if err != nil {
 		return
 	}
-	f.socks[i].WriteToUDPAddrPort(b, f.target)
+	if n, err := f.socks[i].WriteToUDPAddrPort(b, f.target); err == nil {
+		f.toNode.Add(uint64(n))
+	}
 }
 
 func floodHelloMsg(cookie *handshake.Cookie) []byte {
@@ -359,6 +398,7 @@ func (f *loopFlooder) read(i int) {
 			}
 			continue
 		}
+		f.fromNode.Add(uint64(n))
 		if _, err := codec.Decode(buf[:n], &fr); err != nil || fr.Type != codec.TypeHandshake {
 			continue
 		}
@@ -380,36 +420,15 @@ func (f *loopFlooder) read(i int) {
 			a := codec.AuthProof{Echo: r.Nonce}
 			rand.Read(a.Proof[:])
 			f.send(i, a.Append(nil))
-			if c := f.cookies[i].Load(); c != nil {
-				f.send(i, floodHelloMsg(c))
-				f.sent.Add(1)
-			}
+			f.send(i, floodHelloMsg(f.cookies[i].Load()))
+			f.sent.Add(1)
 		}
 	}
 }
 
-// getCookies sends a HELLO without cookie from every socket until each
-// has its RETRY's cookie.
-func (f *loopFlooder) getCookies(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		missing := 0
-		for i := range f.socks {
-			if f.cookies[i].Load() == nil {
-				missing++
-				f.send(i, floodHelloMsg(nil))
-			}
-		}
-		if missing == 0 {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("sttbench: the flooder's addresses got no cookie")
-}
-
-// run sends HELLOs with cookies round robin at rate per second until ctx
-// ends, adding what it and the closed loop send to sent.
+// run sends HELLOs round robin at rate per second until ctx ends (with
+// the socket's cookie once it has one), adding what it and the closed
+// loop send to sent.
 func (f *loopFlooder) run(ctx context.Context, rate int, sent *atomic.Uint64) {
 	start := time.Now()
 	n := 0

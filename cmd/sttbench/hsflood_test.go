@@ -58,4 +58,13 @@ func TestHsfloodHalfOpen(t *testing.T) {
 	if r.Refused+r.Evicted == 0 || r.HellosPerSec < 1000 {
 		t.Fatalf("the flood had no effect on the node: %+v", r)
 	}
+	// Version 2: the flooders' first HELLOs get RESPONSEs (first contact)
+	// until the flood loads the node, then RETRYs; the node never sends
+	// the flooding addresses more bytes than they sent it.
+	if r.FirstContacts == 0 || r.Retries == 0 {
+		t.Errorf("first contacts %d, RETRYs %d: the node was never (or always) loaded", r.FirstContacts, r.Retries)
+	}
+	if r.FloodIn == 0 || r.FloodOut == 0 || r.Amplification <= 0 || r.Amplification > 1 {
+		t.Errorf("flood bytes in %d, out %d: amplification %.3f, want (0, 1]", r.FloodIn, r.FloodOut, r.Amplification)
+	}
 }

@@ -1,6 +1,8 @@
 package handshakeseq
 
 import (
+	"bytes"
+
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/fuzz/internal/fuzzdata"
 	"github.com/sttgo/stt/handshake"
@@ -12,10 +14,13 @@ type fields struct {
 	nonce, eph, mac [32]byte // nonce: HELLO's or RESPONSE's; mac: RESPONSE, FINAL MAC or AUTH_PROOF proof
 	echo            [32]byte
 	cookie          [codec.HandshakeCookieLen]byte
+	static          [codec.HandshakeStaticLen]byte // a sealed static key (RESPONSE, AUTH_PROOF)
+	ticket          []byte                         // HELLO's or FINAL's
 	hasNonce        bool
 	hasEph          bool
 	hasMAC          bool
 	hasCookie       bool
+	hasStatic       bool
 }
 
 func fieldsOf(b []byte) (f fields) {
@@ -26,6 +31,7 @@ func fieldsOf(b []byte) (f fields) {
 		if h.Decode(b) == nil {
 			f.nonce, f.eph, f.hasNonce, f.hasEph = h.Nonce, h.Eph, true, true
 			f.cookie, f.hasCookie = h.Cookie, h.HasCookie
+			f.ticket = bytes.Clone(h.Ticket)
 		}
 	case codec.HandshakeRetry:
 		var r codec.Retry
@@ -37,16 +43,19 @@ func fieldsOf(b []byte) (f fields) {
 		if r.Decode(b) == nil {
 			f.nonce, f.eph, f.mac, f.echo = r.Nonce, r.Eph, r.MAC, r.Echo
 			f.hasNonce, f.hasEph, f.hasMAC = true, true, true
+			f.static, f.hasStatic = r.Static, r.HasStatic
 		}
 	case codec.HandshakeAuthProof:
 		var a codec.AuthProof
 		if a.Decode(b) == nil {
 			f.mac, f.echo, f.hasMAC = a.Proof, a.Echo, true
+			f.static, f.hasStatic = a.Static, a.HasStatic
 		}
 	case codec.HandshakeFinal:
 		var fi codec.Final
 		if fi.Decode(b) == nil {
 			f.mac, f.echo, f.hasMAC = fi.MAC, fi.Echo, true
+			f.ticket = bytes.Clone(fi.Ticket)
 		}
 	}
 	return f
@@ -63,23 +72,35 @@ func donor(log []message, i uint8, want func(fields) bool) (fields, bool) {
 	return fields{}, false
 }
 
-// nodeIDs a forger can claim: the three nodes', and the extremes.
-func forgedNodeID(i uint8) (id [32]byte) {
-	switch i % 5 {
-	case 3:
-	case 4:
-		for j := range id {
-			id[j] = 0xff
-		}
-	default:
-		for j := range id {
-			id[j] = byte(0x11 * (int(i%5) + 1))
-		}
-	}
-	return id
+var forgedSuites = [...][]uint8{{1}, {9}, {2, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}}
+
+func hasTicket(f fields) bool { return len(f.ticket) > 0 }
+func hasStatic(f fields) bool { return f.hasStatic }
+
+// flipTicket returns a copy of t with one bit flipped (chosen by i): a
+// ticket tampered in flight.
+func flipTicket(t []byte, i uint8) []byte {
+	c := bytes.Clone(t)
+	c[int(i)%len(c)] ^= 1 << (i % 8)
+	return c
 }
 
-var forgedSuites = [...][]uint8{{1}, {9}, {2, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}}
+// ticketField returns the ticket a forger puts in a HELLO or FINAL: one
+// lifted from another message (op 0), the message's own with a bit
+// flipped (op 1), or none (op 2).
+func ticketField(log []message, own []byte, op, i uint8) ([]byte, bool) {
+	switch op % 3 {
+	case 0:
+		f, ok := donor(log, i, hasTicket)
+		return f.ticket, ok
+	case 1:
+		if len(own) == 0 {
+			return nil, false
+		}
+		return flipTicket(own, i), true
+	}
+	return nil, true
+}
 
 // forge decodes b, replaces one field (chosen by the input) with a value
 // from another remembered message or a chosen constant, and re-encodes it:
@@ -93,7 +114,7 @@ func forge(log []message, b []byte, r *fuzzdata.Reader) ([]byte, bool) {
 		if h.Decode(b) != nil {
 			return nil, false
 		}
-		switch field % 7 {
+		switch field % 9 {
 		case 0:
 			f, ok := donor(log, i, func(f fields) bool { return f.hasCookie })
 			if !ok {
@@ -102,23 +123,27 @@ func forge(log []message, b []byte, r *fuzzdata.Reader) ([]byte, bool) {
 			h.Cookie, h.HasCookie = f.cookie, true
 		case 1:
 			h.HasCookie = false
-		case 2:
-			h.NodeID = forgedNodeID(i)
-		case 3:
+		case 2, 3, 4: // a ticket stolen from another HELLO or a FINAL, tampered or removed
+			t, ok := ticketField(log, h.Ticket, field%9-2, i)
+			if !ok {
+				return nil, false
+			}
+			h.Ticket = t
+		case 5:
 			f, ok := donor(log, i, func(f fields) bool { return f.hasEph })
 			if !ok {
 				return nil, false
 			}
 			h.Eph = f.eph
-		case 4:
+		case 6:
 			h.Suites = forgedSuites[int(i)%len(forgedSuites)]
-		case 5:
+		case 7:
 			f, ok := donor(log, i, hasNonce)
 			if !ok {
 				return nil, false
 			}
 			h.Nonce = f.nonce
-		case 6:
+		case 8:
 			h.SID = codec.SessionID{i | 1}
 		}
 		h.PadToFrame(handshake.MinHelloFrame)
@@ -144,44 +169,89 @@ func forge(log []message, b []byte, r *fuzzdata.Reader) ([]byte, bool) {
 			return nil, false
 		}
 		f, ok := donor(log, i, func(f fields) bool { return true })
-		switch field % 5 {
-		case 0:
-			m.NodeID = forgedNodeID(i)
-		case 1:
-			m.Suite = 1 + i%3
+		switch field % 7 {
+		case 0: // another node's sealed static key (an impostor's, say)
+			f, ok := donor(log, i, hasStatic)
+			if !ok {
+				return nil, false
+			}
+			m.Static, m.HasStatic = f.static, true
+		case 1: // claim resumption
+			m.HasStatic = false
 		case 2:
+			m.Suite = 1 + i%3
+		case 3:
 			if !ok || !f.hasEph {
 				return nil, false
 			}
 			m.Eph = f.eph
-		case 3:
+		case 4:
 			if !ok || !f.hasNonce {
 				return nil, false
 			}
 			m.Echo = f.nonce
-		case 4:
+		case 5:
 			if !ok || !f.hasMAC {
 				return nil, false
 			}
 			m.MAC = f.mac
+		case 6:
+			m.SID = codec.SessionID{i | 1}
 		}
 		return m.Append(nil), true
-	case codec.HandshakeAuthProof, codec.HandshakeFinal:
-		f, ok := donor(log, i, func(f fields) bool { return f.hasNonce || f.hasMAC })
-		if !ok {
+	case codec.HandshakeAuthProof:
+		var m codec.AuthProof
+		if m.Decode(b) != nil {
 			return nil, false
 		}
-		x := fieldsOf(b)
-		if field%2 == 0 && f.hasNonce {
-			x.echo = f.nonce
-		} else if f.hasMAC {
-			x.mac = f.mac
+		switch field % 4 {
+		case 0:
+			f, ok := donor(log, i, hasStatic)
+			if !ok {
+				return nil, false
+			}
+			m.Static, m.HasStatic = f.static, true
+		case 1:
+			m.HasStatic = false
+		case 2:
+			f, ok := donor(log, i, hasNonce)
+			if !ok {
+				return nil, false
+			}
+			m.Echo = f.nonce
+		case 3:
+			f, ok := donor(log, i, func(f fields) bool { return f.hasMAC })
+			if !ok {
+				return nil, false
+			}
+			m.Proof = f.mac
 		}
-		if typ == codec.HandshakeAuthProof {
-			m := codec.AuthProof{Echo: x.echo, Proof: x.mac}
-			return m.Append(nil), true
+		return m.Append(nil), true
+	case codec.HandshakeFinal:
+		var m codec.Final
+		if m.Decode(b) != nil {
+			return nil, false
 		}
-		m := codec.Final{Echo: x.echo, MAC: x.mac}
+		switch field % 5 {
+		case 0, 1, 2:
+			t, ok := ticketField(log, m.Ticket, field%5, i)
+			if !ok {
+				return nil, false
+			}
+			m.Ticket = t
+		case 3:
+			f, ok := donor(log, i, hasNonce)
+			if !ok {
+				return nil, false
+			}
+			m.Echo = f.nonce
+		case 4:
+			f, ok := donor(log, i, func(f fields) bool { return f.hasMAC })
+			if !ok {
+				return nil, false
+			}
+			m.MAC = f.mac
+		}
 		return m.Append(nil), true
 	}
 	return nil, false

@@ -19,12 +19,14 @@ const (
 	opStart            // a node starts a handshake
 	opRaw              // inject raw bytes
 	opForge            // re-encode remembered message i with a field of another
+	opRotate           // a node's responder rotates its ticket key
+	opConfirm          // an authenticated frame confirms an initiator's keys (Confirm)
 	opCount
 )
 
 // clockSteps are the durations opClock advances by: below and at the
-// retransmission interval, around the 10 s timeouts and past a cookie
-// slot (120 s).
+// retransmission interval, around the 10 s timeouts, past the ticket
+// lifetime and key period (60 s) and past a cookie slot (120 s).
 var clockSteps = [...]time.Duration{
 	time.Millisecond, 50 * time.Millisecond, 199 * time.Millisecond, 200 * time.Millisecond,
 	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 61 * time.Second, 125 * time.Second,
@@ -34,10 +36,9 @@ var clockSteps = [...]time.Duration{
 const maxSteps = 96
 
 // run decodes and executes a program. Every program starts with A
-// dialing B.
+// dialing B (any node id).
 func (w *world) run(in []byte) {
-	a := w.nodes[nodeA]
-	w.start(a, addrs[nodeA], addrs[nodeB])
+	w.start(w.nodes[nodeA], addrs[addrA], addrs[addrB], false)
 	r := fuzzdata.NewReader(in)
 	for step := 0; step < maxSteps && !r.Done(); step++ {
 		w.step(r)
@@ -81,13 +82,13 @@ func (w *world) step(r *fuzzdata.Reader) {
 	case opClock:
 		w.advance(clockSteps[int(r.U8())%len(clockSteps)])
 	case opStart:
-		who := int(r.U8()) % 3
-		peer := (who + 1 + int(r.U8())%2) % 3
-		local, l := addrs[who], int(r.U8())
+		who := int(r.U8()) % numNodes
+		peer := (who + 1 + int(r.U8())%(numNodes-1)) % numNodes
+		local, l := addrs[home[who]], int(r.U8())
 		if who == nodeM {
-			local = addrs[nodeM+l%3]
+			local = addrs[addrM0+l%3]
 		}
-		w.start(w.nodes[who], local, addrs[peer])
+		w.start(w.nodes[who], local, addrs[home[peer]], r.Bool())
 	case opRaw:
 		to, from := addrs[int(r.U8())%len(addrs)], addrs[int(r.U8())%len(addrs)]
 		w.inject(message{from: from, to: to, b: r.Bytes(int(r.U16()) % 1400)})
@@ -101,6 +102,13 @@ func (w *world) step(r *fuzzdata.Reader) {
 				w.inject(m)
 			}
 		}
+	case opRotate:
+		n := w.nodes[int(r.U8())%numNodes]
+		if err := n.resp.RotateTicketKey(w.now); err != nil {
+			w.t.Fatalf("RotateTicketKey: %v", err)
+		}
+	case opConfirm:
+		w.confirm(w.nodes[int(r.U8())%numNodes], r.U8())
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/handshake"
+	"github.com/sttgo/stt/identity"
 )
 
 // Bounds of one program's world.
@@ -24,13 +25,18 @@ const (
 	maxHalfOpenPerPrefix = 2
 	maxRecent            = 2
 	jarCapacity          = 2
+	ticketJarCapacity    = 2
+	// ticketLifetime is short so that a clock step (61 s) expires tickets
+	// and rotates ticket keys.
+	ticketLifetime = 60 * time.Second
 )
 
 // budget is the responders' work budget, tiny so that programs reach it:
-// the node is under load after 3 RESPONSEs within a few seconds, and then
-// a prefix gets one RESPONSE per second.
-var budget = handshake.BudgetConfig{LoadRate: 2, LoadBurst: 4, LoadHold: 5 * time.Second,
-	PrefixRate: 2, PrefixBurst: 2, PrefixReserve: 2, SourceRate: 1, SourceBurst: 2}
+// the node comes under load after two full RESPONSEs within a second or
+// so (three X25519 operations each), and then a prefix gets about one
+// RESPONSE per second.
+var budget = handshake.BudgetConfig{LoadRate: 3, LoadBurst: 6, LoadHold: 5 * time.Second,
+	PrefixRate: 3, PrefixBurst: 3, PrefixReserve: 3, SourceRate: 2, SourceBurst: 3}
 
 var trace = flag.Bool("handshake-trace", false, "log every message delivered")
 
@@ -42,31 +48,68 @@ var (
 	otherSeed  = []byte("fuzz/handshakeseq attacker seed!")
 )
 
-// The network's addresses: A, B, and M's three (two on one IP).
+// The nodes. A and B hold the group seed and their own node keys; M holds
+// another group seed; X holds the group seed and its own node key, sits
+// on A's IP and poses as A (its messages can be sent from A's address).
+const (
+	nodeA = iota
+	nodeB
+	nodeM
+	nodeX
+	numNodes
+)
+
+// The network's addresses: A, B, M's three (two on one IP), X (A's IP,
+// another port).
 var addrs = []netip.AddrPort{
 	netip.MustParseAddrPort("192.0.2.1:1000"),
 	netip.MustParseAddrPort("[2001:db8::2]:2000"),
 	netip.MustParseAddrPort("198.51.100.7:3000"),
 	netip.MustParseAddrPort("198.51.100.7:3001"),
 	netip.MustParseAddrPort("203.0.113.9:3000"),
+	netip.MustParseAddrPort("192.0.2.1:1001"),
 }
 
+// Indices into addrs.
 const (
-	nodeA = iota
-	nodeB
-	nodeM
+	addrA = iota
+	addrB
+	addrM0
+	addrM1
+	addrM2
+	addrX
 )
+
+// addrOwner is the node owning each address.
+var addrOwner = [...]int{nodeA, nodeB, nodeM, nodeM, nodeM, nodeX}
+
+// home is each node's first address.
+var home = [numNodes]int{addrA, addrB, addrM0, addrX}
 
 // owner returns the node owning address a (-1: nobody).
 func owner(a netip.AddrPort) int {
-	switch i := slices.Index(addrs, a); {
-	case i < 0:
-		return -1
-	case i < nodeM:
-		return i
+	if i := slices.Index(addrs, a); i >= 0 {
+		return addrOwner[i]
 	}
-	return nodeM
+	return -1
 }
+
+// nodeKeys are the nodes' static keys (derived once: every program's
+// nodes have the same ids).
+var nodeKeys = func() (k [numNodes]*identity.Key) {
+	for i := range k {
+		var err error
+		if k[i], err = identity.FromSeed([]byte("fuzz/handshakeseq node key " + string(rune('A'+i)))); err != nil {
+			panic(err)
+		}
+	}
+	return k
+}()
+
+// cookieThresholds: A always sends RETRY first (as version 1), B and X
+// answer a first contact with a RESPONSE until two handshakes are half
+// open, M uses the default (a quarter of maxHalfOpen: one).
+var cookieThresholds = [numNodes]int{-1, 2, 0, 2}
 
 // seededRand is a deterministic io.Reader (ChaCha8), safe for the
 // Responder's concurrent use.
@@ -82,12 +125,13 @@ func (s *seededRand) Read(p []byte) (int, error) {
 }
 
 // node is one handshake participant as the engine builds it: a Responder,
-// a CookieJar, and its pending Initiators (in a slice, so that timers fire
-// in a fixed order).
+// a CookieJar, a TicketJar, and its Initiators (in a slice, so that timers
+// fire in a fixed order). An initiator stays after its keys are ready
+// until the FINAL (or Confirm) arrives, retransmitting its AUTH_PROOF.
 type node struct {
 	idx     int
-	nodeID  [32]byte
-	seedOK  bool // holds the shared seed
+	id      [32]byte
+	seedOK  bool // holds the group seed
 	cfg     *handshake.Config
 	resp    *handshake.Responder
 	jar     *handshake.CookieJar
@@ -97,19 +141,24 @@ type node struct {
 type pending struct {
 	local, peer netip.AddrPort
 	in          *handshake.Initiator
+	expect      [32]byte // pinned responder id (zero: any)
+	// Set when the keys are ready: the node whose RESPONSE verified, and
+	// the keys.
+	respNode int
+	keys     handshake.Keys
 }
 
 func newNode(t testing.TB, idx int, seed []byte, seedOK bool) *node {
 	var key [32]byte
 	key[0] = byte(idx + 1)
-	n := &node{idx: idx, seedOK: seedOK, jar: handshake.NewCookieJar(jarCapacity)}
-	for i := range n.nodeID {
-		n.nodeID[i] = byte(0x11 * (idx + 1))
-	}
+	n := &node{idx: idx, seedOK: seedOK, jar: handshake.NewCookieJar(jarCapacity), id: nodeKeys[idx].ID()}
 	n.cfg = &handshake.Config{
-		Seed: seed, NodeID: n.nodeID, Suites: []uint8{1, 2}, Rand: &seededRand{r: rand.NewChaCha8(key)},
+		Seed: seed, Static: nodeKeys[idx], Suites: []uint8{1, 2}, Rand: &seededRand{r: rand.NewChaCha8(key)},
 		MaxHalfOpen: maxHalfOpen, MaxHalfOpenPerPrefix: maxHalfOpenPerPrefix, MaxRecent: maxRecent,
-		Budget: handshake.NewWorkBudget(budget),
+		Budget:          handshake.NewWorkBudget(budget),
+		CookieThreshold: cookieThresholds[idx],
+		TicketLifetime:  ticketLifetime,
+		Tickets:         handshake.NewTicketJar(ticketJarCapacity),
 		IsOwnEphemeral: func(pub *[32]byte) bool {
 			for _, p := range n.pending {
 				if p.in.Ephemeral() == *pub {
@@ -120,6 +169,10 @@ func newNode(t testing.TB, idx int, seed []byte, seedOK bool) *node {
 		},
 		Stats: new(handshake.Stats),
 	}
+	if idx == nodeA {
+		// A knows X is no member: it refuses sessions with X's id.
+		n.cfg.AllowPeer = func(id [32]byte) bool { return id != nodeKeys[nodeX].ID() }
+	}
 	var err error
 	if n.resp, err = handshake.NewResponder(n.cfg); err != nil {
 		t.Fatal(err)
@@ -127,6 +180,7 @@ func newNode(t testing.TB, idx int, seed []byte, seedOK bool) *node {
 	return n
 }
 
+// find returns n's initiator from local to peer (at most one).
 func (n *node) find(local, peer netip.AddrPort) *pending {
 	for _, p := range n.pending {
 		if p.local == local && p.peer == peer {
@@ -150,14 +204,15 @@ type message struct {
 type world struct {
 	t     *testing.T
 	now   time.Time
-	nodes [3]*node
+	nodes [numNodes]*node
 	queue []message // in flight
 	log   []message // sent or injected, for replays (the last maxLog)
 	or    *oracle
 
 	// Outcomes, for the seed tests.
-	completed [3]int // initiators that completed, per node
-	failed    [3][]error
+	completed [numNodes]int // initiators whose keys became ready, per node
+	confirmed [numNodes]int // initiators confirmed by a FINAL or Confirm
+	failed    [numNodes][]error
 	abandoned int // initiations given up for a simultaneous open
 }
 
@@ -166,6 +221,7 @@ func newWorld(t *testing.T) *world {
 	w.nodes[nodeA] = newNode(t, nodeA, sharedSeed, true)
 	w.nodes[nodeB] = newNode(t, nodeB, sharedSeed, true)
 	w.nodes[nodeM] = newNode(t, nodeM, otherSeed, false)
+	w.nodes[nodeX] = newNode(t, nodeX, sharedSeed, true)
 	w.or = newOracle(t, w)
 	return w
 }
@@ -200,9 +256,9 @@ func (w *world) deliver(m message) {
 }
 
 // receive is the engine's handshake dispatch (internal/session): HELLO and
-// AUTH_PROOF to the Responder (a HELLO from an address this node initiates
-// to goes through ResolveSimultaneous first), the rest to the pending
-// Initiator for the source address.
+// AUTH_PROOF to the Responder (a HELLO from an address this node is still
+// dialing goes through ResolveSimultaneous first, and then to
+// HandleSimultaneous), the rest to the Initiator for the source address.
 func (w *world) receive(n *node, local, from netip.AddrPort, b []byte) {
 	typ, err := codec.PeekHandshakeType(b)
 	if err != nil {
@@ -212,39 +268,42 @@ func (w *world) receive(n *node, local, from netip.AddrPort, b []byte) {
 	switch typ {
 	case codec.HandshakeHello:
 		yield := false
-		if p != nil {
-			peerID, err := handshake.HelloNodeID(b)
+		if p != nil && !p.in.Done() {
+			nonce, err := handshake.HelloNonce(b)
 			if err != nil {
-				w.or.checkErr("HelloNodeID", err)
+				w.or.checkErr("HelloNonce", err)
 				return
 			}
-			res := handshake.ResolveSimultaneous(n.nodeID, peerID)
-			w.or.checkResolve(n.nodeID, peerID, res)
+			res := handshake.ResolveSimultaneous(p.in.Nonce(), nonce)
+			w.or.checkResolve(p.in.Nonce(), nonce, res)
 			if res != handshake.Respond {
 				return
 			}
 			yield = true
 		}
-		reply := w.respond(n, local, from, b)
+		reply := w.respond(n, local, from, b, yield)
 		if t, _ := codec.PeekHandshakeType(reply); yield && t == codec.HandshakeResponse {
 			n.remove(p) // the cookie proved the address: answer theirs, drop ours
 			w.abandoned++
 		}
 	case codec.HandshakeAuthProof:
-		w.respond(n, local, from, b)
+		w.respond(n, local, from, b, false)
 	default:
 		if p == nil {
 			return
 		}
+		confirmed := p.in.Confirmed()
 		out, done, err := p.in.Handle(b, w.now)
-		w.or.initiatorHandled(n, p, b, out, done, err)
+		w.or.initiatorHandled(n, p, b, out, done, confirmed, err)
 		if out != nil {
 			w.send(local, from, out)
 		}
 		switch {
 		case done:
-			n.remove(p)
 			w.completed[n.idx]++
+		case p.in.Confirmed():
+			n.remove(p)
+			w.confirmed[n.idx]++
 		case p.in.Err() != nil:
 			n.remove(p)
 			w.failed[n.idx] = append(w.failed[n.idx], p.in.Err())
@@ -252,17 +311,26 @@ func (w *world) receive(n *node, local, from netip.AddrPort, b []byte) {
 	}
 }
 
-func (w *world) respond(n *node, local, from netip.AddrPort, b []byte) []byte {
-	reply, est, err := n.resp.Handle(from, b, w.now)
-	w.or.responderHandled(n, from, b, reply, est, err)
+func (w *world) respond(n *node, local, from netip.AddrPort, b []byte, simultaneous bool) []byte {
+	pre := w.or.before(n)
+	var reply []byte
+	var est *handshake.Keys
+	var err error
+	if simultaneous {
+		reply, est, err = n.resp.HandleSimultaneous(from, b, w.now)
+	} else {
+		reply, est, err = n.resp.Handle(from, b, w.now)
+	}
+	w.or.responderHandled(n, from, b, reply, est, err, pre, simultaneous)
 	if reply != nil {
 		w.send(local, from, reply)
 	}
 	return reply
 }
 
-// start begins an initiation from n's address local to peer.
-func (w *world) start(n *node, local, peer netip.AddrPort) {
+// start begins an initiation from n's address local to peer, pinning the
+// id of the node owning peer when pin.
+func (w *world) start(n *node, local, peer netip.AddrPort, pin bool) {
 	if n.find(local, peer) != nil || len(n.pending) >= maxPending {
 		return
 	}
@@ -270,14 +338,38 @@ func (w *world) start(n *node, local, peer netip.AddrPort) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	p := &pending{local: local, peer: peer, in: in, respNode: -1}
+	if o := owner(peer); pin && o >= 0 {
+		p.expect = w.nodes[o].id
+		in.Expect(p.expect)
+	}
 	hello, err := in.Start(w.now)
 	if err != nil {
 		w.t.Fatalf("Start: %v", err)
 	}
-	p := &pending{local, peer, in}
 	n.pending = append(n.pending, p)
 	w.or.initiatorSent(n, p, hello)
 	w.send(local, peer, hello)
+}
+
+// confirm is the engine's Initiator.Confirm: called when an authenticated
+// frame arrives from the peer, which is possible only once the responder
+// established the session the initiator's keys belong to. It does nothing
+// otherwise.
+func (w *world) confirm(n *node, i uint8) {
+	if len(n.pending) == 0 {
+		return
+	}
+	p := n.pending[int(i)%len(n.pending)]
+	if !p.in.Done() || p.in.Confirmed() || !w.or.responderHolds(p) {
+		return
+	}
+	p.in.Confirm()
+	if !p.in.Confirmed() {
+		w.t.Fatal("Confirm did not confirm an initiator whose keys were ready")
+	}
+	n.remove(p)
+	w.confirmed[n.idx]++
 }
 
 // advance moves the clock and runs what is due: initiator timers (in a

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdh"
 	"crypto/rand"
 	"errors"
 	"flag"
@@ -14,8 +15,6 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
-
-	"golang.org/x/crypto/curve25519"
 
 	"github.com/sttgo/stt"
 	"github.com/sttgo/stt/handshake"
@@ -495,24 +494,39 @@ func newSide(busy time.Duration, handshakes uint64, ops float64, counted bool, p
 	return s
 }
 
-// x25519Timer times curve25519.X25519 on fresh-looking inputs: each
-// result is the next call's point, as a DH with a peer's key would be.
+// x25519Timer times one X25519 operation as the handshake does it
+// (crypto/ecdh: the peer's public key parsed, then one scalar
+// multiplication with a private key built once) on fresh-looking inputs:
+// each result is the next call's point, as a DH with a peer's key would
+// be. (golang.org/x/crypto/curve25519.X25519 would time two scalar
+// multiplications: it builds a new private key, and so its public key, on
+// every call.)
 type x25519Timer struct {
-	scalar, point []byte
+	priv  *ecdh.PrivateKey
+	point []byte
 }
 
 func newX25519Timer() *x25519Timer {
-	t := &x25519Timer{scalar: randomSeed()}
-	t.point, _ = curve25519.X25519(randomSeed(), curve25519.Basepoint)
-	return t
+	priv, err := ecdh.X25519().NewPrivateKey(randomSeed())
+	if err != nil {
+		panic(err)
+	}
+	other, err := ecdh.X25519().NewPrivateKey(randomSeed())
+	if err != nil {
+		panic(err)
+	}
+	return &x25519Timer{priv: priv, point: other.PublicKey().Bytes()}
 }
 
 // time returns how long n X25519 operations took.
 func (t *x25519Timer) time(n int) time.Duration {
 	start := time.Now()
 	for range n {
-		out, err := curve25519.X25519(t.scalar, t.point)
-		if err == nil {
+		pub, err := ecdh.X25519().NewPublicKey(t.point)
+		if err != nil {
+			continue
+		}
+		if out, err := t.priv.ECDH(pub); err == nil {
 			t.point = out
 		}
 	}

@@ -1,5 +1,3 @@
-//go:build repro
-
 package node
 
 import (
@@ -14,9 +12,9 @@ import (
 	"github.com/sttgo/stt/engine/conn/conntest"
 )
 
-// Reproduction (not part of the default test run: go test -tags repro
-// -run TestFrameBeforeAuthProof ./fuzz/node) of a version-2 session-layer
-// bug found while porting the handshake fuzzer: the initiator's keys are
+// Regression test of a version-2 session-layer bug found while porting
+// the handshake fuzzer (fixed in internal/session/reset.go: no reset for an
+// address our responder just answered): the initiator's keys are
 // ready on the RESPONSE, one round trip before the responder's; when its
 // AUTH_PROOF is lost (or overtaken), its first frames reach a responder
 // that knows no session with that id, which answers with a stateless

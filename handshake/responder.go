@@ -529,7 +529,7 @@ func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) (
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.recent) >= r.p.MaxRecent {
-		r.sweepLocked(now, false) // rate-limited: a full cache at a high handshake rate must not rescan per AUTH_PROOF
+		r.sweepLocked(now, false)      // rate-limited: a full cache at a high handshake rate must not rescan per AUTH_PROOF
 		for k, old := range r.recent { // still full: evict an arbitrary entry
 			if len(r.recent) < r.p.MaxRecent {
 				break

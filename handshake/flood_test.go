@@ -17,7 +17,8 @@ import (
 // legit runs one honest handshake from from against resp, starting at
 // now, with rtt between each message and the next; flood(d) is called to
 // let the attacker act for each d the messages spend in flight. It returns
-// whether the handshake completed.
+// whether the handshake completed: the initiator's keys ready and the
+// responder's at its AUTH_PROOF.
 func legit(t *testing.T, resp *Responder, seed uint64, from netip.AddrPort, now time.Time, rtt time.Duration, flood func(d time.Duration) time.Time) bool {
 	t.Helper()
 	in, err := NewInitiator(testConfig(0x11, seed), addrR, nil)
@@ -36,10 +37,17 @@ func legit(t *testing.T, resp *Responder, seed uint64, from netip.AddrPort, now 
 		if err != nil {
 			return false
 		}
-		if done {
-			return true
-		}
 		msg = out
+		if done {
+			now = flood(rtt / 2)
+			final, keys, err := resp.Handle(from, msg, now)
+			if err != nil || keys == nil {
+				return false
+			}
+			now = flood(rtt / 2)
+			_, _, err = in.Handle(final, now)
+			return err == nil && in.Confirmed()
+		}
 	}
 	return false
 }
@@ -177,7 +185,9 @@ func TestFloodBogusProofLoop(t *testing.T) {
 	f := newCookieFlood(resp, addrsIn("192.0.2.0", 1, 4000), 14600, t0, true)
 	now := f.run(d)
 	st := rcfg.Stats
-	ops := st.ResponsesSent.Load() * x25519PerResponse
+	// A bogus AUTH_PROOF carries no sealed static (the attacker cannot
+	// seal one without the seed): it fails before the se operation.
+	ops := st.ResponsesSent.Load()*x25519PerFullResp + st.X25519StaticOps.Load()
 	bound := DefaultBudget.MaxOps(d)
 	t.Logf("%d HELLOs in %v: %d X25519 operations (%.0f/s; bound %d), %d bogus proofs failed, %d refused by the budget",
 		f.sent, d, ops, float64(ops)/d.Seconds(), bound, st.AuthFailures.Load(), st.WorkRefused.Load())

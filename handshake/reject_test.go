@@ -160,7 +160,7 @@ func TestRejectInconsistentIgnored(t *testing.T) {
 	nonce := helloNonce(t, hello)
 	for i, f := range [][]byte{
 		rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, nonce, 9, 3), // lists suite 3, which was offered
-		rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion+1, nonce, 9),    // a suite refusal in another version
+		rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion+1, nonce, 9),  // a suite refusal in another version
 		rejectMsg(codec.RejectVersion, codec.HandshakeVersion, nonce, 9),          // "I do not speak 2", in version 2
 	} {
 		if _, _, err := p.in.Handle(f, p.now); !errors.Is(err, ErrUnexpected) || p.in.Err() != nil {

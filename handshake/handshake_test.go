@@ -552,7 +552,8 @@ func TestNoCommonSuite(t *testing.T) {
 		t.Fatal("not counted")
 	}
 	out, done, err := p.in.Handle(reply, p.now)
-	if out != nil || done || !errors.Is(err, ErrNoCommonSuite) || !errors.Is(p.in.Err(), ErrNoCommonSuite) {
+	var re *RejectError
+	if out != nil || done || !errors.As(err, &re) || !errors.Is(err, ErrNoCommonSuite) || !errors.Is(p.in.Err(), ErrNoCommonSuite) {
 		t.Fatalf("initiator on REJECT: %v, Err %v", err, p.in.Err())
 	}
 	// The responder picks the first of the initiator's list it supports.
@@ -575,6 +576,7 @@ func TestConfigErrors(t *testing.T) {
 		{Seed: testSeed, Suites: []uint8{0}},
 		{Seed: testSeed, Suites: []uint8{1, 1}},
 		{Seed: testSeed, Suites: make([]uint8, 17)},
+		{Seed: testSeed, Suites: []uint8{1}}, // no static key
 	}
 	for i, c := range bad {
 		if _, err := NewResponder(c); !errors.Is(err, ErrConfig) {

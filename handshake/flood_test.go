@@ -157,7 +157,7 @@ func floodHalfOpenExhaustion(t *testing.T, config func(byte, uint64) *Config, sp
 				// Under this flood the responder is loaded at once, so a
 				// first contact gets a RETRY as in cookie-first mode: a
 				// shorter run shows it (and keeps the package's tests quick).
-				secs = min(secs, 4)
+				secs = min(secs, 2)
 			}
 			if raceEnabled || testing.Short() {
 				secs = 2

@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -20,7 +21,7 @@ func FuzzResponderHandle(f *testing.F) {
 	// HELLOs the responder refuses: no common suite, another version.
 	hello := p.find(codec.HandshakeHello, 0)
 	f.Add(relabel(f, hello, func(m map[string]any) { m["suites"] = []any{int64(99)} }))
-	f.Add(relabel(f, hello, func(m map[string]any) { m["version"] = int64(2) }))
+	f.Add(relabel(f, hello, func(m map[string]any) { m["version"] = int64(codec.HandshakeVersion + 1) }))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		q := newPair(t, 1)
 		q.run()
@@ -33,20 +34,21 @@ func FuzzResponderHandle(f *testing.F) {
 		if err != nil && reply != nil {
 			t.Fatal("reply with error")
 		}
-		if len(reply) > len(msg) {
-			t.Fatalf("reply %d bytes to %d", len(reply), len(msg))
-		}
-		// An unvalidated address gets at most a RETRY and creates no state.
+		checkAmplification(t, msg, reply)
+		// An address that never completed a handshake gets a reply no
+		// larger than the message (never a FINAL) and at most one
+		// half-open entry.
 		other := addrR
 		reply, _, _ = q.resp.Handle(other, msg, q.now)
-		if len(reply) > len(msg) || q.resp.HalfOpen() != 0 {
+		if typ, _ := codec.PeekHandshakeType(reply); len(reply) > len(msg) || typ == codec.HandshakeFinal || q.resp.HalfOpen() > 1 {
 			t.Fatal("state or amplification for an unvalidated address")
 		}
 	})
 }
 
 // FuzzInitiatorHandle feeds arbitrary payloads to an initiator waiting for
-// a RESPONSE and to one waiting for FINAL: no panic, and no completion.
+// a RESPONSE and to one waiting for FINAL: no panic, keys only from the
+// genuine RESPONSE, confirmation only from the genuine FINAL.
 func FuzzInitiatorHandle(f *testing.F) {
 	p := newPair(f, 2)
 	p.run()
@@ -54,13 +56,13 @@ func FuzzInitiatorHandle(f *testing.F) {
 		f.Add(m.b)
 	}
 	q, _ := reachResponse(f, 2)
-	f.Add(rejectMsg(codec.RejectNoCommonSuite, 1, q.in.hello.Nonce, 9)) // ends the handshake
-	f.Add(rejectMsg(codec.RejectVersion, 2, q.in.hello.Nonce, 1))
-	f.Add(rejectMsg(codec.RejectNoCommonSuite, 1, [32]byte{1}, 9)) // wrong echo
+	f.Add(rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, q.in.hello.Nonce, 9)) // ends the handshake
+	f.Add(rejectMsg(codec.RejectVersion, codec.HandshakeVersion+1, q.in.hello.Nonce, 1))
+	f.Add(rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, [32]byte{1}, 9)) // wrong echo
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		q, _ := reachResponse(t, 2)
-		if _, done, _ := q.in.Handle(msg, q.now); done {
-			t.Fatal("completed while waiting for RESPONSE")
+		q, genuine := reachResponse(t, 2)
+		if _, done, _ := q.in.Handle(msg, q.now); done && !bytes.Equal(msg, genuine) {
+			t.Fatal("keys from a message other than the genuine RESPONSE")
 		}
 		// Only a REJECT echoing the HELLO in flight can end it with a RejectError.
 		var re *RejectError
@@ -71,14 +73,17 @@ func FuzzInitiatorHandle(f *testing.F) {
 			}
 		}
 		r, resp := reachResponse(t, 3)
-		if _, _, err := r.in.Handle(resp, r.now); err != nil {
+		auth, _, err := r.in.Handle(resp, r.now)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, done, err := r.in.Handle(msg, r.now); done {
-			if typ, _ := codec.PeekHandshakeType(msg); typ != codec.HandshakeFinal {
-				t.Fatalf("completed on %v: %v", typ, err)
-			}
-			t.Fatal("completed on a fuzzed FINAL")
+		final, _, err := r.toResponder(auth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, done, err := r.in.Handle(msg, r.now); done || (r.in.Confirmed() && !bytes.Equal(msg, final)) {
+			typ, _ := codec.PeekHandshakeType(msg)
+			t.Fatalf("done %v, confirmed %v on %v: %v", done, r.in.Confirmed(), typ, err)
 		}
 	})
 }

@@ -12,9 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/chacha20poly1305"
+
 	"github.com/sttgo/stt/codec"
+	"github.com/sttgo/stt/suite"
 )
 
+// TestFullHandshake: a first contact with an idle responder takes one
+// round trip (HELLO, RESPONSE: the initiator's keys are ready), then
+// AUTH_PROOF and FINAL; both sides agree and prove their node ids.
 func TestFullHandshake(t *testing.T) {
 	p := newPair(t, 1)
 	ik, rk := p.run()
@@ -27,16 +33,37 @@ func TestFullHandshake(t *testing.T) {
 	if ik.SendSecret != rk.RecvSecret || ik.RecvSecret != rk.SendSecret || ik.SendSecret == ik.RecvSecret {
 		t.Fatal("traffic secrets are not opposite")
 	}
-	if !ik.Initiator || rk.Initiator || ik.Suite != 1 || rk.Suite != 1 {
+	if !ik.Initiator || rk.Initiator || ik.Suite != 1 || rk.Suite != 1 || ik.Resumed || rk.Resumed {
 		t.Fatalf("roles/suite: %+v %+v", ik, rk)
 	}
-	if ik.PeerNodeID != p.rcfg.NodeID || rk.PeerNodeID != p.icfg.NodeID || ik.Peer != addrR || rk.Peer != addrI {
+	if ik.PeerNodeID != nodeID(0x22) || rk.PeerNodeID != nodeID(0x11) || ik.Peer != addrR || rk.Peer != addrI {
 		t.Fatal("peer identities")
 	}
-	want := []codec.HandshakeType{codec.HandshakeHello, codec.HandshakeRetry, codec.HandshakeHello,
-		codec.HandshakeResponse, codec.HandshakeAuthProof, codec.HandshakeFinal}
+	want := []codec.HandshakeType{codec.HandshakeHello, codec.HandshakeResponse, codec.HandshakeAuthProof, codec.HandshakeFinal}
+	checkTrace(t, p, want)
+	if s := p.rcfg.Stats; s.Established.Load() != 1 || s.RetriesSent.Load() != 0 || s.FirstContact.Load() != 1 || p.resp.HalfOpen() != 0 {
+		t.Fatal("responder stats")
+	}
+
+	// A second handshake gets fresh keys and ids.
+	in2, err := NewInitiator(p.icfg, addrR, p.jar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.in, p.trace = in2, nil
+	ik2, _ := p.run()
+	if len(p.trace) != 4 {
+		t.Fatalf("reconnect used %d messages", len(p.trace))
+	}
+	if ik2.SendSecret == ik.SendSecret || ik2.LocalSessionID == ik.LocalSessionID {
+		t.Fatal("second session reuses keys or ids")
+	}
+}
+
+func checkTrace(t *testing.T, p *pair, want []codec.HandshakeType) {
+	t.Helper()
 	if len(p.trace) != len(want) {
-		t.Fatalf("trace has %d messages", len(p.trace))
+		t.Fatalf("trace has %d messages, want %d", len(p.trace), len(want))
 	}
 	for i, m := range p.trace {
 		if m.typ != want[i] {
@@ -45,12 +72,22 @@ func TestFullHandshake(t *testing.T) {
 		frame, _ := AppendFrame(nil, m.b, uint64(i), p.now)
 		t.Logf("%-10v payload %4d B, frame %4d B", m.typ, len(m.b), len(frame))
 	}
-	if s := p.rcfg.Stats; s.Established.Load() != 1 || s.RetriesSent.Load() != 1 || p.resp.HalfOpen() != 0 {
+}
+
+// TestFullHandshakeCookieFirst: with CookieThreshold -1 (version 1's
+// behaviour) the first HELLO gets a RETRY; a second handshake to the same
+// responder reuses the cached cookie (no RETRY round trip).
+func TestFullHandshakeCookieFirst(t *testing.T) {
+	p := newPairV1(t, 1)
+	ik, rk := p.run()
+	if ik.SendSecret != rk.RecvSecret || ik.PeerNodeID != nodeID(0x22) || rk.PeerNodeID != nodeID(0x11) {
+		t.Fatal("keys")
+	}
+	checkTrace(t, p, []codec.HandshakeType{codec.HandshakeHello, codec.HandshakeRetry, codec.HandshakeHello,
+		codec.HandshakeResponse, codec.HandshakeAuthProof, codec.HandshakeFinal})
+	if s := p.rcfg.Stats; s.Established.Load() != 1 || s.RetriesSent.Load() != 1 || s.FirstContact.Load() != 0 || p.resp.HalfOpen() != 0 {
 		t.Fatal("responder stats")
 	}
-
-	// A second handshake to the same responder reuses the cached cookie:
-	// no RETRY round trip.
 	in2, err := NewInitiator(p.icfg, addrR, p.jar)
 	if err != nil {
 		t.Fatal(err)
@@ -65,88 +102,144 @@ func TestFullHandshake(t *testing.T) {
 	}
 }
 
-// TestKeyScheduleIndependent recomputes the whole key schedule from the
-// captured messages and the initiator's ephemeral private key with
-// straight-line code written from the design text.
+// TestKeyScheduleIndependent recomputes the whole version-2 key schedule
+// from the captured messages, the initiator's ephemeral private key and
+// both node seeds, with straight-line code using only the standard library
+// (crypto/ecdh, crypto/hkdf, crypto/hmac, x/crypto's AEAD), written from
+// the key schedule's description (ck0 = Extract("stt v2 handshake",
+// SHA-256(seed)); ck1 = Extract(ck0, ee); ck2 = Extract(ck1, es); ck3 =
+// Extract(ck2, se); statics sealed under Expand(ck, label ‖ th) with AD th;
+// master from the AUTH_PROOF transcript). docs/PROTOCOL.md still describes
+// version 1 at this commit.
 func TestKeyScheduleIndependent(t *testing.T) {
 	p := newPair(t, 7)
 	ik, rk := p.run()
-	priv, err := ecdh.X25519().NewPrivateKey(p.icfg.Rand.(*recReader).log.Bytes()[:32])
+	x := ecdh.X25519()
+	iEph, err := x.NewPrivateKey(p.icfg.Rand.(*recReader).log.Bytes()[:32])
 	if err != nil {
 		t.Fatal(err)
 	}
+	nodePriv := func(b byte) *ecdh.PrivateKey {
+		k, _ := hkdf.Key(sha256.New, bytes.Repeat([]byte{b}, 32), []byte("stt v2 node key"), "", 32)
+		priv, err := x.NewPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return priv
+	}
+	iStatic, rStatic := nodePriv(0x11), nodePriv(0x22)
 	var hello codec.Hello
 	var resp codec.Response
 	var auth codec.AuthProof
 	var fin codec.Final
-	if hello.Decode(p.find(codec.HandshakeHello, 1)) != nil || resp.Decode(p.find(codec.HandshakeResponse, 0)) != nil ||
+	if hello.Decode(p.find(codec.HandshakeHello, 0)) != nil || resp.Decode(p.find(codec.HandshakeResponse, 0)) != nil ||
 		auth.Decode(p.find(codec.HandshakeAuthProof, 0)) != nil || fin.Decode(p.find(codec.HandshakeFinal, 0)) != nil {
 		t.Fatal("decode")
 	}
-	if !bytes.Equal(priv.PublicKey().Bytes(), hello.Eph[:]) {
+	if !bytes.Equal(iEph.PublicKey().Bytes(), hello.Eph[:]) {
 		t.Fatal("ephemeral private key not recovered")
 	}
-	pub, _ := ecdh.X25519().NewPublicKey(resp.Eph[:])
-	dh, _ := priv.ECDH(pub)
-	psk := sha256.Sum256(testSeed)
-	prk, _ := hkdf.Extract(sha256.New, append(psk[:], dh...), []byte("stt v1 handshake"))
+	dhx := func(priv *ecdh.PrivateKey, pub []byte) []byte {
+		pk, err := x.NewPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := priv.ECDH(pk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	extract := func(salt, ikm []byte) []byte {
+		k, _ := hkdf.Extract(sha256.New, ikm, salt)
+		return k
+	}
+	expand := func(prk []byte, info string) []byte {
+		k, _ := hkdf.Expand(sha256.New, prk, info, 32)
+		return k
+	}
 	var cores [][]byte
 	th := func() []byte {
 		h := sha256.New()
-		h.Write([]byte("stt v1 transcript"))
+		h.Write([]byte("stt v2 transcript"))
 		for _, c := range cores {
 			h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(c))))
 			h.Write(c)
 		}
 		return h.Sum(nil)
 	}
-	mac := func(label string, th []byte) []byte {
-		k, _ := hkdf.Expand(sha256.New, prk, label+string(th), 32)
-		m := hmac.New(sha256.New, k)
+	mac := func(ck []byte, label string, th []byte) []byte {
+		m := hmac.New(sha256.New, expand(ck, label+string(th)))
 		m.Write(th)
 		return m.Sum(nil)
 	}
+	open := func(ck []byte, label string, th, sealed []byte) []byte {
+		a, _ := chacha20poly1305.New(expand(ck, label+string(th)))
+		pt, err := a.Open(nil, make([]byte, 12), sealed, th)
+		if err != nil {
+			t.Fatalf("%s does not open: %v", label, err)
+		}
+		return pt
+	}
+	psk := sha256.Sum256(testSeed)
+	ck0 := extract([]byte("stt v2 handshake"), psk[:])
 	// The HELLO core is the HELLO without cookie and pad.
 	plain := hello
-	plain.HasCookie, plain.HasPad = false, false
-	plainCore := plain.Append(nil)
-	plainCore = mutateRemoveKey(t, plainCore, "cookie")
+	plain.HasPad = false
+	plainCore := mutateRemoveKey(t, plain.Append(nil), "cookie")
 	if !bytes.Equal(plainCore, hello.AppendCore(nil)) {
 		t.Fatal("HELLO core is not HELLO minus cookie and pad")
 	}
-	cores = append(cores, plainCore, mutateRemoveKey(t, p.find(codec.HandshakeResponse, 0), "mac"))
-	if !bytes.Equal(mac("stt v1 responder proof", th()), resp.MAC[:]) {
+	cores = append(cores, plainCore)
+	thH := th()
+	ck1 := extract(ck0, dhx(iEph, resp.Eph[:]))
+	sR := open(ck1, "stt v2 responder static", thH, resp.Static[:])
+	if !bytes.Equal(sR, rStatic.PublicKey().Bytes()) {
+		t.Fatal("RESPONSE does not carry the responder's static key")
+	}
+	ck2 := extract(ck1, dhx(iEph, sR))
+	if !bytes.Equal(ck2, extract(ck1, dhx(rStatic, hello.Eph[:]))) {
+		t.Fatal("es differs between the sides")
+	}
+	cores = append(cores, mutateRemoveKey(t, p.find(codec.HandshakeResponse, 0), "mac"))
+	thR := th()
+	if !bytes.Equal(mac(ck2, "stt v2 responder proof", thR), resp.MAC[:]) {
 		t.Fatal("RESPONSE mac")
 	}
+	sI := open(ck2, "stt v2 initiator static", thR, auth.Static[:])
+	if !bytes.Equal(sI, iStatic.PublicKey().Bytes()) {
+		t.Fatal("AUTH_PROOF does not carry the initiator's static key")
+	}
+	se := dhx(iStatic, resp.Eph[:])
+	ck3 := extract(ck2, se)
 	cores = append(cores, mutateRemoveKey(t, p.find(codec.HandshakeAuthProof, 0), "proof"))
-	if !bytes.Equal(mac("stt v1 initiator proof", th()), auth.Proof[:]) {
+	thA := th()
+	if !bytes.Equal(mac(ck3, "stt v2 initiator proof", thA), auth.Proof[:]) {
 		t.Fatal("AUTH_PROOF proof")
 	}
 	cores = append(cores, mutateRemoveKey(t, p.find(codec.HandshakeFinal, 0), "mac"))
-	thF := th()
-	if !bytes.Equal(mac("stt v1 final", thF), fin.MAC[:]) {
+	if !bytes.Equal(mac(ck3, "stt v2 final", th()), fin.MAC[:]) {
 		t.Fatal("FINAL mac")
 	}
-	master, _ := hkdf.Expand(sha256.New, prk, "stt v1 master"+string(thF), 32)
-	i2r, _ := hkdf.Expand(sha256.New, master, "stt v1 i2r", 32)
-	r2i, _ := hkdf.Expand(sha256.New, master, "stt v1 r2i", 32)
+	master := expand(ck3, "stt v2 master"+string(thA))
+	i2r, r2i := expand(master, "stt v2 i2r"), expand(master, "stt v2 r2i")
 	if !bytes.Equal(i2r, ik.SendSecret[:]) || !bytes.Equal(r2i, rk.SendSecret[:]) {
 		t.Fatal("traffic secrets")
 	}
 	if hello.SID != ik.LocalSessionID || resp.SID != rk.LocalSessionID {
 		t.Fatal("sids")
 	}
+	sum := sha256.Sum256(append([]byte("stt v2 node id"), sI...))
+	if rk.PeerNodeID != sum {
+		t.Fatal("the responder's PeerNodeID is not SHA-256(\"stt v2 node id\" ‖ initiator static)")
+	}
+	// The per-key-phase derivations (package suite) keep their version-1 labels.
 	ku, _ := hkdf.Expand(sha256.New, i2r, "stt v1 ku", 32)
 	key, _ := hkdf.Expand(sha256.New, i2r, "stt v1 key", 32)
 	stc, _ := hkdf.Expand(sha256.New, i2r, "stt v1 stc", 32)
-	if n := NextSecret(ik.SendSecret); !bytes.Equal(ku, n[:]) {
-		t.Fatal("NextSecret")
-	}
-	if k := AEADKey(ik.SendSecret); !bytes.Equal(key, k[:]) {
-		t.Fatal("AEADKey")
-	}
-	if s := STCSeed(ik.SendSecret); !bytes.Equal(stc, s[:]) {
-		t.Fatal("STCSeed")
+	if !bytes.Equal(ku, suite.NextSecret(ik.SendSecret[:])) || !bytes.Equal(key, suite.AEADKey(ik.SendSecret[:])) ||
+		!bytes.Equal(stc, suite.STCSeed(ik.SendSecret[:])) {
+		t.Fatal("per-phase derivations")
 	}
 }
 
@@ -169,20 +262,28 @@ func mutateRemoveKey(t *testing.T, b []byte, key string) []byte {
 	return out
 }
 
+// TestWrongSeed: a responder with another group seed answers the first
+// HELLO (it cannot tell), and the initiator fails on that first RESPONSE
+// with ErrAuthFailed: its sealed static key does not open. No
+// retransmission or timeout is needed.
 func TestWrongSeed(t *testing.T) {
 	p := newPair(t, 2)
 	p.rcfg.Seed = []byte("another seed, not the same one!!")
 	p.resp, _ = NewResponder(p.rcfg)
 	hello, _ := p.in.Start(p.now)
-	retry, _, _ := p.toResponder(hello)
-	hello2, _, _ := p.in.Handle(retry, p.now)
-	resp, _, err := p.toResponder(hello2)
+	resp, _, err := p.toResponder(hello)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if typ, _ := codec.PeekHandshakeType(resp); typ != codec.HandshakeResponse {
+		t.Fatalf("first reply %v", typ)
 	}
 	out, done, err := p.in.Handle(resp, p.now)
 	if !errors.Is(err, ErrAuthFailed) || done || out != nil {
 		t.Fatalf("wrong seed: out=%d done=%v err=%v", len(out), done, err)
+	}
+	if _, ok := p.in.Keys(); ok {
+		t.Fatal("keys after a failed RESPONSE")
 	}
 	if !strings.Contains(err.Error(), "wrong seed") {
 		t.Fatalf("unclear message: %q", err)
@@ -193,19 +294,15 @@ func TestWrongSeed(t *testing.T) {
 	if _, err := p.in.OnTimer(p.now.Add(time.Hour)); !errors.Is(err, ErrAuthFailed) {
 		t.Fatal("timer after failure")
 	}
-	if p.icfg.Stats.InitAuthFailures.Load() != 1 {
-		t.Fatal("initiator did not count")
+	if p.icfg.Stats.InitAuthFailures.Load() != 1 || p.icfg.Stats.InitRetransmits.Load() != 0 {
+		t.Fatal("initiator did not count, or retransmitted")
 	}
 }
 
 // TestResponderCountsBadProof: a peer with the wrong seed that goes on
 // anyway (or a forger) is counted and its half-open entry dropped.
 func TestResponderCountsBadProof(t *testing.T) {
-	p := newPair(t, 3)
-	hello, _ := p.in.Start(p.now)
-	retry, _, _ := p.toResponder(hello)
-	hello2, _, _ := p.in.Handle(retry, p.now)
-	resp, _, _ := p.toResponder(hello2)
+	p, resp := reachResponse(t, 3)
 	auth, _, err := p.in.Handle(resp, p.now)
 	if err != nil || p.resp.HalfOpen() != 1 {
 		t.Fatal(err)
@@ -234,17 +331,36 @@ func TestResponderCountsBadProof(t *testing.T) {
 	}
 }
 
-// reachResponse starts a handshake and returns the RESPONSE for it.
+// reachResponse starts a handshake with newPair(seed) and returns the
+// RESPONSE for it.
 func reachResponse(t testing.TB, seed uint64) (*pair, []byte) {
-	p := newPair(t, seed)
-	hello, _ := p.in.Start(p.now)
-	retry, _, _ := p.toResponder(hello)
-	hello2, _, _ := p.in.Handle(retry, p.now)
-	resp, _, err := p.toResponder(hello2)
+	return reachResponseOf(t, newPair(t, seed))
+}
+
+// reachResponseOf starts p's handshake and returns the RESPONSE for it,
+// following a RETRY if the responder sends one.
+func reachResponseOf(t testing.TB, p *pair) (*pair, []byte) {
+	t.Helper()
+	msg, err := p.in.Start(p.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, resp
+	msg = p.record(msg)
+	for range 3 {
+		reply, _, err := p.toResponder(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ, _ := codec.PeekHandshakeType(reply); typ != codec.HandshakeRetry {
+			return p, reply
+		}
+		if msg, _, err = p.in.Handle(reply, p.now); err != nil {
+			t.Fatal(err)
+		}
+		msg = p.record(msg)
+	}
+	t.Fatal("no RESPONSE")
+	return nil, nil
 }
 
 func TestTamperResponse(t *testing.T) {
@@ -297,7 +413,10 @@ func TestTamperFinal(t *testing.T) {
 			t.Fatalf("flipped byte %d of FINAL accepted", i)
 		}
 	}
-	if _, done, err := p.in.Handle(final, p.now); !done || err != nil {
+	if p.in.Confirmed() || p.icfg.Stats.InitTicketsStored.Load() != 0 {
+		t.Fatal("a forged FINAL confirmed the keys or stored a ticket")
+	}
+	if _, done, err := p.in.Handle(final, p.now); done || err != nil || !p.in.Confirmed() {
 		t.Fatalf("genuine FINAL after forgeries: %v", err)
 	}
 	ik, _ := p.in.Keys()
@@ -305,14 +424,14 @@ func TestTamperFinal(t *testing.T) {
 		t.Fatal("keys")
 	}
 	if _, done, err := p.in.Handle(final, p.now); done || !errors.Is(err, ErrUnexpected) {
-		t.Fatal("done reported twice")
+		t.Fatal("FINAL accepted twice")
 	}
 }
 
 func TestReplay(t *testing.T) {
 	p := newPair(t, 4)
 	p.run()
-	hello := p.find(codec.HandshakeHello, 1) // the one with the cookie
+	hello := p.find(codec.HandshakeHello, 0)
 	auth := p.find(codec.HandshakeAuthProof, 0)
 	final := p.find(codec.HandshakeFinal, 0)
 	st := p.rcfg.Stats
@@ -325,9 +444,9 @@ func TestReplay(t *testing.T) {
 	if err != nil || keys != nil || !bytes.Equal(reply, final) {
 		t.Fatalf("replayed AUTH_PROOF: %v", err)
 	}
-	// After expiry: the AUTH_PROOF matches nothing; the HELLO (cookie still
-	// valid) gets a fresh RESPONSE, but that can never be completed with the
-	// old AUTH_PROOF.
+	// After expiry: the AUTH_PROOF matches nothing; the HELLO gets a fresh
+	// RESPONSE (new responder ephemeral and nonce), but that can never be
+	// completed with the old AUTH_PROOF.
 	p.now = p.now.Add(DefaultTimeout + time.Second)
 	p.resp.Expire(p.now)
 	if _, _, err := p.toResponder(auth); !errors.Is(err, ErrUnexpected) {
@@ -343,19 +462,15 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("%d sessions established", st.Established.Load())
 	}
 	// A duplicate HELLO while half-open gets the cached RESPONSE.
-	q := newPair(t, 5)
-	h1, _ := q.in.Start(q.now)
-	r1, _, _ := q.toResponder(h1)
-	h2, _, _ := q.in.Handle(r1, q.now)
-	resp1, _, _ := q.toResponder(h2)
-	resp2, _, err := q.toResponder(h2)
+	q, resp1 := reachResponse(t, 5)
+	resp2, _, err := q.toResponder(q.trace[0].b)
 	if err != nil || !bytes.Equal(resp1, resp2) || q.rcfg.Stats.ResponsesResent.Load() != 1 || q.resp.HalfOpen() != 1 {
 		t.Fatalf("duplicate HELLO: %v", err)
 	}
 }
 
 func TestReflection(t *testing.T) {
-	// One node: its initiator and its responder share node id and config.
+	// One node: its initiator and its responder share static key and config.
 	cfg := testConfig(0x33, 20)
 	var in *Initiator
 	cfg.IsOwnEphemeral = func(pub *[32]byte) bool { return in != nil && *pub == in.Ephemeral() }
@@ -368,10 +483,10 @@ func TestReflection(t *testing.T) {
 	if reply, _, err := resp.Handle(addrR, hello, t0); !errors.Is(err, ErrReflection) || reply != nil {
 		t.Fatalf("own HELLO: %v", err)
 	}
-	// Own HELLO with a rewritten node id: caught by the ephemeral.
+	// Own HELLO with a rewritten nonce: caught by the ephemeral.
 	var h codec.Hello
 	_ = h.Decode(hello)
-	h.NodeID[0] ^= 0xff
+	h.Nonce[0] ^= 0xff
 	if _, _, err := resp.Handle(addrR, h.Append(nil), t0); !errors.Is(err, ErrReflection) {
 		t.Fatalf("own ephemeral: %v", err)
 	}
@@ -383,18 +498,14 @@ func TestReflection(t *testing.T) {
 		t.Fatalf("own HELLO to initiator: %v", err)
 	}
 
-	// A RESPONSE carrying the initiator's own node id (a reflected run of
-	// the node's own responder) is dropped without failing the handshake.
+	// A RESPONSE carrying the initiator's own ephemeral (a reflected run)
+	// is dropped without failing the handshake.
 	other := newPair(t, 21)
 	_, r := reachResponse(t, 21)
 	var rm codec.Response
 	_ = rm.Decode(r)
+	_ = h.Decode(hello)
 	rm.Echo = h.Nonce
-	rm.NodeID = cfg.NodeID
-	if _, _, err := in.Handle(rm.Append(nil), t0); !errors.Is(err, ErrReflection) || in.Err() != nil {
-		t.Fatalf("RESPONSE with own node id: %v", err)
-	}
-	rm.NodeID = nodeID(0x44)
 	rm.Eph = h.Eph
 	if _, _, err := in.Handle(rm.Append(nil), t0); !errors.Is(err, ErrReflection) || in.Err() != nil {
 		t.Fatalf("RESPONSE with own ephemeral: %v", err)
@@ -441,7 +552,8 @@ func TestNoCommonSuite(t *testing.T) {
 		t.Fatal("not counted")
 	}
 	out, done, err := p.in.Handle(reply, p.now)
-	if out != nil || done || !errors.Is(err, ErrNoCommonSuite) || !errors.Is(p.in.Err(), ErrNoCommonSuite) {
+	var re *RejectError
+	if out != nil || done || !errors.As(err, &re) || !errors.Is(err, ErrNoCommonSuite) || !errors.Is(p.in.Err(), ErrNoCommonSuite) {
 		t.Fatalf("initiator on REJECT: %v, Err %v", err, p.in.Err())
 	}
 	// The responder picks the first of the initiator's list it supports.
@@ -464,6 +576,7 @@ func TestConfigErrors(t *testing.T) {
 		{Seed: testSeed, Suites: []uint8{0}},
 		{Seed: testSeed, Suites: []uint8{1, 1}},
 		{Seed: testSeed, Suites: make([]uint8, 17)},
+		{Seed: testSeed, Suites: []uint8{1}}, // no static key
 	}
 	for i, c := range bad {
 		if _, err := NewResponder(c); !errors.Is(err, ErrConfig) {

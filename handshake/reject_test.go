@@ -71,7 +71,7 @@ func TestRejectError(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 	if re.Reason != codec.RejectNoCommonSuite || string(re.PeerSuites) != "\x09\xc8" || string(re.OfferedSuites) != "\x01\x02\x03\x04" ||
-		re.PeerVersion != 1 {
+		re.PeerVersion != codec.HandshakeVersion {
 		t.Fatalf("RejectError %+v", re)
 	}
 	msg := err.Error()
@@ -132,10 +132,10 @@ func TestRejectWrongEchoIgnored(t *testing.T) {
 	wrong := nonce
 	wrong[31] ^= 1
 	forged := [][]byte{
-		rejectMsg(codec.RejectNoCommonSuite, 1, wrong, 9),
-		rejectMsg(codec.RejectNoCommonSuite, 1, [32]byte{}, 9),
-		rejectMsg(codec.RejectVersion, 2, wrong, 9),
-		relabel(t, rejectMsg(codec.RejectNoCommonSuite, 1, nonce, 9), func(m map[string]any) { m["reason"] = int64(7) }),
+		rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, wrong, 9),
+		rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, [32]byte{}, 9),
+		rejectMsg(codec.RejectVersion, codec.HandshakeVersion+1, wrong, 9),
+		relabel(t, rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, nonce, 9), func(m map[string]any) { m["reason"] = int64(7) }),
 	}
 	for i, f := range forged {
 		out, done, err := p.in.Handle(f, p.now)
@@ -159,9 +159,9 @@ func TestRejectInconsistentIgnored(t *testing.T) {
 	hello, _ := p.in.Start(p.now)
 	nonce := helloNonce(t, hello)
 	for i, f := range [][]byte{
-		rejectMsg(codec.RejectNoCommonSuite, 1, nonce, 9, 3), // lists suite 3, which was offered
-		rejectMsg(codec.RejectNoCommonSuite, 2, nonce, 9),    // a suite refusal in another version
-		rejectMsg(codec.RejectVersion, 1, nonce, 9),          // "I do not speak 1", in version 1
+		rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, nonce, 9, 3), // lists suite 3, which was offered
+		rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion+1, nonce, 9),  // a suite refusal in another version
+		rejectMsg(codec.RejectVersion, codec.HandshakeVersion, nonce, 9),          // "I do not speak 2", in version 2
 	} {
 		if _, _, err := p.in.Handle(f, p.now); !errors.Is(err, ErrUnexpected) || p.in.Err() != nil {
 			t.Fatalf("inconsistent REJECT %d: %v", i, err)
@@ -184,7 +184,7 @@ func TestRejectSuperseded(t *testing.T) {
 	p := newPair(t, 504)
 	old, _ := NewInitiator(testConfig(0x11, 999), addrR, nil)
 	oldHello, _ := old.Start(p.now)
-	stale := rejectMsg(codec.RejectNoCommonSuite, 1, helloNonce(t, oldHello), 9)
+	stale := rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, helloNonce(t, oldHello), 9)
 	hello, _ := p.in.Start(p.now)
 	if _, _, err := p.in.Handle(stale, p.now); !errors.Is(err, ErrUnexpected) || p.in.Err() != nil {
 		t.Fatalf("stale REJECT: %v", err)
@@ -200,12 +200,12 @@ func TestRejectSuperseded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	late := rejectMsg(codec.RejectNoCommonSuite, 1, q.in.hello.Nonce, 9)
+	late := rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, q.in.hello.Nonce, 9)
 	if _, _, err := q.in.Handle(late, q.now); !errors.Is(err, ErrUnexpected) || q.in.Err() != nil {
 		t.Fatalf("REJECT after RESPONSE: %v", err)
 	}
 	final, _, _ := q.toResponder(auth)
-	if _, done, err := q.in.Handle(final, q.now); !done || err != nil {
+	if _, _, err := q.in.Handle(final, q.now); err != nil || !q.in.Confirmed() {
 		t.Fatalf("FINAL after ignored REJECT: %v", err)
 	}
 	if _, _, err := q.in.Handle(late, q.now); !errors.Is(err, ErrUnexpected) || q.in.Err() != nil {
@@ -237,7 +237,7 @@ func TestRejectVersion(t *testing.T) {
 	p := newPair(t, 507)
 	hello, _ := p.in.Start(p.now)
 	v2 := relabel(t, hello, func(m map[string]any) {
-		m["version"] = int64(2)
+		m["version"] = int64(codec.HandshakeVersion + 1)
 		m["kem"] = "something new"
 		delete(m, "eph")
 		m["pad"] = make([]byte, len(m["pad"].([]byte))+40) // still padded to the minimum
@@ -266,10 +266,10 @@ func TestRejectVersion(t *testing.T) {
 	if reply, _, err := p.toResponder(short); reply != nil || !errors.Is(err, ErrShortHello) {
 		t.Fatalf("short v2 HELLO: %v", err)
 	}
-	// A version-1 HELLO that does not decode is malformed, not refused.
+	// A HELLO of this version that does not decode is malformed, not refused.
 	bad := relabel(t, hello, func(m map[string]any) { delete(m, "eph"); m["zz"] = make([]byte, 40) })
 	if reply, _, err := p.toResponder(bad); reply != nil || !errors.Is(err, codec.ErrHandshakeMsgKey) {
-		t.Fatalf("malformed v1 HELLO: %v", err)
+		t.Fatalf("malformed v2 HELLO: %v", err)
 	}
 	// A HELLO of another version without a nonce cannot be answered.
 	nonNonce := relabel(t, v2, func(m map[string]any) { delete(m, "nonce"); m["zz"] = make([]byte, 40) })
@@ -280,13 +280,13 @@ func TestRejectVersion(t *testing.T) {
 		t.Fatal("counters")
 	}
 
-	// The dialer side: a future responder that does not speak version 1.
-	_, _, err = p.in.Handle(rejectMsg(codec.RejectVersion, 2, helloNonce(t, hello), 1), p.now)
+	// The dialer side: a future responder that does not speak version 2.
+	_, _, err = p.in.Handle(rejectMsg(codec.RejectVersion, codec.HandshakeVersion+1, helloNonce(t, hello), 1), p.now)
 	var re *RejectError
-	if !errors.Is(err, ErrUnsupportedVersion) || errors.Is(err, ErrNoCommonSuite) || !errors.As(err, &re) || re.PeerVersion != 2 {
+	if !errors.Is(err, ErrUnsupportedVersion) || errors.Is(err, ErrNoCommonSuite) || !errors.As(err, &re) || re.PeerVersion != codec.HandshakeVersion+1 {
 		t.Fatalf("version REJECT: %v", err)
 	}
-	if !strings.Contains(err.Error(), "speaks protocol version 2, this node 1") {
+	if !strings.Contains(err.Error(), "speaks protocol version 3, this node 2") {
 		t.Fatalf("message %q", err)
 	}
 }
@@ -423,7 +423,7 @@ func TestRejectSim(t *testing.T) {
 	s = &simNet{rng: rand.New(rand.NewPCG(9, 9)), now: t0, nodes: map[netip.AddrPort]*simNode{simA: a, simB: b}}
 	hello := a.connect(simB, s.now)
 	third := netip.MustParseAddrPort("10.0.0.66:7000")
-	if out := a.receive(third, rejectMsg(codec.RejectNoCommonSuite, 1, helloNonce(t, hello), 9), s.now); out != nil ||
+	if out := a.receive(third, rejectMsg(codec.RejectNoCommonSuite, codec.HandshakeVersion, helloNonce(t, hello), 9), s.now); out != nil ||
 		len(a.failed) != 0 || a.pending[simB] == nil {
 		t.Fatal("REJECT from a third address aborted the dial")
 	}

@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -14,10 +15,10 @@ import (
 // spoofedHello returns a well-formed, padded HELLO from a random node.
 func spoofedHello(rng *rand.Rand, cookie *Cookie) []byte {
 	h := codec.Hello{Suites: []uint8{1}, Timestamp: t0.UnixMilli()}
-	for i := range h.NodeID {
-		h.NodeID[i], h.Nonce[i], h.Eph[i] = byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32())
+	for i := range h.Nonce {
+		h.Nonce[i], h.Eph[i] = byte(rng.Uint32()), byte(rng.Uint32())
 	}
-	h.Eph[0] = 9 // a valid X25519 point is not needed: the cookie check comes first
+	h.Eph[0] = 9 // random bytes: almost surely not a low-order point, so a RESPONSE can be computed
 	h.SID = codec.SessionID{1}
 	if cookie != nil {
 		h.Cookie, h.HasCookie = *cookie, true
@@ -26,13 +27,13 @@ func spoofedHello(rng *rand.Rand, cookie *Cookie) []byte {
 	return h.Append(nil)
 }
 
-func TestSpoofedFlood(t *testing.T) {
-	p := newPair(t, 40)
+// spoofedFlood sends n HELLOs from spoofed addresses (no cookie, random
+// cookies, a stolen valid cookie of another address, truncated HELLOs) to
+// p's responder and checks that none establishes a session or gets more
+// bytes back than it sent.
+func spoofedFlood(t *testing.T, p *pair, n int) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
-	n := 20000
-	if raceEnabled {
-		n = 2000
-	}
 	victim := netip.MustParseAddrPort("203.0.113.9:443")
 	stolen := p.resp.cookies.Make(victim, p.now) // a real cookie, for another address
 	var in, out int
@@ -66,14 +67,29 @@ func TestSpoofedFlood(t *testing.T) {
 	if out > in {
 		t.Fatalf("flood: %d bytes out for %d in", out, in)
 	}
+	st := p.rcfg.Stats
+	t.Logf("%d spoofed HELLOs: %d bytes in, %d bytes out (%.2f), retries %d, responses %d, X25519 %d, half-open %d", n, in, out,
+		float64(out)/float64(in), st.RetriesSent.Load(), st.ResponsesSent.Load(), st.X25519Ops.Load(), p.resp.HalfOpen())
+}
+
+func floodSize() int {
+	if raceEnabled {
+		return 2000
+	}
+	return 20000
+}
+
+// TestSpoofedFloodCookieFirst: with CookieThreshold -1 (version 1's
+// behaviour) spoofed HELLOs get RETRYs only: no state, no X25519.
+func TestSpoofedFloodCookieFirst(t *testing.T) {
+	p := newPairV1(t, 40)
+	spoofedFlood(t, p, floodSize())
 	p.resp.mu.Lock()
 	state := len(p.resp.half) + len(p.resp.byResp) + len(p.resp.recent) + len(p.resp.recentH)
 	p.resp.mu.Unlock()
-	if state != 0 {
-		t.Fatalf("flood created %d entries", state)
+	if state != 0 || p.rcfg.Stats.X25519Ops.Load() != 0 {
+		t.Fatalf("flood created %d entries, %d X25519 operations", state, p.rcfg.Stats.X25519Ops.Load())
 	}
-	t.Logf("%d spoofed HELLOs: %d bytes in, %d bytes out (%.2f), retries %d", n, in, out,
-		float64(out)/float64(in), p.rcfg.Stats.RetriesSent.Load())
 	// A legitimate handshake still completes.
 	ik, rk := p.run()
 	if ik.SendSecret != rk.RecvSecret {
@@ -81,8 +97,38 @@ func TestSpoofedFlood(t *testing.T) {
 	}
 }
 
+// TestSpoofedFloodFirstContact: with version 2's defaults a spoofed HELLO
+// without a valid cookie gets a RESPONSE (smaller than the HELLO) while the
+// responder is idle; the flood soon puts the work budget under load (all
+// HELLOs arrive at one instant: LoadBurst operations), and from then on
+// every cookie-less HELLO gets a RETRY. The X25519 work is bounded by the
+// budget, the half-open entries by CookieThreshold, and nothing is
+// established; a legitimate initiator then completes (after a RETRY).
+func TestSpoofedFloodFirstContact(t *testing.T) {
+	p := newPair(t, 40)
+	spoofedFlood(t, p, floodSize())
+	st := p.rcfg.Stats
+	p.resp.mu.Lock()
+	recent := len(p.resp.recent) + len(p.resp.recentH)
+	p.resp.mu.Unlock()
+	threshold := DefaultMaxHalfOpen / DefaultCookieDivisor
+	if ops := st.X25519Ops.Load(); ops == 0 || ops > DefaultBudget.MaxOps(0) || ops != st.ResponsesSent.Load()*x25519PerFullResp {
+		t.Fatalf("%d X25519 operations for %d RESPONSEs (bound %d)", ops, st.ResponsesSent.Load(), DefaultBudget.MaxOps(0))
+	}
+	if p.resp.HalfOpen() > threshold || recent != 0 || st.FirstContact.Load() != st.ResponsesSent.Load() || st.RetriesSent.Load() == 0 {
+		t.Fatalf("half-open %d (threshold %d), recent %d", p.resp.HalfOpen(), threshold, recent)
+	}
+	ik, rk := p.run()
+	if ik.SendSecret != rk.RecvSecret {
+		t.Fatal("legitimate handshake after flood")
+	}
+	if p.trace[1].typ != codec.HandshakeRetry {
+		t.Fatalf("under load the legitimate HELLO got a %v, want a RETRY", p.trace[1].typ)
+	}
+}
+
 func TestHalfOpenBound(t *testing.T) {
-	rcfg := testConfig(0x22, 50)
+	rcfg := v1Config(0x22, 50)
 	rcfg.MaxHalfOpen = 8
 	rcfg.MaxHalfOpenPerPrefix = 100
 	resp, _ := NewResponder(rcfg)
@@ -147,21 +193,25 @@ func TestHalfOpenBound(t *testing.T) {
 	}
 }
 
-// openFrom runs HELLO, RETRY, HELLO with cookie from from and returns the
-// initiator and the reply to the second HELLO.
+// openFrom runs HELLO (and, if the responder asks for it, RETRY and HELLO
+// with the cookie) from from and returns the initiator and the last reply.
+// The tests of cookie-proven entries run it against v1Config responders
+// (a RETRY first, always).
 func openFrom(resp *Responder, i int, from netip.AddrPort, now time.Time) (*Initiator, []byte, error) {
 	in, _ := NewInitiator(testConfig(0x11, uint64(300+i)), addrR, nil)
 	msg, _ := in.Start(now)
-	retry, _, _ := resp.Handle(from, msg, now)
-	msg, _, _ = in.Handle(retry, now)
 	reply, _, err := resp.Handle(from, msg, now)
+	if typ, _ := codec.PeekHandshakeType(reply); err == nil && typ == codec.HandshakeRetry {
+		msg, _, _ = in.Handle(reply, now)
+		reply, _, err = resp.Handle(from, msg, now)
+	}
 	return in, reply, err
 }
 
 // TestHalfOpenPerPrefix: a prefix at its limit evicts its own oldest
 // entry; other prefixes are untouched.
 func TestHalfOpenPerPrefix(t *testing.T) {
-	rcfg := testConfig(0x22, 55)
+	rcfg := v1Config(0x22, 55)
 	rcfg.MaxHalfOpenPerPrefix = 3
 	resp, _ := NewResponder(rcfg)
 	var first *Initiator
@@ -208,7 +258,7 @@ func TestHalfOpenPerPrefix(t *testing.T) {
 // prefix evict each other, not its entry; and when the prefix holds only
 // proven peers, a cookie-only HELLO is refused (counted).
 func TestHalfOpenProvenPeerKept(t *testing.T) {
-	rcfg := testConfig(0x22, 56)
+	rcfg := v1Config(0x22, 56)
 	rcfg.MaxHalfOpenPerPrefix = 2
 	resp, _ := NewResponder(rcfg)
 	peer := netip.MustParseAddrPort("192.0.2.50:2000")
@@ -271,6 +321,9 @@ func TestRecentBound(t *testing.T) {
 func TestResponderConcurrent(t *testing.T) {
 	rcfg := testConfig(0x22, 70)
 	rcfg.Rand = nil // crypto/rand: safe for concurrent use
+	// All the handshakes come from one address at one instant: a budget
+	// that never sees load (this test is about concurrency, not budgets).
+	rcfg.Budget = NewWorkBudget(BudgetConfig{LoadRate: 1e9, LoadBurst: 1 << 30})
 	resp, _ := NewResponder(rcfg)
 	workers, per := 4, 25
 	if raceEnabled {
@@ -300,6 +353,13 @@ func TestResponderConcurrent(t *testing.T) {
 						return
 					}
 				}
+				if final, keys, err := resp.Handle(from, msg, t0); err != nil || keys == nil {
+					errs <- fmt.Errorf("AUTH_PROOF: %v", err)
+					return
+				} else if _, _, err := in.Handle(final, t0); err != nil || !in.Confirmed() {
+					errs <- fmt.Errorf("FINAL: %v", err)
+					return
+				}
 			}
 		}()
 	}
@@ -320,7 +380,7 @@ func TestIPv4PrefixLen(t *testing.T) {
 		bits    int
 		evicted uint64
 	}{{0, 1}, {24, 1}, {32, 0}} {
-		rcfg := testConfig(0x22, 57)
+		rcfg := v1Config(0x22, 57)
 		rcfg.MaxHalfOpenPerPrefix = 1
 		rcfg.IPv4PrefixLen = c.bits
 		resp, err := NewResponder(rcfg)
@@ -346,7 +406,7 @@ func TestIPv4PrefixLen(t *testing.T) {
 // half-open handshake; a HELLO with a new nonce replaces the previous one,
 // which can no longer complete, and takes no other source's entry.
 func TestHalfOpenOnePerSource(t *testing.T) {
-	rcfg := testConfig(0x22, 59)
+	rcfg := v1Config(0x22, 59)
 	rcfg.MaxHalfOpenPerPrefix = 2
 	resp, _ := NewResponder(rcfg)
 	other := netip.MustParseAddrPort("192.0.2.7:1000")

@@ -1,0 +1,5 @@
+//go:build !purego
+
+package handshake
+
+const puregoBuild = false

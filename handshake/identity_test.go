@@ -117,7 +117,8 @@ func TestForgedResponderStatic(t *testing.T) {
 // TestAuthProofForgedStatic: an initiator with the group seed that seals a
 // static key it does not hold (another node's public key, se computed with
 // its own scalar) fails on the responder: ErrAuthFailed, counted in
-// AuthFailures, no keys, no session, its half-open entry gone.
+// AuthFailures, no keys, no session; after maxAuthFailures tries its
+// half-open entry is gone.
 func TestAuthProofForgedStatic(t *testing.T) {
 	p := newPair(t, 140)
 	p.in.p.staticPub = nodeKey(0x44).Public() // claim 0x44; se uses 0x11's scalar
@@ -131,8 +132,16 @@ func TestAuthProofForgedStatic(t *testing.T) {
 		t.Fatalf("forged AUTH_PROOF: keys %v, %v", keys != nil, err)
 	}
 	st := p.rcfg.Stats
-	if st.AuthFailures.Load() != 1 || st.Established.Load() != 0 || p.resp.HalfOpen() != 0 {
-		t.Fatal("not counted, or half-open kept")
+	if st.AuthFailures.Load() != 1 || st.Established.Load() != 0 || p.resp.HalfOpen() != 1 {
+		t.Fatal("not counted, or half-open dropped at the first failure")
+	}
+	for range maxAuthFailures - 1 {
+		if _, keys, err := p.toResponder(auth); !errors.Is(err, ErrAuthFailed) || keys != nil {
+			t.Fatalf("forged AUTH_PROOF again: %v", err)
+		}
+	}
+	if st.AuthFailures.Load() != maxAuthFailures || st.Established.Load() != 0 || p.resp.HalfOpen() != 0 {
+		t.Fatalf("after %d failures: %d counted, half-open %d", maxAuthFailures, st.AuthFailures.Load(), p.resp.HalfOpen())
 	}
 }
 
@@ -168,10 +177,10 @@ func TestSameNodeResponder(t *testing.T) {
 	if err := r.Decode(resp); err != nil {
 		t.Fatal(err)
 	}
-	ee, _ := dh(&priv, &r.Eph)
+	ee, _ := dh(priv, &r.Eph)
 	ck1 := extract(p.in.p.ck0[:], ee[:])
 	rpub := nodeKey(0x22).Public()
-	es, _ := dh(&priv, &rpub)
+	es, _ := dh(priv, &rpub)
 	ck2 := extract(ck1[:], es[:])
 	trH.add(r.AppendCore(nil))
 	thR := trH.sum()

@@ -523,8 +523,10 @@ func (r *Responder) handleAuth(addr netip.AddrPort, msg []byte, now time.Time) (
 		SendSecret:      r2i,
 		RecvSecret:      i2r,
 	}
+	// One buffer holds the AUTH_PROOF and the FINAL.
+	buf := append(make([]byte, 0, len(msg)+128+len(f.Ticket)), msg...)
 	c := &recent{addr: addr, helloNonce: e.helloNonce, respNonce: e.respNonce,
-		auth: append([]byte(nil), msg...), final: f.Append(make([]byte, 0, 128+len(f.Ticket))), expires: now.Add(r.p.Timeout)}
+		auth: buf[:len(msg):len(msg)], final: f.Append(buf[len(msg):]), expires: now.Add(r.p.Timeout)}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()

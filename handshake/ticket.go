@@ -90,11 +90,14 @@ func (t *ticketKeys) seal(peer, rs *[32]byte, now time.Time, rand io.Reader) ([]
 	if _, err := io.ReadFull(rand, out[4:]); err != nil {
 		return nil, err
 	}
-	var pt [ticketPlainLen]byte
-	binary.BigEndian.PutUint64(pt[:], uint64(now.Add(t.lifetime).Unix()))
+	// The plaintext is written where its ciphertext goes and sealed in
+	// place (a separate array would escape through cipher.AEAD).
+	const at = 4 + chacha20poly1305.NonceSize
+	pt := out[at : at+ticketPlainLen]
+	binary.BigEndian.PutUint64(pt, uint64(now.Add(t.lifetime).Unix()))
 	copy(pt[8:], peer[:])
 	copy(pt[40:], rs[:])
-	return k.aead.Seal(out, out[4:4+chacha20poly1305.NonceSize], pt[:], out[:4]), nil
+	return k.aead.Seal(out[:at], out[4:at], pt, out[:4]), nil
 }
 
 // open returns the initiator node id and resumption secret of a ticket
@@ -153,7 +156,8 @@ func NewTicketJar(capacity int) *TicketJar {
 }
 
 // take removes and returns the ticket for addr if it has not expired and,
-// when expect is not zero, was issued by the node expect.
+// when expect is not zero, was issued by the node expect (a ticket of
+// another node stays; an expired one is dropped).
 func (j *TicketJar) take(addr netip.AddrPort, expect *[32]byte, now time.Time) (jarTicket, bool) {
 	if j == nil {
 		return jarTicket{}, false
@@ -164,10 +168,14 @@ func (j *TicketJar) take(addr netip.AddrPort, expect *[32]byte, now time.Time) (
 	if !ok {
 		return e, false
 	}
-	delete(j.m, addr)
-	if !now.Before(e.expires) || (*expect != [32]byte{} && e.peer != *expect) {
+	if !now.Before(e.expires) {
+		delete(j.m, addr)
 		return jarTicket{}, false
 	}
+	if *expect != [32]byte{} && e.peer != *expect {
+		return jarTicket{}, false // kept: a mis-pinned dial must not cost the ticket
+	}
+	delete(j.m, addr)
 	return e, true
 }
 

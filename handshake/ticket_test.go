@@ -281,3 +281,23 @@ func TestNoTicketsWhenLifetimeNegative(t *testing.T) {
 		t.Fatal("a ticket issued with TicketLifetime < 0")
 	}
 }
+
+// TestTicketJarKeepsTicketOnPinMismatch: a dial pinned to another node id
+// does not take (and so does not lose) the ticket another node issued; an
+// expired ticket is dropped when looked up.
+func TestTicketJarKeepsTicketOnPinMismatch(t *testing.T) {
+	j := NewTicketJar(4)
+	a, b := [32]byte{0xa}, [32]byte{0xb}
+	j.put(addrR, jarTicket{ticket: []byte{1}, peer: a, expires: t0.Add(time.Hour)}, t0)
+	if _, ok := j.take(addrR, &b, t0); ok || j.Len() != 1 {
+		t.Fatalf("pinned to b: took a's ticket, or dropped it (len %d)", j.Len())
+	}
+	if e, ok := j.take(addrR, &a, t0); !ok || e.peer != a || j.Len() != 0 {
+		t.Fatal("pinned to a: ticket not taken")
+	}
+	j.put(addrR, jarTicket{ticket: []byte{1}, peer: a, expires: t0.Add(time.Hour)}, t0)
+	var any [32]byte
+	if _, ok := j.take(addrR, &any, t0.Add(2*time.Hour)); ok || j.Len() != 0 {
+		t.Fatal("expired ticket taken or kept")
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/suite"
 )

@@ -363,7 +363,7 @@ func newMachinePair(suites []uint8, mode int) (*machinePair, error) {
 		addrI: netip.MustParseAddrPort("127.0.0.1:40001"), addrR: netip.MustParseAddrPort("127.0.0.1:40002")}
 	m.icfg = &handshake.Config{Seed: seed, Suites: suites, Static: ikey}
 	rcfg := &handshake.Config{Seed: seed, Suites: suites, Static: rkey, Stats: m.rstats,
-		Budget: handshake.NewWorkBudget(handshake.BudgetConfig{LoadRate: 1e12, LoadBurst: 1 << 40})}
+		Budget: handshake.NewWorkBudget(handshake.BudgetConfig{LoadRate: 1e12, LoadBurst: 1 << 30})}
 	switch mode {
 	case machineResumed:
 		m.icfg.Tickets = handshake.NewTicketJar(4)

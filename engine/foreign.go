@@ -69,7 +69,10 @@ func ClassifyForeign(b []byte) ForeignKind {
 // magic check: it counts and hands a STUN or ChannelData datagram to
 // Config.Foreign (or counts its drop when Foreign is nil) and reports true,
 // or reports false for anything else (the caller counts bad magic).
-// Receive loop only.
+// Receive loop only. It is kept out of line so that the STT path's code
+// stays as it was.
+//
+//go:noinline
 func (e *Engine) foreign(d []byte, from netip.AddrPort) bool {
 	switch ClassifyForeign(d) {
 	case STUN:

@@ -19,51 +19,82 @@ import (
 // Environment and output lines of the children TestNetnsReflexive runs.
 const (
 	envReachRole   = "STT_REACH_ROLE"   // "stun" or "node"
-	envReachAddr   = "STT_REACH_ADDR"   // stun: listen address; node: STUN server
+	envReachAddrs  = "STT_REACH_ADDRS"  // stun: listen addresses; node: STUN servers (comma-separated)
 	envReachBeats  = "STT_REACH_BEATS"  // node: keep-alive responses to wait for
 	envReachListen = "STT_REACH_LISTEN" // node: address to bind
-	reachReady     = "STT_REACH_READY " // stun: bound address
+	reachReady     = "STT_REACH_READY " // stun: bound addresses
 	reachReflexive = "STT_REACH_REFLEXIVE "
 	reachKeepAlive = "STT_REACH_KEEPALIVE "
 )
 
 // TestNetnsReflexive: a node in a private namespace behind an nftables
-// masquerade NAT asks pion/turn's STUN server in a public namespace for
+// masquerade NAT asks pion/turn's STUN servers in a public namespace for
 // its reflexive address on its data socket, and learns the NAT's public
 // address, not its own; its keep-alives (every 100 ms here) keep getting
-// answers through the NAT. The namespaces are deleted afterwards.
+// answers through the NAT. With "masquerade random" the NAT maps the
+// socket to a different port per destination, and the node reports one
+// reflexive address per server. The namespaces are deleted afterwards.
 func TestNetnsReflexive(t *testing.T) {
-	n := netnstest.SetupNAT(t, false)
+	for _, c := range []struct {
+		name    string
+		random  bool
+		servers int
+	}{
+		{"masquerade", false, 1},
+		{"masquerade-random", true, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) { netnsReflexive(t, c.random, c.servers) })
+	}
+}
+
+func netnsReflexive(t *testing.T, random bool, servers int) {
+	n := netnstest.SetupNAT(t, random)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	stun := n.StartChild(t, ctx, "STUN server (public)", netnstest.NATPublic, "TestNetnsReachChild",
-		envReachRole+"=stun", envReachAddr+"="+netip.AddrPortFrom(n.PublicAddr, 3478).String())
-	srvAddr, err := stun.Expect(ctx, reachReady)
+	var listen []string
+	for i := range servers {
+		listen = append(listen, netip.AddrPortFrom(n.PublicAddr, uint16(3478+i)).String())
+	}
+	stun := n.StartChild(t, ctx, "STUN servers (public)", netnstest.NATPublic, "TestNetnsReachChild",
+		envReachRole+"=stun", envReachAddrs+"="+strings.Join(listen, ","))
+	srvAddrs, err := stun.Expect(ctx, reachReady)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const beats = 5
 	node := n.StartChild(t, ctx, "stt node (private)", netnstest.NATPrivate, "TestNetnsReachChild",
-		envReachRole+"=node", envReachAddr+"="+srvAddr, envReachListen+"="+netip.AddrPortFrom(n.PrivateAddr, 0).String(), envReachBeats+"="+strconv.Itoa(beats))
+		envReachRole+"=node", envReachAddrs+"="+srvAddrs,
+		envReachListen+"="+netip.AddrPortFrom(n.PrivateAddr, 0).String(), envReachBeats+"="+strconv.Itoa(beats))
 	line, err := node.Expect(ctx, reachReflexive)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var local, reflexive string
-	if _, err := fmt.Sscanf(line, "local=%s reflexive=%s", &local, &reflexive); err != nil {
-		t.Fatalf("node printed %q: %v", line, err)
-	}
-	la, err1 := netip.ParseAddrPort(local)
-	ra, err2 := netip.ParseAddrPort(reflexive)
-	if err1 != nil || err2 != nil {
+	local, refl, ok := strings.Cut(line, " ")
+	la, err := netip.ParseAddrPort(local)
+	if !ok || err != nil {
 		t.Fatalf("node printed %q", line)
 	}
-	t.Logf("node's socket %v, reflexive address %v", la, ra)
+	var ras []netip.AddrPort
+	for _, s := range strings.Split(refl, ",") {
+		ra, err := netip.ParseAddrPort(s)
+		if err != nil {
+			t.Fatalf("node printed %q: %v", line, err)
+		}
+		ras = append(ras, ra)
+	}
+	t.Logf("node's socket %v, reflexive addresses %v", la, ras)
 	if la.Addr() != n.PrivateAddr {
 		t.Errorf("node bound %v, want its private address %v", la, n.PrivateAddr)
 	}
-	if ra.Addr() != n.NATPublicAddr {
-		t.Errorf("reflexive address %v, want the NAT's public address %v (not the node's own %v)", ra, n.NATPublicAddr, la)
+	if len(ras) != servers {
+		// With one port per destination each server sees its own port
+		// (two random ports collide with a probability of about 1/30000).
+		t.Errorf("%d distinct reflexive addresses, want %d", len(ras), servers)
+	}
+	for _, ra := range ras {
+		if ra.Addr() != n.NATPublicAddr {
+			t.Errorf("reflexive address %v, want the NAT's public address %v (not the node's own %v)", ra, n.NATPublicAddr, la)
+		}
 	}
 	ka, err := node.Expect(ctx, reachKeepAlive)
 	if err != nil {
@@ -81,31 +112,42 @@ func TestNetnsReflexive(t *testing.T) {
 func TestNetnsReachChild(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	addrs := strings.Split(os.Getenv(envReachAddrs), ",")
 	switch os.Getenv(envReachRole) {
 	case "":
 		return
 	case "stun":
-		srv, err := stuntest.Listen(os.Getenv(envReachAddr))
-		if err != nil {
-			t.Fatal(err)
+		var bound []string
+		for _, a := range addrs {
+			srv, err := stuntest.Listen(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			bound = append(bound, srv.Addr().String())
 		}
-		defer srv.Close()
-		fmt.Println(reachReady + srv.Addr().String())
+		fmt.Println(reachReady + strings.Join(bound, ","))
 		<-ctx.Done() // killed by the parent when done
 	case "node":
 		beats, _ := strconv.Atoi(os.Getenv(envReachBeats))
 		n, err := Listen(Config{Seed: testSeed, ListenAddr: os.Getenv(envReachListen),
-			STUNServers: []string{os.Getenv(envReachAddr)}, NATKeepAlive: 100 * time.Millisecond})
+			STUNServers: addrs, NATKeepAlive: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer n.Close()
-		addrs, err := n.ReflexiveAddrs(ctx)
+		refl, err := n.ReflexiveAddrs(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Printf("%slocal=%v reflexive=%v\n", reachReflexive, n.Addr(), addrs[0])
-		for n.Stats().STUN["responses"] < uint64(beats) {
+		var rs []string
+		for _, r := range refl {
+			rs = append(rs, r.String())
+		}
+		fmt.Printf("%s%v %s\n", reachReflexive, n.Addr(), strings.Join(rs, ","))
+		// Keep-alives: beats more answered Binding requests per server.
+		want := uint64(len(addrs) * (beats + 1))
+		for n.Stats().STUN["responses"] < want {
 			if ctx.Err() != nil {
 				t.Fatalf("keep-alives: %v", n.Stats().STUN)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 
+	"github.com/sttgo/stt/codec"
 	"github.com/sttgo/stt/engine/bufpool"
 )
 
@@ -69,10 +70,7 @@ func ClassifyForeign(b []byte) ForeignKind {
 // magic check: it counts and hands a STUN or ChannelData datagram to
 // Config.Foreign (or counts its drop when Foreign is nil) and reports true,
 // or reports false for anything else (the caller counts bad magic).
-// Receive loop only. It is kept out of line so that the STT path's code
-// stays as it was.
-//
-//go:noinline
+// Receive loop only.
 func (e *Engine) foreign(d []byte, from netip.AddrPort) bool {
 	switch ClassifyForeign(d) {
 	case STUN:
@@ -88,6 +86,19 @@ func (e *Engine) foreign(d []byte, from netip.AddrPort) bool {
 	}
 	e.cfg.Foreign(from, d)
 	return true
+}
+
+// notFrame handles a datagram d from from whose first frame failed
+// codec.Peek with err: a foreign datagram (only those failing the magic
+// check are tested) goes to Config.Foreign, anything else is counted by
+// reason. Receive loop only. It is kept out of line so that the STT
+// routing path stays as small as before.
+//
+//go:noinline
+func (e *Engine) notFrame(err error, d []byte, from netip.AddrPort) {
+	if err != codec.ErrBadMagic || !e.foreign(d, from) {
+		e.rxTally[dropReason(err)]++
+	}
 }
 
 // ErrRawSize reports a raw datagram that is empty or longer than

@@ -141,9 +141,7 @@ func (e *Engine) routeMessage(b *bufpool.Buf, m *conn.Message) {
 		typ, sid, h, err := codec.Peek(d, e.cfg.MaxFrameBody)
 		si := -1
 		if err != nil {
-			if err != codec.ErrBadMagic || !e.foreign(d, m.Addr) {
-				e.rxTally[dropReason(err)]++
-			}
+			e.notFrame(err, d, m.Addr)
 		} else {
 			session := typ != codec.TypeHandshake
 			if !(runSegs > 0 && session && sidOK && sid == runSID) {
@@ -196,11 +194,7 @@ func (e *Engine) publishRx() {
 func (e *Engine) pick(d []byte, from netip.AddrPort) (int, bool) {
 	typ, sid, _, err := codec.Peek(d, e.cfg.MaxFrameBody)
 	if err != nil {
-		// Not an STT frame: a STUN or ChannelData datagram goes to
-		// Config.Foreign (see foreign.go); the test runs only here.
-		if err != codec.ErrBadMagic || !e.foreign(d, from) {
-			e.rxTally[dropReason(err)]++
-		}
+		e.notFrame(err, d, from)
 		return 0, false
 	}
 	return e.shardOf(typ, sid, from), true

@@ -224,9 +224,8 @@ func (c *Client) Bind(ctx context.Context, server string) (netip.AddrPort, error
 	}()
 	c.stats.requests.Add(1)
 
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(c.cfg.RTO) // reset before every wait below
 	defer timer.Stop()
-	<-timer.C
 	rto := c.cfg.RTO
 	var lastSendErr error
 	for sent := 0; ; {

@@ -343,3 +343,50 @@ func TestConfig(t *testing.T) {
 		t.Errorf("Reflexive without servers: %v, want ErrNoServers", err)
 	}
 }
+
+// TestAllocsHandle proves Handle, which runs on the engine's receive
+// goroutine, allocates nothing (the slot is handed back by hand here: the
+// processing goroutine, which decodes with pion/stun, is not running).
+func TestAllocsHandle(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	c := &Client{free: make(chan *slot, 1), in: make(chan *slot, 1)}
+	c.free <- new(slot)
+	msg := stun.MustBuild(stun.TransactionID, stun.BindingSuccess).Raw
+	from := netip.MustParseAddrPort("192.0.2.1:3478")
+	if n := testing.AllocsPerRun(1000, func() {
+		c.Handle(from, msg)
+		c.free <- <-c.in
+	}); n != 0 {
+		t.Errorf("Handle: %v allocs", n)
+	}
+	c.Handle(from, msg) // the one slot is now busy: the next is dropped
+	c.Handle(from, msg)
+	if st := c.Stats(); st.QueueDrops != 1 {
+		t.Errorf("QueueDrops = %d, want 1", st.QueueDrops)
+	}
+}
+
+// TestKeepAliveIndependent: a silent server, whose transactions take
+// (2^7-1+16)*RTO to time out, does not hold back the keep-alives to a
+// live one.
+func TestKeepAliveIndependent(t *testing.T) {
+	silent := newFakeServer(t, func(*stun.Message, netip.AddrPort) *stun.Message { return nil })
+	live := newFakeServer(t, func(req *stun.Message, from netip.AddrPort) *stun.Message {
+		return stun.MustBuild(req, stun.BindingSuccess, &stun.XORMappedAddress{IP: from.Addr().AsSlice(), Port: int(from.Port())})
+	})
+	_, c := engineClient(t, Config{Servers: []string{silent.addr.String(), live.addr.String()},
+		KeepAlive: 20 * time.Millisecond, RTO: time.Second})
+	c.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for live.reqs.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := live.reqs.Load(); n < 5 {
+		t.Fatalf("the live server got %d keep-alives while the silent one was timing out, want 5", n)
+	}
+	if ms := c.Mappings(); len(ms) != 1 || ms[0].Server != live.addr.String() {
+		t.Errorf("Mappings = %+v, want the live server's only", ms)
+	}
+}

@@ -21,7 +21,8 @@
 // [*ServerError] carrying ERROR-CODE.
 //
 // Keep-alive: after [Client.Start], the client re-binds to every server
-// each KeepAlive interval (default 25 s, below the 30 s UDP binding
+// each KeepAlive interval, on a schedule of its own per server (a silent
+// server never delays the others) (default 25 s, below the 30 s UDP binding
 // timeouts common in NATs), which keeps the binding open and notices when
 // the NAT maps the socket to a different address (reported through
 // Config.OnChange: a NAT rebinding, which a session must follow by

@@ -9,38 +9,42 @@ import (
 	"time"
 )
 
-// Start launches the keep-alive goroutine: it binds to every server at
-// once and then every KeepAlive interval, recording each server's mapping
-// and calling Config.OnChange when it changes. It does nothing without
-// servers, and only once.
+// Start launches the keep-alives: one goroutine per server binds at once
+// and then every KeepAlive interval, recording the server's mapping and
+// calling Config.OnChange when it changes. Each server has its own
+// schedule, so a silent server (whose transactions take up to
+// (2^Rc - 1 + Rm) * RTO to time out) never delays the others' keep-alives.
+// It does nothing without servers, and only once.
 func (c *Client) Start() {
 	if len(c.cfg.Servers) == 0 {
 		return
 	}
 	c.start.Do(func() {
-		c.wg.Add(1)
-		go c.keepAliveLoop()
+		ctx, cancel := context.WithCancel(context.Background())
+		c.wg.Add(1 + len(c.cfg.Servers))
+		go func() {
+			defer c.wg.Done()
+			<-c.done
+			cancel()
+		}()
+		for _, s := range c.cfg.Servers {
+			go c.keepAlive(ctx, s)
+		}
 	})
 }
 
-func (c *Client) keepAliveLoop() {
+// keepAlive re-binds to server every KeepAlive interval until ctx ends.
+func (c *Client) keepAlive(ctx context.Context, server string) {
 	defer c.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-c.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	t := time.NewTicker(c.cfg.KeepAlive)
 	defer t.Stop()
 	for {
-		_, _ = c.bindAll(ctx)
+		if a, err := c.Bind(ctx, server); err == nil {
+			c.record(server, a)
+		}
 		select {
 		case <-t.C:
-		case <-c.done:
+		case <-ctx.Done():
 			return
 		}
 	}

@@ -415,3 +415,26 @@ func BenchmarkRouteForeign(b *testing.B) {
 		e.publishRx()
 	}
 }
+
+// FuzzClassifyForeign checks ClassifyForeign against the RFC rules spelled
+// out byte by byte, and that it never panics.
+func FuzzClassifyForeign(f *testing.F) {
+	f.Add(stunMsg(0x0001, 1, 0))
+	f.Add(stunMsg(0x0101, 1, 12))
+	f.Add(channelData(0x4000, "x"))
+	f.Add([]byte("ST\x10"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := NotForeign
+		switch {
+		case len(b) >= 20 && b[0] < 0x40 && b[4] == 0x21 && b[5] == 0x12 && b[6] == 0xa4 && b[7] == 0x42 &&
+			(int(b[2])<<8|int(b[3]))%4 == 0 && 20+(int(b[2])<<8|int(b[3])) <= len(b):
+			want = STUN
+		case len(b) >= 4 && b[0] >= 0x40 && b[0] <= 0x7f && 4+(int(b[2])<<8|int(b[3])) <= len(b):
+			want = ChannelData
+		}
+		if got := ClassifyForeign(b); got != want {
+			t.Fatalf("ClassifyForeign(%x) = %d, want %d", b, got, want)
+		}
+	})
+}

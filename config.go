@@ -132,6 +132,17 @@ type Config struct {
 	// Dial accepts "ws://" and "wss://" URLs on every node that binds its
 	// own UDP socket (Conn nil); see README "WebSocket".
 	WebSocket WebSocketConfig
+	// STUNServers lists STUN servers ("host:port", RFC 8489) the node
+	// asks, on its data socket, for its reflexive address: the address a
+	// NAT maps the socket to, which peers behind other NATs need
+	// (Node.ReflexiveAddrs). Empty: no STUN; STUN datagrams arriving are
+	// dropped and counted (engine "drop_foreign"). At most 16.
+	STUNServers []string
+	// NATKeepAlive is the interval at which the node re-binds to every
+	// STUN server, which keeps the NAT's UDP binding open and notices a
+	// changed mapping (default 25 s, below common 30 s UDP binding
+	// timeouts; only with STUNServers).
+	NATKeepAlive time.Duration
 	// Conn, if set, is the datagram transport used instead of a UDP socket
 	// bound to ListenAddr: anything implementing the batch interface of
 	// package engine/conn (tests use the in-memory network of

@@ -30,6 +30,7 @@ type Node struct {
 	ws     *wsconn.Mux    // the UDP socket and WebSocket connections (nil with Config.Conn)
 	wsAddr netip.AddrPort // the WebSocket server's address, if any
 	wsPin  []byte
+	reach  *reach // STUN on the data socket (reach.go)
 	once   sync.Once
 	err    error
 }
@@ -120,21 +121,31 @@ func Listen(cfg Config) (*Node, error) {
 		c.Close()
 		return nil, err
 	}
-	eng, err := engine.New(c, engine.Config{Shards: shards, BatchSize: cfg.BatchSize, MTU: mtu, Logger: cfg.Logger}, sn)
+	n.reach, err = newReach(&cfg, c.LocalAddr())
 	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	eng, err := engine.New(c, engine.Config{Shards: shards, BatchSize: cfg.BatchSize, MTU: mtu, Logger: cfg.Logger,
+		Foreign: n.reach.foreign()}, sn)
+	if err != nil {
+		n.reach.close()
 		c.Close()
 		return nil, fmt.Errorf("stt: %w", err)
 	}
 	// Probes are honest only if the sending host never fragments them.
 	sn.SetPMTUDiscovery(c.Caps().DontFragment && maxMTU > mtu)
 	if err := sn.Attach(eng); err != nil {
+		n.reach.close()
 		eng.Close()
 		return nil, err
 	}
 	if err := eng.Start(); err != nil {
+		n.reach.close()
 		eng.Close()
 		return nil, fmt.Errorf("stt: %w", err)
 	}
+	n.reach.start(eng)
 	n.sn, n.eng, n.addr = sn, eng, c.LocalAddr()
 	if err := n.listenWebSocket(&cfg.WebSocket); err != nil {
 		n.Close()
@@ -328,6 +339,7 @@ func (n *Node) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = n.sn.Shutdown(ctx)
 		cancel()
+		n.reach.close()
 		n.err = n.eng.Close()
 		n.sn.StopTimers() // no shard goroutine is left to re-arm one
 	})

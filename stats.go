@@ -30,6 +30,13 @@ type NodeStats struct {
 	// and "drop_reserved_flag") summed over all the sessions the node has
 	// had, open and closed. It is empty once the node is closed.
 	SessionTotals map[string]uint64
+	// STUN holds the STUN client's counters (Config.STUNServers; empty
+	// without servers): Binding requests, transmissions and
+	// retransmissions, responses, error responses, timeouts, responses
+	// dropped because they match no outstanding transaction
+	// ("unmatched"), malformed ones, and "mapping_changes" (NAT
+	// rebindings seen by the keep-alive).
+	STUN map[string]uint64
 }
 
 // Stats returns a snapshot of the node's counters. It asks every shard for
@@ -46,6 +53,7 @@ func (n *Node) Stats() NodeStats {
 	if st.SessionTotals == nil {
 		st.SessionTotals = map[string]uint64{}
 	}
+	st.STUN = n.reach.stats()
 	return st
 }
 

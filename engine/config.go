@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime"
 
 	"github.com/sttgo/stt/codec"
@@ -24,6 +25,9 @@ const (
 	LargeBufferSize = 64 << 10
 	// DefaultRingSize is the default capacity of each shard's rings.
 	DefaultRingSize = 1024
+	// DefaultRawRingSize is the default capacity of each shard's ring of
+	// raw datagrams (Engine.SendRaw).
+	DefaultRawRingSize = 64
 	// maxGSOBytes bounds the bytes of one GSO Message (the UDP length field
 	// limits a super-datagram to 65535 bytes including headers).
 	maxGSOBytes = 65000
@@ -58,6 +62,10 @@ type Config struct {
 	// SendRingSize is the capacity of each shard's ring of send requests
 	// from Engine.Send (default 1024).
 	SendRingSize int
+	// RawRingSize is the capacity of each shard's ring of raw datagrams
+	// from Engine.SendRaw (default 64); the raw pool holds that many
+	// buffers per shard.
+	RawRingSize int
 	// MaxFrameBody is the largest frame body decoded (default BufferSize,
 	// at most codec.DefaultMaxBody).
 	MaxFrameBody int
@@ -77,6 +85,17 @@ type Config struct {
 	// Best with few cores (it keeps one busy flow on one goroutine per
 	// side); off by default.
 	InlineDelivery bool
+	// Foreign receives the datagrams on the socket that are not STT
+	// frames but STUN messages or TURN ChannelData messages (see
+	// [ClassifyForeign]), with the sender's address. It is called on the
+	// receive goroutine, one datagram at a time; b aliases a receive
+	// buffer that is reused after the call, so Foreign must copy what it
+	// keeps and return at once (it stalls reception for every shard
+	// while it runs). nil: such datagrams are dropped and counted
+	// (Stats.DropForeign). Either way they are counted (Stats.RxSTUN,
+	// Stats.RxChannelData); anything else without the "ST" magic counts
+	// as DropBadMagic.
+	Foreign func(from netip.AddrPort, b []byte)
 }
 
 // withDefaults returns c with defaults filled in for a conn with caps, or
@@ -86,7 +105,7 @@ func (c Config) withDefaults(caps conn.Caps) (Config, error) {
 		return c, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
 	}
 	if c.Shards < 0 || c.BatchSize < 0 || c.PoolBuffers < 0 || c.BufferSize < 0 ||
-		c.RingSize < 0 || c.SendRingSize < 0 || c.MaxFrameBody < 0 || c.MTU < 0 {
+		c.RingSize < 0 || c.SendRingSize < 0 || c.RawRingSize < 0 || c.MaxFrameBody < 0 || c.MTU < 0 {
 		return bad("negative size")
 	}
 	if c.Shards == 0 {
@@ -126,7 +145,10 @@ func (c Config) withDefaults(caps conn.Caps) (Config, error) {
 	if c.SendRingSize == 0 {
 		c.SendRingSize = DefaultRingSize
 	}
-	if c.RingSize > maxRing || c.SendRingSize > maxRing || c.PoolBuffers > maxPool || c.BufferSize > maxBuffer {
+	if c.RawRingSize == 0 {
+		c.RawRingSize = DefaultRawRingSize
+	}
+	if c.RingSize > maxRing || c.SendRingSize > maxRing || c.RawRingSize > maxRing || c.PoolBuffers > maxPool || c.BufferSize > maxBuffer {
 		return bad("sizes above the bounds (rings %d, pool %d buffers, buffers %d bytes)", maxRing, maxPool, maxBuffer)
 	}
 	if c.MaxFrameBody == 0 {

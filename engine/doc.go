@@ -17,6 +17,14 @@
 // HANDSHAKE frames only with each other. Datagrams whose first frame does
 // not decode are counted by reason (bad magic, truncated, too large, other)
 // and dropped without allocating; a full shard ring drops and counts too.
+// A datagram that fails the "ST" magic check, and only such a one, is
+// tested for the shape of a STUN message (RFC 8489) or a TURN ChannelData
+// message (RFC 8656) ([ClassifyForeign]) and handed to [Config.Foreign] on
+// the receive goroutine: STUN and TURN share the data socket, so the
+// reflexive address a STUN server reports is the mapping data uses.
+// [Engine.SendRaw] sends such datagrams: copied into a buffer of a small
+// raw pool, through a raw ring to the shard of the destination address,
+// and out alone through the same WriteBatch as frames.
 //
 // Buffer ownership. Every datagram lives in a [bufpool.Buf] from one bounded
 // pool allocated at [New]. The receive loop owns the buffers of its read

@@ -42,8 +42,11 @@ type Engine struct {
 	// per send-ring slot, so that queued frames never tie up large
 	// buffers.
 	sendPool *bufpool.Pool
-	shards   []*Shard
-	seed     [2]uint64 // address-hash seed, random per engine
+	// rawPool holds the copies made by Engine.SendRaw: at most one per
+	// raw-ring slot.
+	rawPool *bufpool.Pool
+	shards  []*Shard
+	seed    [2]uint64 // address-hash seed, random per engine
 
 	rx  counters // receive loop
 	app counters // Engine.Send (shared by application goroutines)
@@ -93,6 +96,7 @@ func New(c conn.Batch, cfg Config, h Handler) (*Engine, error) {
 		h:         h,
 		pool:      bufpool.New(cfg.PoolBuffers, cfg.BufferSize),
 		sendPool:  bufpool.New(cfg.Shards*ring.Capacity(cfg.SendRingSize), cfg.MTU),
+		rawPool:   bufpool.New(cfg.Shards*ring.Capacity(cfg.RawRingSize), min(cfg.MTU+RawHeadroom, cfg.BufferSize, maxUDPPayload)),
 		rxTouched: make([]bool, cfg.Shards),
 		done:      make(chan struct{}),
 	}
@@ -188,6 +192,7 @@ func (e *Engine) Stats() Stats {
 	st := t.stats()
 	st.PoolFree = uint64(e.pool.Available())
 	st.SendPoolFree = uint64(e.sendPool.Available())
+	st.RawPoolFree = uint64(e.rawPool.Available())
 	return st
 }
 

@@ -215,4 +215,7 @@ func checkPools(t testing.TB, e *Engine) {
 	if a := e.SendPool().Available(); a != e.SendPool().Cap() {
 		t.Errorf("after Close, %d of %d buffers back in the send pool", a, e.SendPool().Cap())
 	}
+	if a := e.rawPool.Available(); a != e.rawPool.Cap() {
+		t.Errorf("after Close, %d of %d buffers back in the raw pool", a, e.rawPool.Cap())
+	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/sttgo/stt/codec"
@@ -10,7 +11,8 @@ import (
 // FuzzRoute feeds arbitrary datagrams (optionally as GRO runs) through the
 // receive loop's routing and the shards' frame decoding, synchronously, and
 // checks that nothing panics, every delivered frame re-encodes within the
-// datagram, and every buffer returns to the pool.
+// datagram, every STUN or ChannelData datagram (segment) reaches
+// Config.Foreign, and every buffer returns to the pool.
 func FuzzRoute(f *testing.F) {
 	f.Add(frame(f, codec.TypeData, 1, 2, "hello"), 0)
 	f.Add(frame(f, codec.TypeHandshake, 0, 0, "hs"), 0)
@@ -20,9 +22,19 @@ func FuzzRoute(f *testing.F) {
 	f.Add([]byte("ST\x80"), 0)
 	f.Add([]byte{}, 0)
 	f.Add([]byte("XX"), 1)
+	f.Add(stunMsg(0x0101, 1, 12), 0)
+	f.Add(append(stunMsg(0x0101, 1, 0), stunMsg(0x0101, 2, 0)...), STUNHeaderLen)
+	f.Add(channelData(0x4000, "relayed"), 0)
 	h := &fuzzHandler{}
 	c := newFakeConn(conn.Caps{GRO: true})
-	e, err := New(c, Config{Shards: 3, BatchSize: 4, PoolBuffers: 16, RingSize: 4, Logger: quiet}, h)
+	foreign := 0
+	e, err := New(c, Config{Shards: 3, BatchSize: 4, PoolBuffers: 16, RingSize: 4, Logger: quiet,
+		Foreign: func(_ netip.AddrPort, b []byte) {
+			if ClassifyForeign(b) == NotForeign {
+				h.bad = "Config.Foreign got a datagram that is neither STUN nor ChannelData"
+			}
+			foreign++
+		}}, h)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -32,8 +44,8 @@ func FuzzRoute(f *testing.F) {
 		if seg < 0 {
 			m.SegSize = 0
 		}
-		want, wantDrops := expectFrames(data[:m.N], m.SegSize, e.cfg.MaxFrameBody)
-		h.frames = 0
+		want, wantDrops, wantForeign := expectFrames(data[:m.N], m.SegSize, e.cfg.MaxFrameBody)
+		h.frames, foreign = 0, 0
 		before := e.Stats()
 		e.routeMessage(b, &m)
 		e.publishRx()
@@ -49,6 +61,9 @@ func FuzzRoute(f *testing.F) {
 		}
 		if h.bad != "" {
 			t.Fatal(h.bad)
+		}
+		if foreign != wantForeign {
+			t.Fatalf("Config.Foreign called %d times, the reference model says %d", foreign, wantForeign)
 		}
 		if h.frames != want {
 			t.Fatalf("delivered %d frames, the reference model says %d", h.frames, want)
@@ -68,12 +83,13 @@ func FuzzRoute(f *testing.F) {
 // expectFrames is the reference model of delivery: each datagram (GRO
 // segment) yields its frames up to the first that does not decode. It also
 // returns the datagrams whose first frame does not decode, by reason (bad
-// magic, truncated, too large, other).
-func expectFrames(data []byte, seg, maxBody int) (int, [4]uint64) {
+// magic, truncated, too large, other), and apart from those the datagrams
+// that fail the magic check and are STUN or ChannelData (foreign).
+func expectFrames(data []byte, seg, maxBody int) (int, [4]uint64, int) {
 	if seg <= 0 || seg >= len(data) {
 		seg = max(len(data), 1)
 	}
-	total := 0
+	total, foreign := 0, 0
 	var drops [4]uint64
 	for off := 0; off < len(data) || off == 0; off += seg {
 		d := data[off:min(off+seg, len(data))]
@@ -81,7 +97,11 @@ func expectFrames(data []byte, seg, maxBody int) (int, [4]uint64) {
 			var f codec.Frame
 			k, err := codec.DecodeLimit(d, &f, maxBody)
 			if err != nil {
-				if first {
+				switch {
+				case !first:
+				case err == codec.ErrBadMagic && ClassifyForeign(d) != NotForeign:
+					foreign++
+				default:
 					drops[dropReason(err)-cDropBadMagic]++
 				}
 				break
@@ -93,7 +113,7 @@ func expectFrames(data []byte, seg, maxBody int) (int, [4]uint64) {
 			break
 		}
 	}
-	return total, drops
+	return total, drops, foreign
 }
 
 type fuzzHandler struct {

@@ -70,7 +70,7 @@ func TestGRORouteModel(t *testing.T) {
 		if rng.IntN(3) == 0 { // a shorter last segment
 			super = super[:len(super)-1-rng.IntN(seg-1)]
 		}
-		want, wantDrops := expectFrames(super, seg, e.cfg.MaxFrameBody)
+		want, wantDrops, wantForeign := expectFrames(super, seg, e.cfg.MaxFrameBody)
 		before := e.Stats()
 		h.frames = 0
 		b := e.pool.Get()
@@ -89,8 +89,10 @@ func TestGRORouteModel(t *testing.T) {
 		after := e.Stats()
 		gotDrops := [4]uint64{after.DropBadMagic - before.DropBadMagic, after.DropTruncated - before.DropTruncated,
 			after.DropTooLarge - before.DropTooLarge, after.DropMalformed - before.DropMalformed}
-		if h.frames != want || gotDrops != wantDrops {
-			t.Fatalf("iteration %d: %d frames, drops %v; the model says %d, %v", it, h.frames, gotDrops, want, wantDrops)
+		gotForeign := int(after.DropForeign - before.DropForeign) // no Config.Foreign: dropped
+		if h.frames != want || gotDrops != wantDrops || gotForeign != wantForeign {
+			t.Fatalf("iteration %d: %d frames, drops %v, foreign %d; the model says %d, %v, %d",
+				it, h.frames, gotDrops, gotForeign, want, wantDrops, wantForeign)
 		}
 		if e.pool.Available() != e.pool.Cap() {
 			t.Fatalf("iteration %d: %d of %d buffers back", it, e.pool.Available(), e.pool.Cap())

@@ -141,7 +141,7 @@ func (e *Engine) routeMessage(b *bufpool.Buf, m *conn.Message) {
 		typ, sid, h, err := codec.Peek(d, e.cfg.MaxFrameBody)
 		si := -1
 		if err != nil {
-			e.rxTally[dropReason(err)]++
+			e.notFrame(err, d, m.Addr)
 		} else {
 			session := typ != codec.TypeHandshake
 			if !(runSegs > 0 && session && sidOK && sid == runSID) {
@@ -189,11 +189,12 @@ func (e *Engine) publishRx() {
 }
 
 // pick reads the routing fields of the datagram d and returns the shard
-// that owns it, or counts the drop reason and returns false.
+// that owns it, or returns false after handing a foreign datagram (STUN,
+// ChannelData) to Config.Foreign or counting the drop reason.
 func (e *Engine) pick(d []byte, from netip.AddrPort) (int, bool) {
 	typ, sid, _, err := codec.Peek(d, e.cfg.MaxFrameBody)
 	if err != nil {
-		e.rxTally[dropReason(err)]++
+		e.notFrame(err, d, from)
 		return 0, false
 	}
 	return e.shardOf(typ, sid, from), true

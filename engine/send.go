@@ -69,6 +69,9 @@ type outQueue struct {
 	frames uint64
 	// bytes counts the frame bytes queued since the last flush; see ready.
 	bytes int
+	// raw counts the raw datagrams (Engine.SendRaw) queued since the last
+	// publish, like frames.
+	raw uint64
 	// flushDgrams and flushBytes are the datagram and byte counts at
 	// which ready reports a full enough WriteBatch.
 	flushDgrams, flushBytes int
@@ -393,6 +396,10 @@ func (q *outQueue) publish(s *Shard) {
 		s.stats.add(cTxFrames, q.frames)
 		q.frames = 0
 	}
+	if q.raw > 0 {
+		s.stats.add(cTxRaw, q.raw)
+		q.raw = 0
+	}
 }
 
 // reset releases the output buffers and empties the queue.
@@ -400,7 +407,9 @@ func (q *outQueue) reset() {
 	q.last, q.bytes = -1, 0
 	for i := range q.trains {
 		t := &q.trains[i]
-		q.table[t.slot] = 0
+		if t.slot >= 0 { // raw trains (adoptRaw) are not in the table
+			q.table[t.slot] = 0
+		}
 		t.buf.Release()
 		*t = train{}
 	}

@@ -102,6 +102,7 @@ type Shard struct {
 	id    int
 	in    *ring.MPSC[rxItem]
 	sendq *ring.MPSC[*bufpool.Buf] // frames encoded by Engine.Send; Buf.Addr is the peer
+	rawq  *ring.MPSC[*bufpool.Buf] // raw datagrams from Engine.SendRaw; Buf.Addr is the destination
 	sig   *wake.Signal
 	stats counters
 
@@ -136,6 +137,7 @@ func newShard(e *Engine, id int) *Shard {
 		pending: make([]*bufpool.Buf, 0, b+1),
 	}
 	s.in, s.sendq, s.sig = newRings(&e.cfg)
+	s.rawq = ring.NewMPSC[*bufpool.Buf](e.cfg.RawRingSize)
 	s.pump, _ = e.h.(Pumper)
 	s.serr, _ = e.h.(SendErrorHandler)
 	s.sendErrs = make([]sendError, 0, maxSendErrors)
@@ -200,7 +202,7 @@ func (s *Shard) run() {
 		}
 		idle = 0
 		s.sig.Prepare()
-		if s.in.Len() > 0 || s.sendq.Len() > 0 || s.woken.Load() {
+		if s.in.Len() > 0 || s.sendq.Len() > 0 || s.rawq.Len() > 0 || s.woken.Load() {
 			s.sig.Cancel()
 			runtime.Gosched() // a producer may be between reserve and publish
 			continue
@@ -224,7 +226,7 @@ func (s *Shard) step() (n, m int, more bool) {
 		s.deliver(s.items[:n])
 		clear(s.items[:n])
 	}
-	m = s.drainSends()
+	m = s.drainSends() + s.drainRaw()
 	more = s.woken.Swap(false)
 	if s.pump != nil {
 		more = s.pump.Pump(s) || more
@@ -388,15 +390,17 @@ func (s *Shard) discard() {
 		}
 		clear(s.items[:n])
 	}
-	for {
-		m := s.sendq.PopBatch(s.reqs)
-		if m == 0 {
-			break
+	for _, q := range [...]*ring.MPSC[*bufpool.Buf]{s.sendq, s.rawq} {
+		for {
+			m := q.PopBatch(s.reqs)
+			if m == 0 {
+				break
+			}
+			for i := range s.reqs[:m] {
+				s.reqs[i].Release()
+			}
+			clear(s.reqs[:m])
 		}
-		for i := range s.reqs[:m] {
-			s.reqs[i].Release()
-		}
-		clear(s.reqs[:m])
 	}
 	s.out.publish(s)
 	s.out.reset()

@@ -26,6 +26,11 @@ type Stats struct {
 	DropRingFull  uint64 // the owning shard's ring was full
 	DropBadFrame  uint64 // a later frame of a routed datagram did not decode (rest of datagram dropped)
 
+	// Foreign datagrams (not STT frames) on the data socket.
+	RxSTUN        uint64 // STUN messages received (handed to Config.Foreign, or dropped)
+	RxChannelData uint64 // TURN ChannelData messages received (likewise)
+	DropForeign   uint64 // STUN or ChannelData datagrams dropped because Config.Foreign is nil
+
 	// Send side.
 	TxFrames         uint64 // frames queued for sending
 	TxDatagrams      uint64 // datagrams handed to WriteBatch (GSO segments counted each)
@@ -36,10 +41,13 @@ type Stats struct {
 	TxErrors         uint64 // WriteBatch calls that returned an error
 	TxDropped        uint64 // datagrams not sent because WriteBatch failed
 	SendBackpressure uint64 // Send/Shard.Send refused: pool or send ring full
+	TxRaw            uint64 // raw datagrams (Engine.SendRaw) handed to WriteBatch
+	RawBackpressure  uint64 // SendRaw refused: raw pool or raw ring full
 
 	// Gauges (not counters): free buffers when the snapshot was taken.
 	PoolFree     uint64 // main pool (receive and output buffers)
 	SendPoolFree uint64 // Engine.Send's pool
+	RawPoolFree  uint64 // Engine.SendRaw's pool
 }
 
 type counter int
@@ -61,6 +69,9 @@ const (
 	cDropMalformed
 	cDropRingFull
 	cDropBadFrame
+	cRxSTUN
+	cRxChannelData
+	cDropForeign
 	cTxFrames
 	cTxDatagrams
 	cTxBytes
@@ -70,6 +81,8 @@ const (
 	cTxErrors
 	cTxDropped
 	cSendBackpressure
+	cTxRaw
+	cRawBackpressure
 	numCounters
 )
 
@@ -102,6 +115,8 @@ func (a *totals) stats() Stats {
 		TxFrames: a[cTxFrames], TxDatagrams: a[cTxDatagrams], TxBytes: a[cTxBytes],
 		TxMessages: a[cTxMessages], TxGSOMessages: a[cTxGSOMessages], TxBatches: a[cTxBatches],
 		TxErrors: a[cTxErrors], TxDropped: a[cTxDropped], SendBackpressure: a[cSendBackpressure],
+		RxSTUN: a[cRxSTUN], RxChannelData: a[cRxChannelData], DropForeign: a[cDropForeign],
+		TxRaw: a[cTxRaw], RawBackpressure: a[cRawBackpressure],
 	}
 }
 
@@ -125,6 +140,9 @@ func (s *Stats) Each(fn func(name string, v uint64)) {
 	fn("drop_malformed", s.DropMalformed)
 	fn("drop_ring_full", s.DropRingFull)
 	fn("drop_bad_frame", s.DropBadFrame)
+	fn("rx_stun", s.RxSTUN)
+	fn("rx_channel_data", s.RxChannelData)
+	fn("drop_foreign", s.DropForeign)
 	fn("tx_frames", s.TxFrames)
 	fn("tx_datagrams", s.TxDatagrams)
 	fn("tx_bytes", s.TxBytes)
@@ -134,6 +152,9 @@ func (s *Stats) Each(fn func(name string, v uint64)) {
 	fn("tx_errors", s.TxErrors)
 	fn("tx_dropped", s.TxDropped)
 	fn("send_backpressure", s.SendBackpressure)
+	fn("tx_raw", s.TxRaw)
+	fn("raw_backpressure", s.RawBackpressure)
 	fn("pool_free", s.PoolFree)
 	fn("send_pool_free", s.SendPoolFree)
+	fn("raw_pool_free", s.RawPoolFree)
 }

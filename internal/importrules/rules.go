@@ -54,6 +54,13 @@ var Rules = []Rule{
 		Tests:  true,
 	},
 	{
+		Name:   "pion/stun and pion/turn stay in internal/stunclient and internal/stuntest",
+		In:     []string{"..."},
+		Except: []string{"internal/stunclient", "internal/stuntest"},
+		Forbid: Prefixes("github.com/pion/"),
+		Tests:  true,
+	},
+	{
 		Name:   "examples use only the module's public packages",
 		In:     []string{"examples/..."},
 		Forbid: InternalOutside("examples"),

@@ -1,0 +1,5 @@
+//go:build !race
+
+package stunclient
+
+const raceEnabled = false

@@ -140,10 +140,12 @@ func Example_customFrame() {
 	// Output: frame 0x80 on stream 7: hi there
 }
 
-// Shutdown ends a session gracefully: it waits until the peer acknowledged
-// every byte written to the streams, then closes with CodeNoError, and the
-// peer reads everything before it sees the close. Close, by contrast,
-// ends the session at once with a code.
+// Shutdown ends a session gracefully: it waits until the peer's node
+// acknowledged every byte written to the streams, then closes with
+// CodeNoError. Acknowledged is not read: a stream the peer's application
+// has not accepted when the close arrives is discarded with the session,
+// so the server here confirms what it read before the client shuts down.
+// Close, by contrast, ends the session at once with a code.
 func Example_gracefulShutdown() {
 	server, client := pair()
 	defer server.Close()
@@ -151,19 +153,21 @@ func Example_gracefulShutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	received := make(chan int, 1)
 	closed := make(chan error, 1)
 	go func() {
 		s, err := server.Accept(ctx)
 		if err != nil {
+			closed <- err
 			return
 		}
 		st, err := s.AcceptStream(ctx)
 		if err != nil {
+			closed <- err
 			return
 		}
 		b, _ := io.ReadAll(st)
-		received <- len(b)
+		fmt.Fprintf(st, "server received %d bytes", len(b)) // the confirmation
+		st.Close()
 		<-s.Done()
 		closed <- s.Err()
 	}()
@@ -178,10 +182,11 @@ func Example_gracefulShutdown() {
 	}
 	st.Write(make([]byte, 256<<10))
 	st.CloseWrite()
+	reply, _ := io.ReadAll(st)
+	fmt.Println(string(reply))
 	if err := s.Shutdown(ctx, "done"); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("server received", <-received, "bytes")
 	fmt.Println("server sees:", <-closed)
 	// Output:
 	// server received 262144 bytes

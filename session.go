@@ -99,7 +99,12 @@ func (s *Session) Close(code ErrorCode, reason string) error {
 
 // Shutdown closes the session gracefully: it waits until the peer has
 // acknowledged every byte written to the session's streams (and their
-// CloseWrites), then closes with CodeNoError and reason. If ctx ends first
+// CloseWrites), then closes with CodeNoError and reason. Acknowledged
+// means received by the peer's node, not read by its application: the
+// peer keeps, after the close, only the streams its application accepted
+// (so that closed sessions release their memory); when the peer must
+// read everything, let it confirm on the stream first, as the graceful
+// shutdown example does. If ctx ends first
 // it returns ctx.Err() and leaves the session open (Close ends it at once);
 // if the session ends meanwhile it returns the session's error. Writes made
 // while it waits are waited for too.

@@ -49,6 +49,13 @@ type TwoNATOptions struct {
 	// hole-punching packet that leaves after the peer's first one arrived.
 	// A dropped packet is never confirmed and leaves no entry.
 	Firewall bool
+	// FullCone makes NAT i (index 0: NAT 1) forward every new inbound UDP
+	// datagram to its private host at the same port (a "DMZ host"), so
+	// that anyone may send to a mapped port: endpoint-independent
+	// filtering, the "full cone" of RFC 3489. Without it a NAT admits only
+	// replies to the exact address and port a flow went to
+	// (address-and-port-dependent filtering, conntrack's rule).
+	FullCone [2]bool
 }
 
 // TwoNAT is five namespaces: two private hosts, each behind its own NAT
@@ -130,6 +137,10 @@ func SetupTwoNAT(t testing.TB, opts TwoNATOptions) *TwoNAT {
 		rules := "add table ip stt_nat; " +
 			"add chain ip stt_nat post { type nat hook postrouting priority srcnat; }; " +
 			"add rule ip stt_nat post oifname \"wan0\" " + masq + "; "
+		if opts.FullCone[i] {
+			rules += "add chain ip stt_nat pre { type nat hook prerouting priority dstnat; }; " +
+				"add rule ip stt_nat pre iifname \"wan0\" meta l4proto udp dnat to 10.200.0.2; "
+		}
 		if opts.Firewall {
 			rules += "add chain ip stt_nat in { type filter hook input priority filter; }; " +
 				"add rule ip stt_nat in iifname \"wan0\" ct state new drop"

@@ -48,8 +48,23 @@ type Initiator struct {
 	deadline, nextRetx time.Time
 	rto                time.Duration
 
-	keys   Keys
-	expect [32]byte // the node id the responder must prove (zero: any)
+	keys      Keys
+	expect    [32]byte // the node id the responder must prove (zero: any)
+	helloSent bool     // PendingHello was used
+}
+
+// PendingHello returns the HELLO in flight once per attempt (nil after
+// that, or when no HELLO is pending): for a simultaneous open the caller
+// keeps initiating (ResolveSimultaneous said KeepInitiator), whose peer's
+// NAT may have dropped that HELLO before the peer's own HELLO opened it.
+// Sending it again at once saves a retransmission interval; once, so that
+// HELLOs spoofed from the peer's address cannot make this node send more.
+func (in *Initiator) PendingHello() []byte {
+	if in.state != initHello || in.helloSent {
+		return nil
+	}
+	in.helloSent = true
+	return in.out
 }
 
 // NewInitiator returns an initiator for a handshake with the responder at

@@ -59,6 +59,7 @@ func (p *Pair) TestCommand(ctx context.Context, ns int, testName string, env ...
 type Child struct {
 	name  string
 	cmd   *exec.Cmd
+	stdin io.WriteCloser
 	lines chan string
 	tail  *tailBuf
 	done  chan struct{}
@@ -82,6 +83,9 @@ func (p *Pair) StartChild(t testing.TB, ctx context.Context, name string, ns int
 	cmd.Stderr = c.tail
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		t.Fatal(err)
+	}
+	if c.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
@@ -140,6 +144,15 @@ func (c *Child) Expect(ctx context.Context, prefix string) (string, error) {
 			return "", fmt.Errorf("netnstest: %s: waiting for %q: %w; output:\n%s", c.name, prefix, ctx.Err(), c.tail)
 		}
 	}
+}
+
+// Send writes line and a newline to the child's standard input (the
+// child reads it with bufio.Scanner on os.Stdin, for example).
+func (c *Child) Send(line string) error {
+	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
+		return fmt.Errorf("netnstest: writing to %s: %w", c.name, err)
+	}
+	return nil
 }
 
 // Wait waits for the child to exit and returns its exit error (nil for

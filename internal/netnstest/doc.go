@@ -19,6 +19,14 @@
 // GSO batch crosses a veth as one packet, so tests that want per-datagram
 // loss should turn GSO off on their sockets.
 //
+// NAT topologies: SetupNAT puts one private namespace behind an nftables
+// masquerade NAT namespace, facing a public one; SetupTwoNAT puts two
+// private hosts behind two NATs (each plain or random masquerade,
+// optionally with a router's input firewall or full-cone forwarding)
+// around a public namespace that routes between them. TwoNAT.UDPFlows and
+// MappedPort read a NAT's conntrack table, to show which public port it
+// mapped a flow to.
+//
 // Code runs inside a namespace as a separate process (ip netns exec), usually
 // the test binary re-executed with an environment variable selecting a role;
 // switching a goroutine's thread into a namespace is deliberately not offered.

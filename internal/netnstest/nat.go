@@ -45,25 +45,7 @@ const (
 // with them the veth pairs and the nftables ruleset, which live inside).
 func SetupNAT(t testing.TB, random bool) *NAT {
 	t.Helper()
-	skip := func(format string, args ...any) {
-		t.Helper()
-		msg := "netnstest: " + fmt.Sprintf(format, args...) + "; skipping network-namespace NAT test"
-		if os.Getenv(EnvRequire) == "1" {
-			t.Fatal(msg + " (" + EnvRequire + "=1 makes this a failure)")
-		}
-		t.Skip(msg)
-	}
-	if uid := os.Geteuid(); uid != 0 {
-		skip("not running as root (euid %d)", uid)
-	}
-	ipPath, err := lookTool("ip")
-	if err != nil {
-		skip("the ip tool (iproute2) was not found: %v", err)
-	}
-	nftPath, err := lookTool("nft")
-	if err != nil {
-		skip("the nft tool (nftables) was not found: %v", err)
-	}
+	ipPath, nftPath := natTools(t)
 	sweepStale(t, ipPath)
 	var rnd [4]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
@@ -77,13 +59,7 @@ func SetupNAT(t testing.TB, random bool) *NAT {
 		PublicAddr:    netip.MustParseAddr("198.18.1.2"),
 		ip:            ipPath,
 	}
-	for _, ns := range n.NS {
-		if out, err := run(ipPath, "netns", "add", ns); err != nil {
-			n.delete(t)
-			skip("cannot create a network namespace (ip netns add: %v: %s)", err, out)
-		}
-	}
-	t.Cleanup(func() { n.delete(t) })
+	addNamespaces(t, ipPath, n.NS[:], func() { n.delete(t) })
 	priv, box, pub := n.NS[0], n.NS[1], n.NS[2]
 	masq := "masquerade"
 	if random {
@@ -117,6 +93,49 @@ func SetupNAT(t testing.TB, random bool) *NAT {
 	return n
 }
 
+// natSkip skips the test (or fails it under EnvRequire=1) with a message
+// naming what a NAT topology lacks.
+func natSkip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := "netnstest: " + fmt.Sprintf(format, args...) + "; skipping network-namespace NAT test"
+	if os.Getenv(EnvRequire) == "1" {
+		t.Fatal(msg + " (" + EnvRequire + "=1 makes this a failure)")
+	}
+	t.Skip(msg)
+}
+
+// natTools returns the ip and nft tools, or skips the test when the
+// process is not root or one of them is missing.
+func natTools(t testing.TB) (ipPath, nftPath string) {
+	t.Helper()
+	if uid := os.Geteuid(); uid != 0 {
+		natSkip(t, "not running as root (euid %d)", uid)
+	}
+	ipPath, err := lookTool("ip")
+	if err != nil {
+		natSkip(t, "the ip tool (iproute2) was not found: %v", err)
+	}
+	nftPath, err = lookTool("nft")
+	if err != nil {
+		natSkip(t, "the nft tool (nftables) was not found: %v", err)
+	}
+	return ipPath, nftPath
+}
+
+// addNamespaces creates the namespaces names and registers del (which
+// deletes them) with t.Cleanup; if one cannot be created, it deletes
+// those made so far and skips the test.
+func addNamespaces(t testing.TB, ipPath string, names []string, del func()) {
+	t.Helper()
+	for _, ns := range names {
+		if out, err := run(ipPath, "netns", "add", ns); err != nil {
+			del()
+			natSkip(t, "cannot create a network namespace (ip netns add: %v: %s)", err, out)
+		}
+	}
+	t.Cleanup(del)
+}
+
 // pair views namespace i of n as a Pair, to reuse its child helpers.
 func (n *NAT) pair(i int) *Pair {
 	return &Pair{NS: [2]string{n.NS[i], n.NS[i]}, ip: n.ip}
@@ -130,13 +149,17 @@ func (n *NAT) StartChild(t testing.TB, ctx context.Context, name string, i int, 
 }
 
 // delete removes the namespaces and checks they are gone.
-func (n *NAT) delete(t testing.TB) {
+func (n *NAT) delete(t testing.TB) { t.Helper(); deleteNamespaces(t, n.ip, n.NS[:]) }
+
+// deleteNamespaces removes the namespaces names (skipping empty and
+// absent ones) and checks they are gone.
+func deleteNamespaces(t testing.TB, ipPath string, names []string) {
 	t.Helper()
-	for _, ns := range n.NS {
+	for _, ns := range names {
 		if ns == "" || !nsExists(ns) {
 			continue
 		}
-		if out, err := run(n.ip, "netns", "del", ns); err != nil {
+		if out, err := run(ipPath, "netns", "del", ns); err != nil {
 			t.Errorf("netnstest: ip netns del %s: %v: %s", ns, err, out)
 		}
 		if nsExists(ns) {

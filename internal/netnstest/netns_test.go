@@ -320,3 +320,45 @@ func TestStaleSweep(t *testing.T) {
 		}
 	}
 }
+
+func TestTwoNATCleanupLeavesNothing(t *testing.T) {
+	var names [5]string
+	t.Run("two-nat", func(t *testing.T) {
+		opts := TwoNATOptions{Mapping: [2]Mapping{EndpointIndependent, PerDestination}, Firewall: true}
+		n := SetupTwoNAT(t, opts)
+		names = n.NS
+		for _, ns := range n.NS {
+			if !strings.HasPrefix(ns, fmt.Sprintf("%s%d-", Prefix, os.Getpid())) || !nsExists(ns) {
+				t.Fatalf("namespace %q missing or lacks prefix and pid", ns)
+			}
+		}
+		nft, err := lookTool("nft")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, random := range []bool{false, true} {
+			out, err := exec.Command(n.ip, "netns", "exec", n.NS[2*i+1], nft, "list", "ruleset").CombinedOutput()
+			if err != nil {
+				t.Fatalf("nft list ruleset in NAT %d: %v: %s", i+1, err, out)
+			}
+			rules := string(out)
+			if !strings.Contains(rules, "masquerade") || strings.Contains(rules, "masquerade random") != random ||
+				!strings.Contains(rules, "ct state new drop") {
+				t.Errorf("NAT %d: want masquerade (random: %v) and the input firewall, ruleset:\n%s", i+1, random, rules)
+			}
+		}
+		if flows, err := n.UDPFlows(0); err != nil && !errors.Is(err, ErrNoConntrack) {
+			t.Errorf("UDPFlows: %v", err)
+		} else {
+			t.Logf("NAT 1 conntrack: %d UDP flows (%v)", len(flows), err)
+		}
+	})
+	if names[0] == "" {
+		return // the subtest skipped or failed before SetupTwoNAT returned
+	}
+	for _, ns := range names {
+		if nsExists(ns) {
+			t.Errorf("namespace %s still exists after the test's cleanup", ns)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package netnstest
 import (
 	"errors"
 	"math"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -102,4 +103,41 @@ func TestParseDropped(t *testing.T) {
 			t.Errorf("parseDropped(%q) err = %v, want ErrNoStats", bad, err)
 		}
 	}
+}
+
+func TestParseConntrack(t *testing.T) {
+	table := "ipv4     2 udp      17 29 src=10.200.0.2 dst=198.18.1.1 sport=39087 dport=49533 [UNREPLIED] src=198.18.1.1 dst=198.18.2.1 sport=49533 dport=16759 mark=0 zone=0 use=2\n" +
+		"ipv4     2 udp      17 28 src=10.200.0.2 dst=198.18.0.1 sport=39087 dport=3478 src=198.18.0.1 dst=198.18.2.1 sport=3478 dport=39087 mark=0 zone=0 use=2\n" +
+		"ipv4     2 tcp      6 431999 ESTABLISHED src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2 src=2.2.2.2 dst=1.1.1.1 sport=2 dport=1 [ASSURED] mark=0 use=1\n" +
+		"ipv6     10 udp      17 5 src=2001:2::1 dst=2001:2::2 sport=7 dport=8 src=2001:2::2 dst=2001:2::1 sport=8 dport=7 mark=0 use=1\n" +
+		"ipv4     2 udp      17 29 src=10.0.0.1 dst=bad sport=1 dport=2 src=1.1.1.1 dst=2.2.2.2 sport=2 dport=1\n" +
+		"ipv4     2 udp      17 29 src=10.0.0.1 dst=10.0.0.2 sport=1 dport=2\n" +
+		"ipv4     2 udp      17 29 src=10.0.0.1 dst=10.0.0.2 sport=1 dport=99999 src=10.0.0.2 dst=10.0.0.1 sport=2 dport=1\n"
+	flows := parseConntrack(table)
+	if len(flows) != 3 {
+		t.Fatalf("parsed %d flows, want 3: %+v", len(flows), flows)
+	}
+	f := flows[0]
+	if f.Replied || f.Orig.Src != netip.MustParseAddrPort("10.200.0.2:39087") || f.Orig.Dst != netip.MustParseAddrPort("198.18.1.1:49533") ||
+		f.Reply.Src != netip.MustParseAddrPort("198.18.1.1:49533") || f.Reply.Dst != netip.MustParseAddrPort("198.18.2.1:16759") {
+		t.Errorf("first flow %+v", f)
+	}
+	if !flows[1].Replied || flows[1].Reply.Dst.Port() != 39087 {
+		t.Errorf("second flow %+v", flows[1])
+	}
+	if flows[2].Orig.Src != netip.MustParseAddrPort("[2001:2::1]:7") {
+		t.Errorf("IPv6 flow %+v", flows[2])
+	}
+}
+
+func FuzzParseConntrack(f *testing.F) {
+	f.Add("ipv4 2 udp 17 29 src=10.0.0.2 dst=1.2.3.4 sport=5 dport=6 [UNREPLIED] src=1.2.3.4 dst=9.9.9.9 sport=6 dport=7 mark=0\n")
+	f.Add("udp udp udp src= dst== sport=-1\n")
+	f.Fuzz(func(t *testing.T, table string) {
+		for _, fl := range parseConntrack(table) {
+			if !fl.Orig.Src.IsValid() || !fl.Reply.Dst.IsValid() {
+				t.Fatalf("invalid flow %+v from %q", fl, table)
+			}
+		}
+	})
 }

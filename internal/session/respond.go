@@ -33,6 +33,13 @@ func (sh *shard) handshakeFrame(from netip.AddrPort, msg []byte, now time.Time) 
 				yield = true
 			case handshake.KeepInitiator:
 				sh.n.stats.SimultaneousKept.Add(1)
+				// The peer is dialing us: our HELLO may have been dropped by
+				// its NAT before its own HELLO opened the way (hole
+				// punching). Send ours again now rather than after the
+				// retransmission timer (once per attempt).
+				if out := pend.init.PendingHello(); out != nil {
+					sh.sendHandshake(from, out, now)
+				}
 				return
 			default:
 				sh.n.stats.DropHandshake.Add(1)

@@ -111,6 +111,7 @@ func (in *Initiator) Start(now time.Time) ([]byte, error) {
 	if in.priv, h.Eph, err = in.p.newEphemeral(); err != nil {
 		return nil, in.fail(err)
 	}
+	in.p.Stats.InitX25519Ops.Add(1)
 	if err := in.p.random(h.Nonce[:]); err != nil {
 		return nil, in.fail(err)
 	}
@@ -233,11 +234,12 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 		in.p.Stats.Reflections.Add(1)
 		return nil, ErrReflection
 	}
+	st := in.p.Stats
 	ee, err := dh(in.priv, &r.Eph)
+	st.InitX25519Ops.Add(1)
 	if err != nil {
 		return nil, in.fail(err)
 	}
-	st := in.p.Stats
 	var peerID [32]byte
 	a := codec.AuthProof{Echo: r.Nonce}
 	if r.HasStatic {
@@ -254,6 +256,7 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 			return nil, in.fail(ErrSameNode)
 		}
 		es, err := dh(in.priv, &sR)
+		st.InitX25519Ops.Add(1)
 		if err != nil {
 			return nil, in.fail(err)
 		}
@@ -271,6 +274,7 @@ func (in *Initiator) handleResponse(msg []byte, now time.Time) ([]byte, error) {
 			return nil, err
 		}
 		se, err := dh(in.p.staticPriv, &r.Eph)
+		st.InitX25519Ops.Add(1)
 		if err != nil {
 			return nil, in.fail(err)
 		}

@@ -43,6 +43,7 @@ type Stats struct {
 	InitAuthFailures atomic.Uint64
 	InitTimeouts     atomic.Uint64
 	InitWrongPeer    atomic.Uint64 // responder proved another node id than the one expected
+	InitX25519Ops    atomic.Uint64 // X25519 operations done as initiator (4 per full handshake, 2 resumed)
 	// InitResumeOffered counts HELLOs offering a ticket; InitResumed,
 	// RESPONSEs that resumed; InitResumeDeclined, offers answered with a
 	// full handshake; InitTicketsStored, tickets received in FINAL.
@@ -99,6 +100,7 @@ func (s *Stats) Each(fn func(name string, v uint64)) {
 		{"handshake_init_auth_failures", &s.InitAuthFailures},
 		{"handshake_init_timeouts", &s.InitTimeouts},
 		{"handshake_init_wrong_peer", &s.InitWrongPeer},
+		{"handshake_init_x25519_ops", &s.InitX25519Ops},
 		{"handshake_init_resume_offered", &s.InitResumeOffered},
 		{"handshake_init_resumed", &s.InitResumed},
 		{"handshake_init_resume_declined", &s.InitResumeDeclined},

@@ -7,20 +7,17 @@ import "testing"
 // se at the AUTH_PROOF): a full handshake costs it 3 at the RESPONSE (its
 // ephemeral key, ee, es) and 1 at the AUTH_PROOF (se), a resumed one 2 at
 // the RESPONSE (its ephemeral key, ee) and none at the AUTH_PROOF. The
-// initiator has no counter; by its code (Start: its ephemeral key;
-// handleResponse: ee, then for a RESPONSE with a static key es and se,
-// and none for one without) it does the same numbers, 4 and 2, and the
-// messages show which path it took: a resumed RESPONSE and AUTH_PROOF
-// carry no static key, so neither side has a static key to multiply.
+// initiator counts its own in Stats.InitX25519Ops: its ephemeral key at
+// Start; ee, then for a RESPONSE with a static key es and se: 4 and 2.
 func TestX25519OpsPerSide(t *testing.T) {
 	if x25519PerFullResp+x25519PerStatic != 4 || x25519PerResumed != 2 {
 		t.Fatalf("constants: full %d+%d, resumed %d", x25519PerFullResp, x25519PerStatic, x25519PerResumed)
 	}
 	p := newTicketPair(t, 600)
-	st := p.rcfg.Stats
+	st, ist := p.rcfg.Stats, p.icfg.Stats
 	check := func(name string, atResponse, atAuth, static uint64) {
 		t.Helper()
-		ops0, static0 := st.X25519Ops.Load(), st.X25519StaticOps.Load()
+		ops0, static0, iops0 := st.X25519Ops.Load(), st.X25519StaticOps.Load(), ist.InitX25519Ops.Load()
 		p, resp := reachResponseOf(t, p)
 		if got := st.X25519Ops.Load() - ops0; got != atResponse {
 			t.Fatalf("%s: %d X25519 operations at the RESPONSE, want %d", name, got, atResponse)
@@ -35,6 +32,9 @@ func TestX25519OpsPerSide(t *testing.T) {
 		}
 		if got := st.X25519StaticOps.Load() - static0; got != static {
 			t.Fatalf("%s: %d static operations, want %d", name, got, static)
+		}
+		if got := ist.InitX25519Ops.Load() - iops0; got != atResponse+atAuth {
+			t.Fatalf("%s: the initiator did %d X25519 operations, want %d", name, got, atResponse+atAuth)
 		}
 	}
 	check("full", 3, 1, 1)

@@ -41,7 +41,7 @@ func TestMachineHandshakes(t *testing.T) {
 			t.Errorf("%s: %+v", w.mode, r)
 			continue
 		}
-		if r.Responder.X25519Ops != w.respOps || !r.Responder.Counted || r.Initiator.X25519Ops != w.initOps || r.Initiator.Counted ||
+		if r.Responder.X25519Ops != w.respOps || !r.Responder.Counted || r.Initiator.X25519Ops != w.initOps || !r.Initiator.Counted ||
 			r.X25519Ops != w.respOps+w.initOps {
 			t.Errorf("%s: X25519 operations %v (initiator %+v, responder %+v)", w.mode, r.X25519Ops, *r.Initiator, *r.Responder)
 		}

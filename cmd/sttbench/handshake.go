@@ -250,7 +250,7 @@ type machinePair struct {
 	icfg         *handshake.Config
 	resp         *handshake.Responder
 	rstats       *handshake.Stats
-	istats       *handshake.Stats // the initiators' (shared: one per mode)
+	istats       *handshake.Stats     // the initiators' (shared: one per mode)
 	jar          *handshake.CookieJar // nil: none
 	addrI, addrR netip.AddrPort
 

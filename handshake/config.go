@@ -126,6 +126,12 @@ type Config struct {
 	// Tickets keeps the tickets this node's initiators received, shared by
 	// them (nil: initiators never resume).
 	Tickets *TicketJar
+	// TicketKeys seals and opens the tickets this node's responders issue;
+	// one may be shared by several responders (the session layer shares one
+	// across its shards, so that a returning peer resumes whichever shard
+	// its address maps to now). Nil: each responder makes its own, rotating
+	// every TicketLifetime. Its lifetime, not TicketLifetime, then rules.
+	TicketKeys *TicketKeys
 	// Stats receives the counters; nil means a private set.
 	Stats *Stats
 }

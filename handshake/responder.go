@@ -21,7 +21,7 @@ type Responder struct {
 	cookies *Cookies
 
 	budget  *WorkBudget
-	tickets *ticketKeys // nil: no resumption
+	tickets *TicketKeys // nil: no resumption
 
 	mu        sync.Mutex
 	half      map[addrNonce]*halfOpen      // by (addr, HELLO nonce)
@@ -85,9 +85,12 @@ func NewResponder(cfg *Config) (*Responder, error) {
 	if b == nil {
 		b = NewWorkBudget(BudgetConfig{IPv4PrefixLen: p.IPv4PrefixLen})
 	}
-	var tk *ticketKeys
-	if p.TicketLifetime > 0 {
-		tk = newTicketKeys(p.Rand, p.TicketLifetime)
+	tk := p.TicketKeys
+	if tk == nil && p.TicketLifetime > 0 {
+		tk = NewTicketKeys(p.Rand, p.TicketLifetime)
+	}
+	if p.TicketLifetime < 0 {
+		tk = nil // resumption off
 	}
 	return &Responder{
 		p: p, cookies: c, budget: b, tickets: tk,

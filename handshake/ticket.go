@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"crypto/cipher"
+	cryptorand "crypto/rand"
 	"encoding/binary"
 	"io"
 	"net/netip"
@@ -26,9 +27,10 @@ const (
 	TicketLen = 4 + chacha20poly1305.NonceSize + ticketPlainLen + chacha20poly1305.Overhead
 )
 
-// ticketKeys is a responder's rotating ticket key: the current key seals,
-// the current and the previous one open. Safe for concurrent use.
-type ticketKeys struct {
+// TicketKeys is a responder's rotating ticket key: the current key seals,
+// the current and the previous one open. Safe for concurrent use; several
+// responders may share one (Config.TicketKeys).
+type TicketKeys struct {
 	mu       sync.Mutex
 	rand     io.Reader
 	lifetime time.Duration
@@ -42,15 +44,20 @@ type ticketKey struct {
 	start time.Time
 }
 
-// newTicketKeys returns ticket keys that rotate every lifetime, reading
-// key material from rand.
-func newTicketKeys(rand io.Reader, lifetime time.Duration) *ticketKeys {
-	return &ticketKeys{rand: rand, lifetime: lifetime}
+// NewTicketKeys returns ticket keys that rotate every lifetime (which
+// must be positive; it is also every ticket's validity), reading key
+// material from rand (crypto/rand.Reader if nil). The first key is made on
+// first use.
+func NewTicketKeys(rand io.Reader, lifetime time.Duration) *TicketKeys {
+	if rand == nil {
+		rand = cryptorand.Reader
+	}
+	return &TicketKeys{rand: rand, lifetime: lifetime}
 }
 
 // current returns the sealing key at now, rotating it when it is older
 // than the lifetime (or on first use).
-func (t *ticketKeys) current(now time.Time) (ticketKey, error) {
+func (t *TicketKeys) current(now time.Time) (ticketKey, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.cur.aead != nil && now.Sub(t.cur.start) < t.lifetime {
@@ -71,7 +78,7 @@ func (t *ticketKeys) current(now time.Time) (ticketKey, error) {
 
 // rotate forces a new sealing key (tests; an operator's "forget all
 // tickets" keeps the previous key one more period, as a timed rotation).
-func (t *ticketKeys) rotate(now time.Time) error {
+func (t *TicketKeys) rotate(now time.Time) error {
 	t.mu.Lock()
 	t.cur.start = now.Add(-t.lifetime)
 	t.mu.Unlock()
@@ -80,7 +87,7 @@ func (t *ticketKeys) rotate(now time.Time) error {
 }
 
 // seal issues a ticket for the initiator peer with resumption secret rs.
-func (t *ticketKeys) seal(peer, rs *[32]byte, now time.Time, rand io.Reader) ([]byte, error) {
+func (t *TicketKeys) seal(peer, rs *[32]byte, now time.Time, rand io.Reader) ([]byte, error) {
 	k, err := t.current(now)
 	if err != nil {
 		return nil, err
@@ -104,7 +111,7 @@ func (t *ticketKeys) seal(peer, rs *[32]byte, now time.Time, rand io.Reader) ([]
 // this responder issued with its current or previous key and that has not
 // expired; ok is false for any other ticket (foreign, tampered, expired,
 // or sealed with a key rotated out).
-func (t *ticketKeys) open(ticket []byte, now time.Time) (peer, rs [32]byte, ok bool) {
+func (t *TicketKeys) open(ticket []byte, now time.Time) (peer, rs [32]byte, ok bool) {
 	if len(ticket) != TicketLen {
 		return peer, rs, false
 	}

@@ -11,7 +11,7 @@ import (
 // and unexpired, and returns what was sealed.
 func FuzzTicketOpen(f *testing.F) {
 	now := time.Unix(1_800_000_000, 0)
-	tk := newTicketKeys(bytes.NewReader(bytes.Repeat([]byte{7}, 1<<16)), time.Hour)
+	tk := NewTicketKeys(bytes.NewReader(bytes.Repeat([]byte{7}, 1<<16)), time.Hour)
 	peer, rs := [32]byte{1, 2, 3}, [32]byte{4, 5, 6}
 	good, err := tk.seal(&peer, &rs, now, bytes.NewReader(bytes.Repeat([]byte{9}, 64)))
 	if err != nil {

@@ -301,3 +301,25 @@ func TestTicketJarKeepsTicketOnPinMismatch(t *testing.T) {
 		t.Fatal("expired ticket taken or kept")
 	}
 }
+
+// TestSharedTicketKeys: responders sharing one TicketKeys (the shards of a
+// node) accept each other's tickets: a peer whose address now maps to
+// another shard still resumes. Without sharing it would not (see
+// TestTicketFromAnotherResponder).
+func TestSharedTicketKeys(t *testing.T) {
+	keys := NewTicketKeys(nil, time.Hour)
+	icfg := testConfig(0x11, 620)
+	icfg.Tickets = NewTicketJar(8)
+	rcfg := testConfig(0x22, 621)
+	rcfg.TicketKeys = keys
+	p := newPairWith(t, icfg, rcfg)
+	p.run() // a ticket from the first responder
+	other := testConfig(0x22, 622)
+	other.TicketKeys = keys
+	p.rcfg = other
+	p.resp, _ = NewResponder(other) // another shard of the same node
+	ik, rk := p.again()
+	if !ik.Resumed || !rk.Resumed || rk.PeerNodeID != nodeID(0x11) {
+		t.Fatalf("not resumed at the other responder (rejected %d)", other.Stats.TicketsRejected.Load())
+	}
+}

@@ -30,7 +30,8 @@ type Node struct {
 	hsStats  handshake.Stats
 	hsBudget *handshake.WorkBudget // shared by the shards' responders
 	jar      *handshake.CookieJar
-	tickets  *handshake.TicketJar // resumption tickets from the peers this node dialed
+	tickets  *handshake.TicketJar  // resumption tickets from the peers this node dialed
+	tkeys    *handshake.TicketKeys // seals the tickets this node issues, shared by the shards
 	shards   []*shard
 	cmds     []*ring.MPSC[command]
 	sendBufs *bufStack
@@ -73,6 +74,7 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 		cfg:      cfg,
 		jar:      handshake.NewCookieJar(1024),
 		tickets:  handshake.NewTicketJar(1024),
+		tkeys:    handshake.NewTicketKeys(nil, ticketLifetime(cfg.TicketLifetime)),
 		sendBufs: newBufStack(cfg.SendBuffers, cfg.MTU),
 		accept:   make(chan *Session, cfg.AcceptQueue),
 		eph:      ephemerals{set: make(map[[32]byte]struct{})},
@@ -286,4 +288,13 @@ func (n *Node) StopTimers() {
 			sh.wake.Stop()
 		}
 	}
+}
+
+// ticketLifetime is the lifetime of the node's ticket keys: the configured
+// one, or the default (with resumption off the keys are never used).
+func ticketLifetime(d time.Duration) time.Duration {
+	if d <= 0 {
+		return handshake.DefaultTicketLifetime
+	}
+	return d
 }

@@ -81,6 +81,7 @@ func newShard(n *Node, id, shards int) (*shard, error) {
 		Static:          n.cfg.NodeKey,
 		AllowPeer:       n.cfg.AllowPeer,
 		Tickets:         n.tickets,
+		TicketKeys:      n.tkeys,
 		TicketLifetime:  n.cfg.TicketLifetime,
 		CookieThreshold: n.cfg.CookieThreshold,
 		Suites:          n.cfg.Suites,

@@ -47,7 +47,11 @@ func (n *Node) UseIntroducer(s *Session) { n.sn.UseIntroducer(s.h()) }
 // 500 ms), then dials every candidate at once, expecting id, while the
 // peer dials this node: the first handshake that completes wins, the
 // others are canceled. A session whose peer dialed first is returned the
-// same way. The result's PeerNodeID is id. Errors: an *IntroRefusedError
+// same way. The result's PeerNodeID is id. The rendezvous knows a node
+// only once it holds an established session with it: a Dial returns one
+// round trip before the responder has the session, so a request sent at
+// once after the target's Dial to the rendezvous may be refused with
+// IntroNoSession (retry). Errors: an *IntroRefusedError
 // (ErrIntroRefused), the introducer session's error if it ends first,
 // ErrDialInProgress, the candidates' dial errors joined, ErrClosed, or
 // ctx.Err().

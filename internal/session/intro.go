@@ -60,7 +60,7 @@ type IntroStats struct {
 	RefusalsIn           atomic.Uint64 // INTRO_REFUSED received for a request of ours
 	IntroductionsIn      atomic.Uint64 // INTRODUCTIONs accepted (answers and targets)
 	Ignored              atomic.Uint64 // INTRODUCTION/INTRO_REFUSED not from an introducer, or matching nothing
-	Duplicates           atomic.Uint64 // INTRODUCTIONs for a peer already being dialed
+	Duplicates           atomic.Uint64 // INTRODUCTIONs for a peer already being dialed, or connected in the last IntroDialTimeout
 	DialsDropped         atomic.Uint64 // target-side introductions beyond MaxIntroducedDials
 	Dials                atomic.Uint64 // introduced dials that gave a session
 	DialFailures         atomic.Uint64 // introduced dials where no candidate answered
@@ -91,13 +91,18 @@ func (st *IntroStats) Each(fn func(name string, v uint64)) {
 // most MaxIntroducedDials targets), each lingering one handshake timeout.
 type introState struct {
 	mu          sync.Mutex
-	byID        map[[32]byte]*Session     // rendezvous: established sessions by proven peer id (the latest)
+	byID        map[[32]byte]idEntry      // established sessions by proven peer id (the latest)
 	buckets     map[*Session]*introBucket // rendezvous: per requesting session
 	introducers map[*Session]struct{}     // sessions marked with UseIntroducer
 	waiters     map[[32]byte]*introWaiter // introduced dials by peer id
 	requests    map[uint32]*introWaiter   // DialVia's outstanding requests by request id
 	inflight    int                       // target-side introduced dials running
 	stats       IntroStats
+}
+
+type idEntry struct {
+	s  *Session
+	at time.Time // when it was established
 }
 
 type introBucket struct {
@@ -118,7 +123,7 @@ type introWaiter struct {
 }
 
 func (st *introState) init() {
-	st.byID = make(map[[32]byte]*Session)
+	st.byID = make(map[[32]byte]idEntry)
 	st.buckets = make(map[*Session]*introBucket)
 	st.introducers = make(map[*Session]struct{})
 	st.waiters = make(map[[32]byte]*introWaiter)
@@ -145,20 +150,19 @@ func (n *Node) UseIntroducer(s *Session) {
 	}
 }
 
-// established records s by its proven peer id (rendezvous nodes only).
+// established records s by its proven peer id: a rendezvous finds the
+// targets of requests there, and the target of an introduction a session
+// the requester's dial established before the introduction arrived.
 func (st *introState) established(n *Node, s *Session) {
-	if !n.cfg.Rendezvous {
-		return
-	}
 	st.mu.Lock()
-	st.byID[s.keys.PeerNodeID] = s
+	st.byID[s.keys.PeerNodeID] = idEntry{s: s, at: n.cfg.Now()}
 	st.mu.Unlock()
 }
 
 // forget drops every entry of s (its session ended).
 func (st *introState) forget(s *Session) {
 	st.mu.Lock()
-	if st.byID[s.keys.PeerNodeID] == s {
+	if st.byID[s.keys.PeerNodeID].s == s {
 		delete(st.byID, s.keys.PeerNodeID)
 	}
 	delete(st.buckets, s)
@@ -210,7 +214,7 @@ func (sh *shard) introRequest(ss *sessionState, m *codec.Intro, now time.Time) {
 	if !limited {
 		b.tokens--
 	}
-	target := st.byID[m.NodeID]
+	target := st.byID[m.NodeID].s
 	st.mu.Unlock()
 	if limited {
 		st.stats.RefusedRateLimited.Add(1)
@@ -271,6 +275,15 @@ func (n *Node) introAnswer(s *Session, sub uint8, m *codec.Intro) {
 	}
 	if w := st.waiters[m.NodeID]; w != nil && !w.done {
 		st.stats.Duplicates.Add(1) // the requester sent its request again
+		return
+	}
+	if e, ok := st.byID[m.NodeID]; ok && e.s.State() == Established && n.cfg.Now().Sub(e.at) < IntroDialTimeout {
+		// The requester's dial reached this node before the introduction
+		// did: that session (already given to Accept) is the result.
+		// Checked under the lock that a session's registration takes
+		// before the responder looks for a waiter (introClaim), so a
+		// session is either seen here or claimed by the waiter below.
+		st.stats.Duplicates.Add(1)
 		return
 	}
 	if st.inflight >= MaxIntroducedDials {

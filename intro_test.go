@@ -198,3 +198,49 @@ func TestIntroductionNotFromIntroducer(t *testing.T) {
 		t.Fatal("r did not introduce")
 	}
 }
+
+// TestDialViaAfterwards: the session an introduction made outlives the
+// rendezvous (closed after the introduction, data still flows), and a
+// DialVia that was refused leaves nothing behind: the peer's direct dial
+// right after it reaches Accept (it is not taken for a duplicate).
+func TestDialViaAfterwards(t *testing.T) {
+	r, a, b, sAR, _ := introNet(t, 90, 0, true, true)
+	ctx := ctxT(t, 20*time.Second)
+	acc := make(chan *Session, 1)
+	go func() {
+		s, _ := b.Accept(ctx)
+		acc <- s
+	}()
+	sa, err := a.DialVia(ctx, b.NodeID(), sAR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := <-acc
+	if sb == nil {
+		t.FailNow()
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-sAR.Done()
+	sendRetry(t, sa, 1, []byte("after the rendezvous left"))
+	if p, _ := recv(t, sb); string(p) != "after the rendezvous left" {
+		t.Fatalf("b got %q", p)
+	}
+	if sa.Err() != nil || sb.Err() != nil {
+		t.Fatalf("session ended: %v / %v", sa.Err(), sb.Err())
+	}
+
+	_, a, b, sAR, _ = introNet(t, 91, 0, false, true)
+	if got := refusal(t, func() error { _, err := a.DialVia(ctx, b.NodeID(), sAR); return err }()); got != IntroNotRendezvous {
+		t.Fatalf("reason %v", got)
+	}
+	sba, sab := pair(t, b, a)
+	if sba.PeerNodeID() != a.NodeID() || sab.Err() != nil {
+		t.Fatal("direct session after a refused DialVia")
+	}
+	eventuallyQuiet()
+	if sab.Err() != nil || a.Stats().Sessions["intro_duplicates_closed"] != 0 {
+		t.Fatalf("the direct session was closed as a duplicate: %v", sab.Err())
+	}
+}

@@ -119,7 +119,8 @@ type introWaiter struct {
 	reqID      uint32
 	answer     chan codec.Intro // requester: the INTRODUCTION or INTRO_REFUSED (Reason set)
 	claimed    chan *Session    // capacity 1
-	done       bool             // the dial has its session (or failed): further ones are duplicates
+	done       bool             // the dial has ended (under introState.mu)
+	won        *Session         // its session, if it got one: a second one while it lasts is a duplicate
 }
 
 func (st *introState) init() {
@@ -324,23 +325,25 @@ func (n *Node) introducedDial(w *introWaiter, cands []netip.AddrPort) {
 
 // introClaim hands ss, just established by the responder, to the
 // introduced dial waiting for its peer id, if any (instead of Accept); a
-// second session with a peer whose introduced dial already has one is
-// closed. It reports whether it took ss.
+// second session with a peer whose introduced dial got one in the last
+// IntroDialTimeout, still established, is closed. It reports whether it
+// took ss.
 func (sh *shard) introClaim(ss *sessionState, now time.Time) bool {
 	st := &sh.n.intro
 	st.mu.Lock()
 	w := st.waiters[ss.keys.PeerNodeID]
 	took, dup := false, false
-	if w != nil {
+	switch {
+	case w == nil:
+	case w.done:
+		took = w.won != nil && w.won.State() == Established
+		dup = took
+	default:
 		took = true
-		if w.done {
+		select {
+		case w.claimed <- ss.Session:
+		default:
 			dup = true
-		} else {
-			select {
-			case w.claimed <- ss.Session:
-			default:
-				dup = true
-			}
 		}
 	}
 	st.mu.Unlock()
@@ -355,8 +358,8 @@ func (sh *shard) introClaim(ss *sessionState, now time.Time) bool {
 // w.peer, and returns the first session: a dial's, or one the responder
 // established with w.peer meanwhile (claimed). The other dials are
 // canceled; sessions they still produce are closed. It returns when every
-// dial has ended, and marks w done (a lingering entry that closes later
-// duplicates, removed after IntroDialTimeout).
+// dial has ended, and marks w done: with a session, w lingers for
+// IntroDialTimeout (introClaim closes duplicates); without, it is removed.
 func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip.AddrPort) (*Session, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -408,8 +411,15 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip
 		default:
 		}
 	}
+	forget := func() {
+		n.intro.mu.Lock()
+		if n.intro.waiters[w.peer] == w {
+			delete(n.intro.waiters, w.peer)
+		}
+		n.intro.mu.Unlock()
+	}
 	n.intro.mu.Lock()
-	w.done = true
+	w.done, w.won = true, won
 	select {
 	case s := <-w.claimed:
 		if s != won {
@@ -419,16 +429,11 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip
 	default:
 	}
 	n.intro.mu.Unlock()
-	time.AfterFunc(IntroDialTimeout, func() {
-		n.intro.mu.Lock()
-		if n.intro.waiters[w.peer] == w {
-			delete(n.intro.waiters, w.peer)
-		}
-		n.intro.mu.Unlock()
-	})
 	if won != nil {
+		time.AfterFunc(IntroDialTimeout, forget)
 		return won, nil
 	}
+	forget()
 	if len(errs) == 0 {
 		if err := ctx.Err(); err != nil {
 			return nil, err

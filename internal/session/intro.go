@@ -305,7 +305,7 @@ func (n *Node) introAnswer(s *Session, sub uint8, m *codec.Intro) {
 // or the one the requester's dial established) goes to Accept.
 func (n *Node) introducedDial(w *introWaiter, cands []netip.AddrPort) {
 	ctx, cancel := context.WithTimeout(context.Background(), IntroDialTimeout)
-	s, err := n.dialCandidates(ctx, w, cands)
+	s, err := n.dialCandidates(ctx, w, cands, nil)
 	cancel()
 	n.intro.mu.Lock()
 	n.intro.inflight--
@@ -357,16 +357,28 @@ func (sh *shard) introClaim(ss *sessionState, now time.Time) bool {
 // dialCandidates dials every candidate in cands at once, each expecting
 // w.peer, and returns the first session: a dial's, or one the responder
 // established with w.peer meanwhile (claimed). The other dials are
-// canceled; sessions they still produce are closed. It returns when every
-// dial has ended, and marks w done: with a session, w lingers for
+// canceled; sessions they still produce are closed. first, if not nil,
+// is a session claimed already: it wins, and no candidate is dialed. It
+// returns when every dial has ended, and marks w done: with a session, w lingers for
 // IntroDialTimeout (introClaim closes duplicates); without, it is removed.
-func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip.AddrPort) (*Session, error) {
+func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip.AddrPort, first *Session) (*Session, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if first == nil {
+		// The peer's dial may have reached this node already: then dial
+		// nothing (a second handshake could make a second session).
+		select {
+		case first = <-w.claimed:
+		default:
+		}
+	}
 	local := n.localAddr().Addr()
 	res := make(chan dialResult, len(cands))
 	running := 0
 	for _, c := range cands {
+		if first != nil {
+			break
+		}
 		if local.Is4() && !c.Addr().Is4() {
 			continue // an IPv4 socket cannot send there
 		}
@@ -376,7 +388,7 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip
 			res <- dialResult{s: s, err: err}
 		}()
 	}
-	var won *Session
+	won := first
 	var errs []error
 	take := func(s *Session) {
 		switch {
@@ -489,8 +501,9 @@ func (n *Node) DialVia(ctx context.Context, id [32]byte, introducer *Session, ow
 		st.mu.Unlock()
 	}()
 	fail := func(err error) (*Session, error) {
-		// Mark the waiter done (and linger) without dialing.
-		s, _ := n.dialCandidates(ctx, w, nil)
+		// End the waiter without dialing; a session the peer's dial
+		// established meanwhile is the result all the same.
+		s, _ := n.dialCandidates(ctx, w, nil, nil)
 		if s != nil {
 			return s, nil
 		}
@@ -512,11 +525,10 @@ func (n *Node) DialVia(ctx context.Context, id [32]byte, introducer *Session, ow
 			if a.Reason != 0 {
 				return fail(&IntroRefusedError{Reason: a.Reason})
 			}
-			return n.dialCandidates(ctx, w, a.Candidates[:a.N])
+			return n.dialCandidates(ctx, w, a.Candidates[:a.N], nil)
 		case s := <-w.claimed:
 			// The peer's dial reached this node first.
-			w.claimed <- s
-			return n.dialCandidates(ctx, w, nil)
+			return n.dialCandidates(ctx, w, nil, s)
 		case <-introducer.Done():
 			return fail(introducer.Err())
 		case <-ctx.Done():

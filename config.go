@@ -143,6 +143,14 @@ type Config struct {
 	// changed mapping (default 25 s, below common 30 s UDP binding
 	// timeouts; only with STUNServers).
 	NATKeepAlive time.Duration
+	// Rendezvous makes the node an introducer: a peer holding a session
+	// with it may ask it (Node.DialVia) to introduce it to another peer
+	// holding a session with it, by node id; both then receive each
+	// other's candidate addresses and dial each other at once, which
+	// punches through endpoint-independent NATs (docs/PROTOCOL.md,
+	// "Introductions"). Requests are rate-limited per session. Without
+	// it, requests are refused (IntroNotRendezvous).
+	Rendezvous bool
 	// Conn, if set, is the datagram transport used instead of a UDP socket
 	// bound to ListenAddr: anything implementing the batch interface of
 	// package engine/conn (tests use the in-memory network of

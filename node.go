@@ -116,6 +116,7 @@ func Listen(cfg Config) (*Node, error) {
 		Congestion:       cfg.Congestion,
 		ReliableCarrier:  reliable,
 		Logger:           cfg.Logger,
+		Rendezvous:       cfg.Rendezvous,
 	}, shards)
 	if err != nil {
 		c.Close()

@@ -47,6 +47,7 @@ func (n *Node) Stats() NodeStats {
 	es.Each(func(k string, v uint64) { st.Engine[k] = v })
 	n.sn.HandshakeStats().Each(func(k string, v uint64) { st.Handshake[k] = v })
 	n.sn.Stats().Each(func(k string, v uint64) { st.Sessions[k] = v })
+	n.sn.IntroStats().Each(func(k string, v uint64) { st.Sessions[k] = v })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	st.SessionTotals, _ = n.sn.SessionTotals(ctx)
 	cancel()

@@ -114,8 +114,11 @@ var (
 //	SESSION_CLOSE, ERROR:   Code, Reason
 //	PATH_CHALLENGE,
 //	PATH_RESPONSE:          Path
+//	INTRO_REQUEST,
+//	INTRODUCTION,
+//	INTRO_REFUSED:          Intro (the body, validated; ParseIntro reads it)
 //
-// After decoding, Reason aliases the decoded payload.
+// After decoding, Reason and Intro alias the decoded payload.
 type Control struct {
 	Subtype   uint8
 	ID        uint64
@@ -125,6 +128,7 @@ type Control struct {
 	Code      ErrorCode
 	Reason    []byte
 	Path      PathData
+	Intro     []byte
 }
 
 // AppendPing appends a PING message to dst. It allocates only if dst lacks
@@ -195,6 +199,14 @@ func AppendControl(dst []byte, m *Control) ([]byte, error) {
 		return AppendPathChallenge(dst, &m.Path), nil
 	case ControlPathResponse:
 		return AppendPathResponse(dst, &m.Path), nil
+	case ControlIntroRequest, ControlIntroduction, ControlIntroRefused:
+		var in Intro
+		if n, err := ParseIntro(m.Subtype, m.Intro, &in); err != nil {
+			return dst, err
+		} else if n != len(m.Intro) {
+			return dst, ErrIntroTrailing
+		}
+		return append(append(dst, m.Subtype), m.Intro...), nil
 	}
 	return dst, ErrControlUnknown
 }
@@ -213,6 +225,8 @@ func ControlLen(m *Control) int {
 		return 1 + VarintLen(uint64(m.Code)) + VarintLen(uint64(len(m.Reason))) + len(m.Reason)
 	case ControlPathChallenge, ControlPathResponse:
 		return 1 + PathDataLen
+	case ControlIntroRequest, ControlIntroduction, ControlIntroRefused:
+		return 1 + len(m.Intro)
 	}
 	return 0
 }
@@ -230,7 +244,7 @@ func readCtrlVarint(b []byte) (uint64, int, error) {
 // and returns its length; bytes after it are left alone. m.Reason aliases b.
 // Errors: [ErrControlTruncated] (including empty b), [ErrControlUnknown],
 // [ErrControlReasonTooLong], [ErrControlReasonUTF8], [ErrControlStreamID],
-// [ErrPathTruncated], [ErrVarintNonMinimal], [ErrVarintOverflow]. Every
+// [ErrPathTruncated], the errors of [ParseIntro], [ErrVarintNonMinimal], [ErrVarintOverflow]. Every
 // varint must be minimal, so a decoded message re-encodes to exactly the
 // bytes it came from.
 func DecodeControl(b []byte, m *Control) (int, error) {
@@ -298,6 +312,14 @@ func DecodeControl(b []byte, m *Control) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		i += n
+	case ControlIntroRequest, ControlIntroduction, ControlIntroRefused:
+		var in Intro
+		n, err := ParseIntro(sub, b[i:], &in)
+		if err != nil {
+			return 0, err
+		}
+		m.Intro = b[i : i+n : i+n]
 		i += n
 	default:
 		return 0, ErrControlUnknown

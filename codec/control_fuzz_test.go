@@ -17,6 +17,8 @@ func FuzzControl(f *testing.F) {
 	f.Add([]byte{0x05, 0x00, 0x02, 0xc3, 0x28})
 	f.Add([]byte{0x01, 0x80, 0x00})
 	f.Add([]byte{0x0D, 1, 2, 3, 4, 5, 6, 7, 8, 0x0E, 1, 2})
+	f.Add([]byte{0x11, 0, 0, 0, 7, 3, 0x01, 0x05})
+	f.Add(append(append([]byte{0x10, 0, 0, 0, 1}, make([]byte, 32)...), 1, 4, 192, 0, 2, 1, 0x10, 0x00))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r := NewControlReader(in)
@@ -41,7 +43,8 @@ func FuzzControl(f *testing.F) {
 				t.Fatal("clean end before the end of input")
 			}
 		case ErrControlEmpty, ErrControlUnknown, ErrControlTruncated, ErrControlReasonTooLong,
-			ErrControlReasonUTF8, ErrControlStreamID, ErrPathTruncated, ErrVarintNonMinimal, ErrVarintOverflow:
+			ErrControlReasonUTF8, ErrControlStreamID, ErrPathTruncated, ErrVarintNonMinimal, ErrVarintOverflow,
+			ErrIntroTruncated, ErrIntroCandidates, ErrIntroFamily, ErrIntroAddress, ErrIntroReason:
 		default:
 			t.Fatalf("untyped error %v", err)
 		}

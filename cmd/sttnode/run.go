@@ -27,7 +27,7 @@ type options struct {
 	count                                                             int
 	memoryMiB                                                         int64
 	dialTimeout                                                       time.Duration
-	version                                                           bool
+	version, rendezvous                                               bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -54,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", 20*time.Second, "with -peer: give up connecting after this long (two handshake attempts of half of it each)")
 	fs.StringVar(&o.send, "send", "", "with -peer: send this file over a reliable stream, verify the peer's echo, and exit")
 	fs.Int64Var(&o.memoryMiB, "memory-budget", 0, "MiB that peers can make the node buffer across all sessions (0: the library's default, 1024; see README \"Limits and memory\")")
+	fs.BoolVar(&o.rendezvous, "rendezvous", false, "introduce the peers holding sessions with this node to each other on request (hole punching through NATs; docs/PROTOCOL.md section 12)")
 	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -161,7 +162,8 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 		return err
 	}
 	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, NodeSeed: nodeSeed, AllowPeers: allow,
-		Suites: o.suites, Logger: log, HandshakeTimeout: o.dialTimeout / 2, MemoryBudget: o.memoryMiB << 20, WebSocket: wcfg})
+		Suites: o.suites, Logger: log, HandshakeTimeout: o.dialTimeout / 2, MemoryBudget: o.memoryMiB << 20, WebSocket: wcfg,
+		Rendezvous: o.rendezvous})
 	clear(seed)
 	clear(nodeSeed)
 	if err != nil {
@@ -169,6 +171,9 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 	}
 	defer node.Close()
 	fmt.Fprintf(stdout, "sttnode listening on %v\nnode id %v\nseed file %s\nnode seed file %s\n", node.Addr(), node.NodeID(), path, nodeSeedPath)
+	if o.rendezvous {
+		fmt.Fprintln(stdout, "rendezvous: introduces the peers holding sessions with this node")
+	}
 	if o.allowFile != "" {
 		fmt.Fprintf(stdout, "allow list %s: %d node ids\n", o.allowFile, len(allow))
 	}

@@ -75,3 +75,13 @@ func TestMemoryBudgetFlag(t *testing.T) {
 		t.Fatalf("-memory-budget 64: %+v, %v", o.memoryMiB, err)
 	}
 }
+
+func TestRendezvousFlag(t *testing.T) {
+	o, err := parseFlags([]string{"-rendezvous"}, io.Discard)
+	if err != nil || !o.rendezvous {
+		t.Fatalf("-rendezvous: %v, %v", o.rendezvous, err)
+	}
+	if o, _ = parseFlags(nil, io.Discard); o.rendezvous {
+		t.Fatal("rendezvous on by default")
+	}
+}

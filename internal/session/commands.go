@@ -80,7 +80,7 @@ func (sh *shard) command(c *command, now time.Time) {
 			sh.sealSend(ss, c.frameType, c.stream, c.buf, now)
 			if c.frameType == codec.TypeData {
 				ss.stats.DatagramsOut.Add(1)
-			} else {
+			} else if c.frameType >= codec.TypeCustomMin {
 				ss.stats.CustomOut.Add(1)
 			}
 		}

@@ -135,6 +135,10 @@ type Config struct {
 	// Congestion names the streams' congestion controller
 	// (congestion.NewByName).
 	Congestion string
+	// Rendezvous makes the node introduce the peers that hold sessions
+	// with it to each other (INTRO_REQUEST, docs/PROTOCOL.md
+	// "Introductions"); without it, requests are refused.
+	Rendezvous bool
 	// Now is the clock (default time.Now); tests inject a fake one.
 	Now func() time.Time
 	// Logger receives lifecycle events (never per-packet ones); nil

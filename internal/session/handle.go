@@ -255,5 +255,6 @@ func (s *Session) finish(st State, err error) {
 		if s.q != nil {
 			s.q.release()
 		}
+		s.node.intro.forget(s)
 	})
 }

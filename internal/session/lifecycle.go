@@ -36,6 +36,7 @@ func (sh *shard) establish(ss *sessionState, k *handshake.Keys, now time.Time) e
 	ss.state.Store(uint32(Established))
 	sh.sessions[k.LocalSessionID] = ss
 	sh.n.resets.add(ss.resetTok, ss.Session)
+	sh.n.intro.established(sh.n, ss.Session)
 	sh.n.stats.SessionsOpened.Add(1)
 	sh.n.stats.SessionsActive.Add(1)
 	if l := cfg.Logger; l.Enabled(context.Background(), slog.LevelDebug) {

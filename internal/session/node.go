@@ -46,6 +46,7 @@ type Node struct {
 	budget    *membudget.Budget // receive-side memory of all sessions
 	resetKey  [32]byte          // stateless reset key, from the seed (reset.go)
 	resets    resetTable        // reset token -> session
+	intro     introState        // introductions (intro.go)
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -84,6 +85,7 @@ func NewNode(cfg Config, shards int) (*Node, error) {
 		resets:   resetTable{m: make(map[codec.ResetToken]*Session)},
 	}
 	n.stats.budget = n.budget
+	n.intro.init()
 	n.flushReqs = make([]flushRequests, shards)
 	for i := range shards {
 		sh, err := newShard(n, i, shards)

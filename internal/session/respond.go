@@ -128,6 +128,9 @@ func (sh *shard) respond(from netip.AddrPort, msg []byte, simultaneous bool, now
 		w.dial.res <- dialResult{s: ss.Session}
 		return reply
 	}
+	if sh.introClaim(ss, now) {
+		return reply
+	}
 	select {
 	case sh.n.accept <- ss.Session:
 	default:

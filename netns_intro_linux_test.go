@@ -1,0 +1,265 @@
+//go:build linux
+
+package stt
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sttgo/stt/internal/netnstest"
+)
+
+// Environment, commands and output lines of the children of
+// TestNetnsIntroduce.
+const (
+	envIntroRole   = "STT_INTRO_ROLE"   // "rendezvous" or "peer"
+	envIntroServer = "STT_INTRO_SERVER" // rendezvous: listen address; peer: "addr id" of the rendezvous
+	envIntroListen = "STT_INTRO_LISTEN" // peer: address to bind
+	envIntroRounds = "STT_INTRO_ROUNDS" // peer: rounds to run
+
+	introReady  = "STT_INTRO_READY "  // rendezvous: "addr id"
+	introHas    = "STT_INTRO_HAS "    // rendezvous: the node id of a session it accepted
+	introID     = "STT_INTRO_ID "     // peer: its node id, once its session with the rendezvous is up
+	introResult = "STT_INTRO_RESULT " // peer: ok|fail ms remote_addr peer_id_ok extra_sessions err...
+	// Commands to a peer: "via <id> <send|recv|none>" (requester),
+	// "accept <id> <send|recv|none>" (target), then "next".
+)
+
+// TestNetnsIntroduce: a rendezvous node in the public namespace, nodes 1
+// and 2 each in a private namespace behind its own endpoint-independent
+// nftables NAT with a router's input firewall (TestNetnsPunch's both-eim
+// topology). Each node dials the rendezvous (pinning its node id) and
+// marks that session as its introducer; node 1 then calls DialVia with
+// node 2's id, and node 2 waits in Accept. Nobody passes addresses but the
+// rendezvous: the introduction carries each node's NAT mapping as the
+// rendezvous sees it. Each round (fresh nodes, fresh NAT mappings)
+// asserts one session with the right proven ids on both sides, running
+// directly between the two NATs' public addresses (not through the
+// rendezvous), and no second session on either side; the first round
+// moves 16 MiB over a stream (SHA-256 on both sides). Time to connect
+// (DialVia's call to its return, the introduction's round trip included)
+// is logged as median and range.
+func TestNetnsIntroduce(t *testing.T) {
+	const rounds = 10
+	n := netnstest.SetupTwoNAT(t, netnstest.TwoNATOptions{Firewall: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	rz := n.StartChild(t, ctx, "rendezvous (public)", netnstest.TwoPublic, "TestNetnsIntroduceChild",
+		envIntroRole+"=rendezvous", envIntroServer+"="+netip.AddrPortFrom(n.ServerAddr, 4500).String())
+	srv, err := rz.Expect(ctx, introReady)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peers [2]*netnstest.Child
+	for i, ns := range []int{netnstest.TwoPrivate1, netnstest.TwoPrivate2} {
+		peers[i] = n.StartChild(t, ctx, fmt.Sprintf("node %d (private %d)", i+1, i+1), ns, "TestNetnsIntroduceChild",
+			envIntroRole+"=peer", envIntroServer+"="+srv, envIntroRounds+"="+strconv.Itoa(rounds),
+			envIntroListen+"="+netip.AddrPortFrom(n.PrivateAddr, 0).String())
+	}
+	var times []float64
+	for r := range rounds {
+		var ids [2]string
+		for i, p := range peers {
+			if ids[i], err = p.Expect(ctx, introID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A Dial returns one round trip before its responder has the
+		// session: wait until the rendezvous holds both (an earlier request
+		// would be refused, IntroNoSession).
+		for range 2 {
+			id, err := rz.Expect(ctx, introHas)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id != ids[0] && id != ids[1] {
+				t.Fatalf("round %d: the rendezvous accepted %s, not node 1 or 2", r+1, id)
+			}
+		}
+		data := [2]string{"none", "none"}
+		if r == 0 {
+			data = [2]string{"send", "recv"}
+		}
+		if err := peers[1].Send(fmt.Sprintf("accept %s %s", ids[0], data[1])); err != nil {
+			t.Fatal(err)
+		}
+		if err := peers[0].Send(fmt.Sprintf("via %s %s", ids[1], data[0])); err != nil {
+			t.Fatal(err)
+		}
+		var out [2][]string
+		for i, p := range peers {
+			line, err := p.Expect(ctx, introResult)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = strings.SplitN(line, " ", 6)
+			if len(out[i]) < 5 || out[i][0] != "ok" {
+				t.Fatalf("round %d: node %d: %q", r+1, i+1, line)
+			}
+		}
+		t.Logf("round %d: node 1 %v; node 2 %v", r+1, out[0], out[1])
+		for i := range 2 {
+			remote, err := netip.ParseAddrPort(out[i][2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Direct: the session runs to the other NAT's public address,
+			// not to the rendezvous.
+			if remote.Addr() != n.NATPublicAddr[1-i] {
+				t.Errorf("round %d: node %d's session runs to %v, want NAT %d's address %v (direct)", r+1, i+1, remote, 2-i, n.NATPublicAddr[1-i])
+			}
+			if out[i][3] != "true" {
+				t.Errorf("round %d: node %d's session proves the wrong node id", r+1, i+1)
+			}
+			if out[i][4] != "0" {
+				t.Errorf("round %d: node %d got %s extra sessions (want exactly one)", r+1, i+1, out[i][4])
+			}
+		}
+		ms, err := strconv.ParseFloat(out[0][1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, ms)
+		if r == 0 {
+			var sums [2]string
+			for i, p := range peers {
+				if sums[i], err = p.Expect(ctx, punchSum); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := fmt.Sprintf("%d ", punchBytes)
+			if !strings.HasPrefix(sums[0], want) || sums[0] != sums[1] {
+				t.Errorf("stream: node 1 sent %q, node 2 received %q", sums[0], sums[1])
+			} else {
+				t.Logf("stream: %d bytes from node 1 to node 2 directly, SHA-256 %s on both sides", punchBytes, strings.TrimPrefix(sums[1], want))
+			}
+		}
+		for _, p := range peers {
+			if err := p.Send(punchNext); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, p := range peers {
+		if err := p.Wait(); err != nil {
+			t.Error(err)
+		}
+	}
+	slices.Sort(times)
+	t.Logf("time to connect (DialVia through the rendezvous, both NATs endpoint-independent), %d rounds: median %.1f ms, range %.1f..%.1f ms",
+		len(times), times[len(times)/2], times[0], times[len(times)-1])
+}
+
+// TestNetnsIntroduceChild is not a test: it is the body of the processes
+// TestNetnsIntroduce runs in the namespaces, and returns at once unless
+// STT_INTRO_ROLE is set.
+func TestNetnsIntroduceChild(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	switch os.Getenv(envIntroRole) {
+	case "":
+		return
+	case "rendezvous":
+		rn, err := Listen(Config{Seed: testSeed, ListenAddr: os.Getenv(envIntroServer), Rendezvous: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rn.Close()
+		fmt.Printf("%s%v %v\n", introReady, rn.Addr(), rn.NodeID())
+		for {
+			s, err := rn.Accept(ctx)
+			if err != nil {
+				return // killed by the parent when done
+			}
+			fmt.Printf("%s%v\n", introHas, s.PeerNodeID())
+		}
+	case "peer":
+		rounds, _ := strconv.Atoi(os.Getenv(envIntroRounds))
+		in := bufio.NewScanner(os.Stdin)
+		for range rounds {
+			if err := introRound(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// introRound is one round of an introduced peer: a fresh node with a
+// session to the rendezvous, one command run, closed at "next".
+func introRound(ctx context.Context, in *bufio.Scanner) error {
+	rAddr, rIDs, _ := strings.Cut(os.Getenv(envIntroServer), " ")
+	rID, err := ParseNodeID(rIDs)
+	if err != nil {
+		return err
+	}
+	n, err := Listen(Config{Seed: testSeed, ListenAddr: os.Getenv(envIntroListen)})
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	sr, err := n.DialPeer(ctx, rAddr, rID)
+	if err != nil {
+		return err
+	}
+	n.UseIntroducer(sr)
+	fmt.Printf("%s%v\n", introID, n.NodeID())
+	line, err := readLine(in)
+	if err != nil {
+		return err
+	}
+	var cmd, idStr, data string
+	if _, err := fmt.Sscan(line, &cmd, &idStr, &data); err != nil {
+		return fmt.Errorf("command %q: %v", line, err)
+	}
+	peerID, err := ParseNodeID(idStr)
+	if err != nil {
+		return err
+	}
+	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer dcancel()
+	t0 := time.Now()
+	var s *Session
+	switch cmd {
+	case "via":
+		s, err = n.DialVia(dctx, peerID, sr)
+	case "accept":
+		s, err = n.Accept(dctx)
+	default:
+		return fmt.Errorf("command %q", line)
+	}
+	ms := float64(time.Since(t0).Microseconds()) / 1000
+	if err != nil {
+		fmt.Printf("%sfail %.3f - false 0 %v\n", introResult, ms, err)
+		return nil
+	}
+	// Exactly one session: nothing else reaches Accept for a while.
+	extra := 0
+	wctx, wcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	for {
+		if _, err := n.Accept(wctx); err != nil {
+			break
+		}
+		extra++
+	}
+	wcancel()
+	fmt.Printf("%sok %.3f %v %v %d\n", introResult, ms, s.RemoteAddr(), s.PeerNodeID() == peerID, extra)
+	if err := punchData(ctx, s, data); err != nil {
+		return err
+	}
+	line, err = readLine(in)
+	if err != nil {
+		return err
+	}
+	if line != punchNext {
+		return fmt.Errorf("command %q, want %q", line, punchNext)
+	}
+	return nil
+}

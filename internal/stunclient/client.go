@@ -161,10 +161,10 @@ func (c *Client) process(m *stun.Message, from netip.AddrPort, b []byte) {
 	delete(c.pending, m.TransactionID)
 	c.mu.Unlock()
 	c.stats.responses.Add(1)
-	t.done <- decodeResult(m)
 	if m.Type.Class == stun.ClassErrorResponse {
-		c.stats.errorResponses.Add(1)
+		c.stats.errorResponses.Add(1) // before the waiter can return
 	}
+	t.done <- decodeResult(m)
 }
 
 // decodeResult reads the mapped address of a success response or the

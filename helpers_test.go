@@ -103,14 +103,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 func pair(t *testing.T, a, b *Node) (*Session, *Session) {
 	t.Helper()
 	ctx := ctxT(t, 20*time.Second)
-	acc := make(chan *Session, 1)
-	go func() {
-		s, err := b.Accept(ctx)
-		if err != nil {
-			t.Error(err)
-		}
-		acc <- s
-	}()
+	acc := acceptOne(t, b)
 	sa, err := a.DialAddrPort(ctx, b.Addr())
 	if err != nil {
 		t.Fatal(err)

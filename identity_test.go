@@ -140,11 +140,7 @@ func TestFirstContactDataBeforeFinal(t *testing.T) {
 		}
 		return true
 	})
-	acc := make(chan *Session, 1)
-	go func() {
-		s, _ := b.Accept(ctxT(t, 10e9))
-		acc <- s
-	}()
+	acc := acceptOne(t, b)
 	sa, err := a.DialAddrPort(ctxT(t, 10e9), b.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -239,11 +235,7 @@ func TestDataOvertakesAuthProof(t *testing.T) {
 		}
 		return true
 	})
-	acc := make(chan *Session, 1)
-	go func() {
-		s, _ := b.Accept(ctxT(t, 10e9))
-		acc <- s
-	}()
+	acc := acceptOne(t, b)
 	sa, err := a.DialAddrPort(ctxT(t, 10e9), b.Addr())
 	if err != nil {
 		t.Fatal(err)

@@ -51,14 +51,7 @@ func TestDialVia(t *testing.T) {
 	}{{60, 0}, {61, 0}, {62, 30 * time.Millisecond}, {63, 30 * time.Millisecond}} {
 		r, a, b, sAR, _ := introNet(t, tc.seed, tc.delay, true, true)
 		ctx := ctxT(t, 20*time.Second)
-		acc := make(chan *Session, 1)
-		go func() {
-			s, err := b.Accept(ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			acc <- s
-		}()
+		acc := acceptOne(t, b)
 		start := time.Now()
 		sa, err := a.DialVia(ctx, b.NodeID(), sAR)
 		if err != nil {
@@ -206,11 +199,7 @@ func TestIntroductionNotFromIntroducer(t *testing.T) {
 func TestDialViaAfterwards(t *testing.T) {
 	r, a, b, sAR, _ := introNet(t, 90, 0, true, true)
 	ctx := ctxT(t, 20*time.Second)
-	acc := make(chan *Session, 1)
-	go func() {
-		s, _ := b.Accept(ctx)
-		acc <- s
-	}()
+	acc := acceptOne(t, b)
 	sa, err := a.DialVia(ctx, b.NodeID(), sAR)
 	if err != nil {
 		t.Fatal(err)

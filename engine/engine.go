@@ -68,7 +68,7 @@ type Engine struct {
 	closeErr  error
 
 	_       [64]byte
-	sending atomic.Int64 // Engine.Send calls in progress (written per Send)
+	sending atomic.Int64 // Engine.Send and SendRaw calls in progress (enterSend; written per send)
 	_       [56]byte
 
 	// space wakes SendWait callers blocked on backpressure (a woken
@@ -217,6 +217,22 @@ func (e *Engine) shardFor(h *codec.Header, peer netip.AddrPort) *Shard {
 	return e.shards[e.ShardOfSession(h.SessionID)]
 }
 
+// enterSend registers a sender (e.sending) unless the engine is closing;
+// Close waits for registered senders after setting closing, so a sender
+// that got true may use the pools until it decrements e.sending. It
+// returns false (nothing registered) when the engine is closing.
+func (e *Engine) enterSend() bool {
+	if e.closing.Load() {
+		return false
+	}
+	e.sending.Add(1)
+	if e.closing.Load() {
+		e.sending.Add(-1)
+		return false
+	}
+	return true
+}
+
 // Send queues f for peer to, from any goroutine: it encodes f into a
 // send-pool buffer (see [Engine.SendPool]; f is not retained) and hands it to the shard that owns f's
 // session (handshake frames: the shard of to), which coalesces and sends it
@@ -224,14 +240,10 @@ func (e *Engine) shardFor(h *codec.Header, peer netip.AddrPort) *Shard {
 // MTU, [ErrBackpressure] if the pool or the shard's send ring is full,
 // [ErrClosed] after Close. It never allocates.
 func (e *Engine) Send(to netip.AddrPort, f *codec.Frame) error {
-	if e.closing.Load() {
+	if !e.enterSend() {
 		return ErrClosed
 	}
-	e.sending.Add(1)
 	defer e.sending.Add(-1)
-	if e.closing.Load() {
-		return ErrClosed
-	}
 	n := f.EncodedLen()
 	if n > e.cfg.MTU {
 		return ErrFrameTooLarge

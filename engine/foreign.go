@@ -124,14 +124,10 @@ func (e *Engine) MaxRaw() int { return e.rawPool.Size() }
 // or the shard's raw ring is full (it never blocks), [ErrClosed] after
 // Close. It never allocates.
 func (e *Engine) SendRaw(to netip.AddrPort, b []byte) error {
-	if e.closing.Load() {
+	if !e.enterSend() {
 		return ErrClosed
 	}
-	e.sending.Add(1)
 	defer e.sending.Add(-1)
-	if e.closing.Load() {
-		return ErrClosed
-	}
 	if len(b) == 0 || len(b) > e.rawPool.Size() {
 		return ErrRawSize
 	}

@@ -19,6 +19,8 @@ const (
 	saltHandshake     = "stt v2 handshake"
 	labelRespStatic   = "stt v2 responder static"
 	labelInitStatic   = "stt v2 initiator static"
+	labelStaticEnc    = " enc" // appended to a static label: the one-time encryption key
+	labelStaticMAC    = " mac" // appended to a static label: the one-time MAC key
 	labelRespProof    = "stt v2 responder proof"
 	labelInitProof    = "stt v2 initiator proof"
 	labelFinal        = "stt v2 final"
@@ -171,18 +173,10 @@ func openStatic(ck *[32]byte, label string, th *[32]byte, sealed *[codec.Handsha
 }
 
 // staticKeys derives the one-time encryption and MAC keys of a sealed
-// static key.
+// static key: Expand(ck, label ‖ " enc" ‖ th) and Expand(ck, label ‖
+// " mac" ‖ th).
 func staticKeys(ck *[32]byte, label string, th *[32]byte) (enc, mac [32]byte) {
-	var lb [64]byte
-	n := copy(lb[:], label)
-	return expand32b(ck, lb[:n], " enc", th[:]), expand32b(ck, lb[:n], " mac", th[:])
-}
-
-// expand32b is expand32 with the label given in two parts.
-func expand32b(prk *[32]byte, label []byte, suffix string, th []byte) [32]byte {
-	var sb [8]byte
-	n := copy(sb[:], suffix)
-	return hmac256(prk[:], label, sb[:n], th, []byte{1})
+	return expand32(ck, label+labelStaticEnc, th[:]), expand32(ck, label+labelStaticMAC, th[:])
 }
 
 // newEphemeral returns a fresh X25519 key made from 32 bytes of p.Rand

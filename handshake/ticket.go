@@ -219,13 +219,3 @@ func (j *TicketJar) Len() int {
 	defer j.mu.Unlock()
 	return len(j.m)
 }
-
-// Forget drops the ticket for addr (if any).
-func (j *TicketJar) Forget(addr netip.AddrPort) {
-	if j == nil {
-		return
-	}
-	j.mu.Lock()
-	delete(j.m, addr)
-	j.mu.Unlock()
-}

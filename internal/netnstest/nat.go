@@ -4,8 +4,6 @@ package netnstest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"os"
@@ -47,11 +45,7 @@ func SetupNAT(t testing.TB, random bool) *NAT {
 	t.Helper()
 	ipPath, nftPath := natTools(t)
 	sweepStale(t, ipPath)
-	var rnd [4]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("%s%d-%s-", Prefix, os.Getpid(), hex.EncodeToString(rnd[:]))
+	base := nsBase(t)
 	n := &NAT{
 		NS:            [3]string{base + "priv", base + "nat", base + "pub"},
 		PrivateAddr:   netip.MustParseAddr("10.200.0.2"),

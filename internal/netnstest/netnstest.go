@@ -131,11 +131,7 @@ func Setup(t testing.TB, opts Options) *Pair {
 
 	sweepStale(t, ipPath)
 
-	var rnd [4]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("%s%d-%s-", Prefix, os.Getpid(), hex.EncodeToString(rnd[:]))
+	base := nsBase(t)
 	p.NS = [2]string{base + "a", base + "b"}
 
 	for i, ns := range p.NS {
@@ -235,4 +231,15 @@ func run(path string, args ...string) (string, error) {
 	cmd.Stderr = &out
 	err := cmd.Run()
 	return strings.TrimSpace(out.String()), err
+}
+
+// nsBase returns a fresh prefix for the names of one test's namespaces:
+// Prefix, the process id (so that sweepStale knows a dead test's) and 8
+// random hexadecimal digits.
+func nsBase(t testing.TB) string {
+	var rnd [4]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s%d-%s-", Prefix, os.Getpid(), hex.EncodeToString(rnd[:]))
 }

@@ -4,11 +4,8 @@ package netnstest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"os"
 	"strings"
 	"testing"
 )
@@ -105,11 +102,7 @@ func SetupTwoNAT(t testing.TB, opts TwoNATOptions) *TwoNAT {
 	t.Helper()
 	ipPath, nftPath := natTools(t)
 	sweepStale(t, ipPath)
-	var rnd [4]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("%s%d-%s-", Prefix, os.Getpid(), hex.EncodeToString(rnd[:]))
+	base := nsBase(t)
 	n := &TwoNAT{
 		NS:            [5]string{base + "priv1", base + "nat1", base + "priv2", base + "nat2", base + "pub"},
 		PrivateAddr:   netip.MustParseAddr("10.200.0.2"),

@@ -114,6 +114,10 @@ const RawHeadroom = 64
 // MTU+RawHeadroom, within the buffer size and the largest UDP payload.
 func (e *Engine) MaxRaw() int { return e.rawPool.Size() }
 
+// RawPool returns the pool of buffers [Engine.SendRaw] copies datagrams
+// into: Shards*RawRingSize buffers of MaxRaw bytes.
+func (e *Engine) RawPool() *bufpool.Pool { return e.rawPool }
+
 // SendRaw sends the datagram b, which is not an STT frame (a STUN or TURN
 // message), to to, from any goroutine: it copies b into a buffer of the
 // engine's raw pool and hands it to the shard that receives handshakes from

@@ -3,17 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sttgo/stt"
-	"github.com/sttgo/stt/internal/stuntest"
 )
 
 // hexID is a well-formed node id for the flag tests.
@@ -73,15 +76,60 @@ func TestViaErrorMessages(t *testing.T) {
 	}
 }
 
-// TestSTUNFlag: sttnode -stun asks a real STUN server (pion/turn's, on
-// loopback) and prints the address it reports, which on loopback is the
-// node's own.
-func TestSTUNFlag(t *testing.T) {
-	srv, err := stuntest.Listen("127.0.0.1:0")
+// stunServer is a minimal RFC 8489 Binding responder on loopback: it
+// answers every Binding request with the source address in an
+// XOR-MAPPED-ADDRESS, and counts the requests. (cmd may import only the
+// module's public packages: internal/stuntest is out of reach.)
+type stunServer struct {
+	pc       net.PacketConn
+	received atomic.Uint64
+}
+
+func newSTUNServer(t *testing.T) *stunServer {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	s := &stunServer{pc: pc}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		const cookie = 0x2112A442
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if n < 20 || binary.BigEndian.Uint16(buf) != 0x0001 || binary.BigEndian.Uint32(buf[4:]) != cookie {
+				continue // not a Binding request
+			}
+			s.received.Add(1)
+			src := from.(*net.UDPAddr).AddrPort()
+			ip := src.Addr().As4()
+			resp := make([]byte, 32)
+			binary.BigEndian.PutUint16(resp, 0x0101) // Binding success response
+			binary.BigEndian.PutUint16(resp[2:], 12)
+			copy(resp[4:20], buf[4:20])                   // cookie and transaction id
+			binary.BigEndian.PutUint16(resp[20:], 0x0020) // XOR-MAPPED-ADDRESS
+			binary.BigEndian.PutUint16(resp[22:], 8)
+			resp[25] = 0x01 // IPv4
+			binary.BigEndian.PutUint16(resp[26:], src.Port()^cookie>>16)
+			binary.BigEndian.PutUint32(resp[28:], binary.BigEndian.Uint32(ip[:])^cookie)
+			_, _ = pc.WriteTo(resp, from)
+		}
+	}()
+	return s
+}
+
+func (s *stunServer) Addr() netip.AddrPort { return s.pc.LocalAddr().(*net.UDPAddr).AddrPort() }
+func (s *stunServer) Received() uint64     { return s.received.Load() }
+
+// TestSTUNFlag: sttnode -stun asks a STUN server on loopback and prints
+// the address it reports, which on loopback is the node's own; with
+// -nat-keepalive the Bindings repeat.
+func TestSTUNFlag(t *testing.T) {
+	srv := newSTUNServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb syncBuffer

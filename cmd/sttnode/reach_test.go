@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -178,7 +179,8 @@ func TestSTUNFlag(t *testing.T) {
 // (-rendezvous), a target that connects to it pinned (-via, -via-id) and
 // follows its introductions, and a dialer that reaches the target by node
 // id (-via, -dial-id) and exchanges three datagrams with it directly (its
-// session runs to the target's address, not the rendezvous's). Then the
+// session runs to the target's address, not the rendezvous's), then sends
+// it a file (-send) the same way. Then the
 // refusals: a node id the rendezvous holds no session with, and a -via
 // node that is not a rendezvous, each exit 1 with the message that says
 // what to do.
@@ -215,6 +217,23 @@ func TestViaProcesses(t *testing.T) {
 	}
 	if n := strings.Count(out, "echo from "+tAddr+": hello "); n != 3 {
 		t.Fatalf("dialer printed %d echoes from %s, want 3:\n%s", n, tAddr, out)
+	}
+
+	// -send through an introduction: the file comes back verified.
+	file := filepath.Join(t.TempDir(), "payload")
+	data := make([]byte, 1<<20+777)
+	for i := range data {
+		data[i] = byte(i*13 + i>>9)
+	}
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sender := startProc(t, ctx, bin, env, "-node-seed", nodeSeed("dialer"), "-via", rAddr, "-dial-id", tID, "-send", file)
+	if code := exitCode(t, ctx, sender); code != 0 {
+		t.Fatalf("-dial-id -send: exit %d\nstdout:\n%s\nstderr:\n%s", code, sender.stdout(), sender.stderr())
+	}
+	if want := fmt.Sprintf("sent %s: %d bytes, echo verified", file, len(data)); !strings.Contains(sender.stdout(), want) {
+		t.Fatalf("-dial-id -send output lacks %q:\n%s", want, sender.stdout())
 	}
 
 	// A node id nobody registered: refused after the retries, exit 1.

@@ -22,6 +22,14 @@
 // FILE lists the only node ids (one per line, # comments) this node holds
 // sessions with.
 //
+// Behind NATs: -stun HOST:PORT[,...] asks STUN servers for the address a
+// NAT maps the node's socket to and prints it (-nat-keepalive keeps the
+// binding open); -via HOST:PORT connects to a node running -rendezvous and
+// follows its introductions (-via-id pins it), so that other nodes reach
+// this one by node id; -dial-id ID with -via dials node ID through the
+// rendezvous (both sides punch through their NATs) and then behaves as
+// -peer does (README "Behind NATs"; scripts/nat-demo.sh).
+//
 // SIGINT and SIGTERM close the node (SESSION_CLOSE to every session) and
 // exit 0. -metrics ADDR serves Prometheus text at /metrics and
 // net/http/pprof at /debug/pprof/ (off by default). No config file is read:

@@ -28,6 +28,7 @@ type options struct {
 	memoryMiB                                                         int64
 	dialTimeout                                                       time.Duration
 	version, rendezvous                                               bool
+	reachOptions
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -49,12 +50,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.suites, "suite", "aead", "cipher suites offered and accepted: aead, stc, or explicit names (see suite.ParseName)")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus /metrics and /debug/pprof/ on this local address (off if empty)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fs.DurationVar(&o.interval, "interval", time.Second, "with -peer: time between datagrams")
-	fs.IntVar(&o.count, "count", 0, "with -peer: exit 0 after this many echoed datagrams (0 = forever)")
+	fs.DurationVar(&o.interval, "interval", time.Second, "with -peer or -dial-id: time between datagrams")
+	fs.IntVar(&o.count, "count", 0, "with -peer or -dial-id: exit 0 after this many echoed datagrams (0 = forever)")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", 20*time.Second, "with -peer: give up connecting after this long (two handshake attempts of half of it each)")
-	fs.StringVar(&o.send, "send", "", "with -peer: send this file over a reliable stream, verify the peer's echo, and exit")
+	fs.StringVar(&o.send, "send", "", "with -peer or -dial-id: send this file over a reliable stream, verify the peer's echo, and exit")
 	fs.Int64Var(&o.memoryMiB, "memory-budget", 0, "MiB that peers can make the node buffer across all sessions (0: the library's default, 1024; see README \"Limits and memory\")")
 	fs.BoolVar(&o.rendezvous, "rendezvous", false, "introduce the peers holding sessions with this node to each other on request (hole punching through NATs; docs/PROTOCOL.md section 12)")
+	reach := reachFlags(fs, &o.reachOptions)
 	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -68,8 +70,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.memoryMiB < 0 || o.memoryMiB > 1<<30 {
 		return o, errors.New("-memory-budget must be between 0 and 2^30 MiB")
 	}
-	if o.send != "" && o.peer == "" {
-		return o, errors.New("-send needs -peer")
+	if err := reach(); err != nil {
+		return o, err
+	}
+	if o.peer != "" && o.dialID != (stt.NodeID{}) {
+		return o, errors.New("-peer and -dial-id exclude each other: -peer dials an address, -dial-id a node id through -via")
+	}
+	if o.send != "" && o.peer == "" && o.dialID == (stt.NodeID{}) {
+		return o, errors.New("-send needs -peer or -dial-id")
 	}
 	if *peerID != "" {
 		if o.peer == "" {
@@ -163,7 +171,7 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 	}
 	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, NodeSeed: nodeSeed, AllowPeers: allow,
 		Suites: o.suites, Logger: log, HandshakeTimeout: o.dialTimeout / 2, MemoryBudget: o.memoryMiB << 20, WebSocket: wcfg,
-		Rendezvous: o.rendezvous})
+		Rendezvous: o.rendezvous, STUNServers: o.stun, NATKeepAlive: o.natKeepAlive})
 	clear(seed)
 	clear(nodeSeed)
 	if err != nil {
@@ -204,10 +212,37 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 		acceptLoop(ctx, node, log, &wg)
 	}()
 
-	if o.peer != "" {
-		err := dialPeer(ctx, o, node, stdout, log)
+	if len(o.stun) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			printReflexive(ctx, node, stdout, log)
+		}()
+	}
+	var introducer *stt.Session
+	if o.via != "" {
+		if introducer, err = connectVia(ctx, o, node, stdout, log); err != nil {
+			return err
+		}
+		if introducer == nil {
+			return nil // canceled while connecting
+		}
+		defer introducer.Close(stt.CodeNoError, "bye")
+	}
+	if o.peer != "" || introducer != nil && o.dialID != (stt.NodeID{}) {
+		err := dialPeer(ctx, o, node, introducer, stdout, log)
 		if err != nil || o.count > 0 || o.send != "" {
 			return err
+		}
+	}
+	if introducer != nil {
+		// Introductions stop with the session: say so and exit.
+		select {
+		case <-ctx.Done():
+		case <-introducer.Done():
+			if ctx.Err() == nil {
+				return fmt.Errorf("the session with the rendezvous at %s ended (%v): this node no longer receives introductions", o.via, introducer.Err())
+			}
 		}
 	}
 	<-ctx.Done()
@@ -275,21 +310,29 @@ func echo(ctx context.Context, s *stt.Session, log *slog.Logger) {
 	}
 }
 
-// dialPeer dials o.peer and sends "hello N from ADDR" every o.interval,
-// printing every echo, until o.count echoes arrived (0: until ctx ends).
-func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, log *slog.Logger) error {
+// dialPeer dials o.peer (or, with an introducer, node o.dialID through
+// it) and sends "hello N from ADDR" every o.interval, printing every echo,
+// until o.count echoes arrived (0: until ctx ends); with o.send it sends
+// the file instead.
+func dialPeer(ctx context.Context, o options, node *stt.Node, introducer *stt.Session, stdout io.Writer, log *slog.Logger) error {
 	dctx, dcancel := context.WithTimeout(ctx, o.dialTimeout)
 	var s *stt.Session
 	var err error
-	if o.peerID != (stt.NodeID{}) {
+	switch {
+	case introducer != nil:
+		s, err = dialVia(dctx, o, node, introducer, log)
+	case o.peerID != (stt.NodeID{}):
 		s, err = node.DialPeer(dctx, o.peer, o.peerID)
-	} else {
+	default:
 		s, err = node.Dial(dctx, o.peer)
 	}
 	dcancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
+		}
+		if introducer != nil {
+			return viaError(o, err)
 		}
 		return dialError(o, node.NodeID(), err)
 	}
@@ -299,7 +342,11 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, stdout io.Writer, 
 		peer = o.peer
 	}
 	log.Info("session open", "peer", peer, "suite", s.Suite())
-	fmt.Fprintf(stdout, "connected to %v (suite %s)\n", peer, s.Suite())
+	if introducer != nil {
+		fmt.Fprintf(stdout, "connected to %v directly, introduced by %s (suite %s)\n", peer, o.via, s.Suite())
+	} else {
+		fmt.Fprintf(stdout, "connected to %v (suite %s)\n", peer, s.Suite())
+	}
 	if o.send != "" {
 		err := sendFile(ctx, s, o.send, stdout)
 		s.Close(stt.CodeNoError, "done")

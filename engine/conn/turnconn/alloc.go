@@ -355,3 +355,30 @@ func (s *permSet) add(ip netip.Addr, limit int) {
 }
 
 func (s *permSet) list() []netip.Addr { return append([]netip.Addr(nil), s.ips...) }
+
+// Forget removes the synthetic address synth (a session over it ended):
+// WriteBatch then refuses it with ErrNoRoute and datagrams on its channel
+// are dropped. Its channel number is not reused by the allocation (a
+// binding cannot be removed on the server, only left to expire, RFC 8656
+// §12), so an allocation binds at most 4096 channels in its life; peers
+// beyond that use Send indications. It reports whether synth was live.
+func (m *Mux) Forget(synth netip.AddrPort) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.peers[synth]
+	if p == nil {
+		return false
+	}
+	a := p.alloc
+	a.mu.Lock()
+	delete(a.byAddr, p.addr)
+	if p.ch != 0 {
+		a.byChan[p.ch-minChannel] = nil
+	}
+	a.mu.Unlock()
+	p.dead.Store(true)
+	delete(m.peers, synth)
+	m.npeers--
+	m.ctr.peers.Add(-1)
+	return true
+}

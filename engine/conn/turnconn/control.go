@@ -94,7 +94,7 @@ const maxAuthRounds = 3
 // *TimeoutError or ErrBadResponse.
 func (m *Mux) request(ctx context.Context, s *server, method stun.Method, attrs ...stun.Setter) (*stun.Message, error) {
 	name := methodName(method)
-	var last *ServerError
+	var last error
 	for range maxAuthRounds + 1 {
 		setters := append([]stun.Setter{stun.TransactionID, stun.NewType(method, stun.ClassRequest)}, attrs...)
 		realm, nonce, key := s.credentials()
@@ -111,28 +111,48 @@ func (m *Mux) request(ctx context.Context, s *server, method stun.Method, attrs 
 		if err != nil {
 			return nil, err
 		}
-		if res.Type.Method != method {
-			return nil, fmt.Errorf("%w: %s %s: answered with %v", ErrBadResponse, s.cfg.Addr, name, res.Type)
-		}
-		if res.Type.Class == stun.ClassSuccessResponse {
-			if key != nil {
-				if err := stun.MessageIntegrity(key).Check(res); err != nil {
-					return nil, fmt.Errorf("%w: %s %s: MESSAGE-INTEGRITY: %v", ErrBadResponse, s.cfg.Addr, name, err)
-				}
-			}
+		retry, err := s.judge(method, key, res)
+		if err == nil {
 			return res, nil
 		}
-		var code stun.ErrorCodeAttribute
-		if err := code.GetFrom(res); err != nil {
-			return nil, fmt.Errorf("%w: %s %s: error response without ERROR-CODE", ErrBadResponse, s.cfg.Addr, name)
+		if !retry {
+			return nil, err
 		}
-		last = &ServerError{Server: s.cfg.Addr, Method: name, Code: int(code.Code), Reason: string(code.Reason)}
-		retry := code.Code == stun.CodeStaleNonce || (code.Code == stun.CodeUnauthorized && key == nil)
-		if !retry || !s.learn(res) {
-			return nil, last
-		}
+		last = err
 	}
 	return nil, last
+}
+
+// judge checks the response res to a request of method sent with key
+// (nil: without credentials). It returns nil for a verified success
+// response; for a 401 to a request without credentials and for a 438 it
+// learns the realm and nonce and reports retry.
+func (s *server) judge(method stun.Method, key []byte, res *stun.Message) (retry bool, err error) {
+	name := methodName(method)
+	if res.Type.Method != method {
+		return false, fmt.Errorf("%w: %s %s: answered with %v", ErrBadResponse, s.cfg.Addr, name, res.Type)
+	}
+	switch res.Type.Class {
+	case stun.ClassSuccessResponse:
+		if key != nil {
+			if err := stun.MessageIntegrity(key).Check(res); err != nil {
+				return false, fmt.Errorf("%w: %s %s: MESSAGE-INTEGRITY: %v", ErrBadResponse, s.cfg.Addr, name, err)
+			}
+		}
+		return false, nil
+	case stun.ClassErrorResponse:
+	default:
+		return false, fmt.Errorf("%w: %s %s: answered with %v", ErrBadResponse, s.cfg.Addr, name, res.Type)
+	}
+	var code stun.ErrorCodeAttribute
+	if err := code.GetFrom(res); err != nil {
+		return false, fmt.Errorf("%w: %s %s: error response without ERROR-CODE", ErrBadResponse, s.cfg.Addr, name)
+	}
+	se := &ServerError{Server: s.cfg.Addr, Method: name, Code: int(code.Code), Reason: string(code.Reason)}
+	if code.Code == stun.CodeStaleNonce || (code.Code == stun.CodeUnauthorized && key == nil) {
+		return s.learn(res), se
+	}
+	return false, se
 }
 
 // transact runs msg as a transaction with s. pion's client has no
@@ -183,16 +203,24 @@ func (m *Mux) allocate(ctx context.Context, s *server) (*allocation, error) {
 	if err != nil {
 		return nil, err
 	}
+	relayed, err := relayedAddress(res)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s Allocate: %v", ErrBadResponse, s.cfg.Addr, err)
+	}
+	return newAllocation(m, s, relayed, grantedLifetime(res, m.cfg.Lifetime)), nil
+}
+
+// relayedAddress returns the XOR-RELAYED-ADDRESS of an Allocate response.
+func relayedAddress(res *stun.Message) (netip.AddrPort, error) {
 	var relayed stun.XORMappedAddress
 	if err := relayed.GetFromAs(res, stun.AttrXORRelayedAddress); err != nil {
-		return nil, fmt.Errorf("%w: %s Allocate: XOR-RELAYED-ADDRESS: %v", ErrBadResponse, s.cfg.Addr, err)
+		return netip.AddrPort{}, err
 	}
 	ip, ok := netip.AddrFromSlice(relayed.IP)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s Allocate: XOR-RELAYED-ADDRESS", ErrBadResponse, s.cfg.Addr)
+	if !ok || relayed.Port <= 0 || relayed.Port > 0xFFFF {
+		return netip.AddrPort{}, errors.New("XOR-RELAYED-ADDRESS: bad address")
 	}
-	life := grantedLifetime(res, m.cfg.Lifetime)
-	return newAllocation(m, s, netip.AddrPortFrom(ip.Unmap(), uint16(relayed.Port)), life), nil
+	return netip.AddrPortFrom(ip.Unmap(), uint16(relayed.Port)), nil
 }
 
 // grantedLifetime returns the LIFETIME of res, or def without one.

@@ -257,3 +257,35 @@ func TestPeerLimit(t *testing.T) {
 		t.Fatalf("Via at the limit: %v", err)
 	}
 }
+
+// TestForget: a forgotten synthetic address stops (writes refused, its
+// channel's datagrams dropped), the slot counts again against MaxPeers,
+// and the peer gets a new address and channel when it comes back.
+func TestForget(t *testing.T) {
+	f := &fakeBatch{}
+	m, ps := offlineMux(t, f, true, netip.MustParseAddrPort("198.51.100.1:1000"))
+	old := ps[0]
+	if !m.Forget(old.synth) || m.Forget(old.synth) {
+		t.Fatal("Forget should report true once")
+	}
+	if n, err := m.WriteBatch([]conn.Message{{Buf: []byte("x"), N: 1, Addr: old.synth}}); n != 0 || !errors.Is(err, ErrNoRoute) {
+		t.Fatalf("WriteBatch after Forget = %d, %v", n, err)
+	}
+	f.in = []conn.Message{{Buf: channelData(old.ch, []byte("late"), false), N: 8, Addr: fakeServer}}
+	if got := collect(t, m, 4); len(got) != 0 || m.Stats().UnknownChannel != 1 || m.Stats().Peers != 0 {
+		t.Fatalf("after Forget: %d delivered, stats %+v", len(got), m.Stats())
+	}
+	synth, err := m.Via(m.Relayed()[0], old.addr)
+	if err != nil || synth == old.synth {
+		t.Fatalf("Via after Forget = %v, %v", synth, err)
+	}
+	p := m.lookup(synth)
+	if p.ch == old.ch {
+		t.Fatal("channel number reused")
+	}
+	names := 0
+	m.Stats().Each(func(string, uint64) { names++ })
+	if names != 17 {
+		t.Fatalf("Each reported %d counters", names)
+	}
+}

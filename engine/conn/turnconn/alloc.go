@@ -48,7 +48,7 @@ type allocation struct {
 	lost atomic.Bool
 	done chan struct{} // closed when lost or released
 
-	// Owned by the worker.
+	// Owned by refreshLoop.
 	lifetime time.Duration
 	expiry   time.Time
 }
@@ -62,8 +62,13 @@ type peer struct {
 	bound atomic.Bool
 	dead  atomic.Bool // the allocation is gone
 
-	boundAt time.Time // worker only
+	boundAt  time.Time // worker only
+	failures int       // consecutive failed binds (worker only)
 }
+
+// maxBindFailures: a peer whose ChannelBind failed this many times in a
+// row is not bound again; it stays on Send indications.
+const maxBindFailures = 3
 
 func newAllocation(m *Mux, s *server, relayed netip.AddrPort, life time.Duration) *allocation {
 	return &allocation{
@@ -79,19 +84,20 @@ func newAllocation(m *Mux, s *server, relayed netip.AddrPort, life time.Duration
 	}
 }
 
-// run refreshes the allocation, its permissions and channel bindings
-// until it is lost or the Mux closes.
+// run keeps the allocation alive until it is lost or the Mux closes:
+// the allocation's refresh on its own goroutine, so that slow permission
+// and channel requests never delay it, and those on this one.
 func (a *allocation) run() {
 	defer a.m.wg.Done()
+	a.m.wg.Add(1)
+	go a.refreshLoop()
 	now := time.Now()
-	refreshAt := now.Add(a.lifetime / 2)
 	permAt := now.Add(permRefresh)
 	bindAt := now.Add(bindRetry)
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
-		next := min(time.Until(refreshAt), time.Until(permAt), time.Until(bindAt))
-		t.Reset(max(next, 0))
+		t.Reset(max(min(time.Until(permAt), time.Until(bindAt)), 0))
 		select {
 		case <-a.m.ctx.Done():
 			return
@@ -105,12 +111,6 @@ func (a *allocation) run() {
 			return
 		}
 		now = time.Now()
-		if !now.Before(refreshAt) {
-			refreshAt = a.refresh(now)
-			if a.lost.Load() {
-				return
-			}
-		}
 		if !now.Before(permAt) {
 			a.refreshPermissions()
 			permAt = now.Add(permRefresh)
@@ -121,6 +121,32 @@ func (a *allocation) run() {
 		}
 	}
 }
+
+// refreshLoop refreshes the allocation when half of its lifetime has
+// passed.
+func (a *allocation) refreshLoop() {
+	defer a.m.wg.Done()
+	t := time.NewTimer(max(a.lifetime/2, minRefreshGap))
+	defer t.Stop()
+	for {
+		select {
+		case <-a.m.ctx.Done():
+			return
+		case <-a.done:
+			return
+		case <-t.C:
+		}
+		next := a.refresh(time.Now())
+		if a.lost.Load() {
+			return
+		}
+		t.Reset(max(time.Until(next), minRefreshGap))
+	}
+}
+
+// minRefreshGap bounds how often an allocation is refreshed, whatever
+// lifetime the server grants or however fast a refresh fails.
+const minRefreshGap = 500 * time.Millisecond
 
 // refresh renews the allocation (RFC 8656 §8) and returns when to do it
 // next. A refused refresh loses the allocation, and so does one that went
@@ -133,6 +159,9 @@ func (a *allocation) refresh(now time.Time) time.Time {
 		a.expiry = now.Add(a.lifetime)
 		return now.Add(a.lifetime / 2)
 	}
+	if a.m.closed.Load() {
+		return now
+	}
 	a.m.ctr.reqFailures.Add(1)
 	var te *TimeoutError
 	if errors.As(err, &te) && time.Now().Before(a.expiry) {
@@ -144,6 +173,9 @@ func (a *allocation) refresh(now time.Time) time.Time {
 
 // failed counts a failed request and loses the allocation on 437.
 func (a *allocation) failed(err error) {
+	if a.m.closed.Load() {
+		return
+	}
 	a.m.ctr.reqFailures.Add(1)
 	if errors.Is(err, ErrAllocationMismatch) {
 		a.lose(err)
@@ -177,14 +209,16 @@ func (a *allocation) refreshPermissions() {
 
 // bind binds p's channel (RFC 8656 §11), or refreshes the binding.
 func (a *allocation) bind(p *peer) {
-	if p.ch == 0 || p.dead.Load() {
+	if p.ch == 0 || p.dead.Load() || p.failures >= maxBindFailures {
 		return
 	}
 	_, err := a.m.request(a.m.ctx, a.srv, stun.MethodChannelBind, peerAttr(p.addr), channelNumberAttr(p.ch))
 	if err != nil {
+		p.failures++
 		a.failed(err) // retried by refreshBinds
 		return
 	}
+	p.failures = 0
 	a.m.ctr.binds.Add(1)
 	p.boundAt = time.Now()
 	p.bound.Store(true)

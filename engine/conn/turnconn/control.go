@@ -175,6 +175,10 @@ func (m *Mux) transact(ctx context.Context, s *server, name string, msg *stun.Me
 			if m.closed.Load() {
 				return nil, net.ErrClosed
 			}
+			var se sendError
+			if errors.As(r.err, &se) {
+				return nil, fmt.Errorf("turnconn: %s %s: %w", s.cfg.Addr, name, se)
+			}
 			return nil, &TimeoutError{Server: s.cfg.Addr, Method: name, Err: r.err}
 		}
 		return r.msg, nil

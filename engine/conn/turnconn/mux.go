@@ -222,6 +222,7 @@ func (m *Mux) Permit(ctx context.Context, ips ...netip.Addr) error {
 	if len(allocs) == 0 {
 		return ErrNoAllocation
 	}
+	ips = append([]netip.Addr(nil), ips...)
 	for i := range ips {
 		ips[i] = ips[i].Unmap()
 	}
@@ -332,10 +333,17 @@ func (c packetConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	}
 	msgs := []conn.Message{{Buf: b, N: len(b), Addr: unmap(ua.AddrPort())}}
 	if _, err := c.m.udp.WriteBatch(msgs); err != nil {
-		return 0, err
+		return 0, sendError{err}
 	}
 	return len(b), nil
 }
+
+// sendError is a request the UDP socket failed to send (reported as
+// such, not as a timeout, when it is the first transmission).
+type sendError struct{ err error }
+
+func (e sendError) Error() string { return "turnconn: sending a TURN request: " + e.err.Error() }
+func (e sendError) Unwrap() error { return e.err }
 
 func (c packetConn) Close() error                     { return nil }
 func (c packetConn) LocalAddr() net.Addr              { return net.UDPAddrFromAddrPort(c.m.udp.LocalAddr()) }

@@ -207,9 +207,21 @@ func (a *allocation) refreshPermissions() {
 	_ = a.createPermissions(a.m.ctx, ips) // counted; retried at the next round
 }
 
-// bind binds p's channel (RFC 8656 §11), or refreshes the binding.
+// bind binds p's channel (RFC 8656 §11), or refreshes the binding. A
+// peer without a channel (all used) gets its permission instead.
 func (a *allocation) bind(p *peer) {
-	if p.ch == 0 || p.dead.Load() || p.failures >= maxBindFailures {
+	if p.dead.Load() || p.failures >= maxBindFailures {
+		return
+	}
+	if p.ch == 0 {
+		if !p.boundAt.IsZero() {
+			return // refreshed with the allocation's permissions
+		}
+		if a.createPermissions(a.m.ctx, []netip.Addr{p.addr.Addr()}) != nil {
+			p.failures++
+			return
+		}
+		p.boundAt = time.Now()
 		return
 	}
 	_, err := a.m.request(a.m.ctx, a.srv, stun.MethodChannelBind, peerAttr(p.addr), channelNumberAttr(p.ch))
@@ -250,17 +262,15 @@ func (a *allocation) refreshBinds(now time.Time) {
 		if a.lost.Load() {
 			return
 		}
-		if !p.bound.Load() || now.Sub(p.boundAt) >= bindRefresh {
+		if (p.ch == 0 && p.boundAt.IsZero()) || (p.ch != 0 && (!p.bound.Load() || now.Sub(p.boundAt) >= bindRefresh)) {
 			a.bind(p)
 		}
 	}
 }
 
-// queueBind asks the worker to bind p's channel (a.mu held).
+// queueBind asks the worker to bind p's channel, or to install its
+// permission when it has none (a.mu held).
 func (a *allocation) queueBind(p *peer) {
-	if p.ch == 0 {
-		return
-	}
 	a.pending = append(a.pending, p)
 	select {
 	case a.wake <- struct{}{}:

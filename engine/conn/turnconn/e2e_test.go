@@ -452,3 +452,44 @@ func TestCloseAndDeadline(t *testing.T) {
 		t.Fatalf("Allocate after Close: %v", err)
 	}
 }
+
+// TestSendIndications: a peer without a channel (the allocation's 4096
+// are used up) is reached with Send indications and heard through Data
+// indications, its permission installed by Via alone.
+func TestSendIndications(t *testing.T) {
+	srv := startTURN(t, stuntest.TURNConfig{})
+	a := newClient(t, srv, "alice", Config{}, conn.Config{})
+	relayed := allocate(t, a.m)
+	al := a.m.liveAllocation(relayed)
+	al.mu.Lock()
+	al.nextChan = numChannels // no channel left
+	al.mu.Unlock()
+	b := listenUDP(t, conn.Config{DisableGRO: true})
+	brx := reader(b)
+	synth, err := a.m.Via(relayed, b.LocalAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the permission", func() bool { return a.m.Stats().Permissions >= 1 })
+	for i := range 20 {
+		msg := fmt.Appendf(nil, "indication %d", i)
+		send(t, a.m, synth, msg, 0)
+		if d := recv(t, brx); d.from != relayed || !bytes.Equal(d.data, msg) {
+			t.Fatalf("B got %q from %v", d.data, d.from)
+		}
+		send(t, b, relayed, msg, 0)
+		if d := recv(t, a.rx); d.from != synth || !bytes.Equal(d.data, msg) {
+			t.Fatalf("A got %q from %v", d.data, d.from)
+		}
+	}
+	// A segmented write becomes one Send indication per segment.
+	send(t, a.m, synth, bytes.Repeat([]byte("s"), 2500), 1000)
+	for _, want := range []int{1000, 1000, 500} {
+		if d := recv(t, brx); len(d.data) != want {
+			t.Fatalf("segment of %d bytes, want %d", len(d.data), want)
+		}
+	}
+	if s := a.m.Stats(); s.SendIndOut != 23 || s.DataIndIn != 20 || s.ChannelDataOut != 0 || s.Binds != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/pion/stun/v3"
+
 	"github.com/sttgo/stt/engine/conn"
 )
 
@@ -287,5 +289,49 @@ func TestForget(t *testing.T) {
 	m.Stats().Each(func(string, uint64) { names++ })
 	if names != 17 {
 		t.Fatalf("Each reported %d counters", names)
+	}
+}
+
+// TestFramingDecodedByPion: the Send indications and ChannelData runs
+// WriteBatch emits, decoded by pion/stun and by the ChannelData layout.
+func TestFramingDecodedByPion(t *testing.T) {
+	f := &fakeBatch{}
+	v6 := netip.MustParseAddrPort("[2001:db8::7]:4242")
+	m, ps := offlineMux(t, f, false, v6, netip.MustParseAddrPort("198.51.100.1:1000"))
+	ps[1].bound.Store(true)
+	payload := filled(9, 333)
+	run := filled(1, 2500)
+	if n, err := m.WriteBatch([]conn.Message{
+		{Buf: payload, N: len(payload), Addr: ps[0].synth},
+		{Buf: run, N: len(run), Addr: ps[1].synth, SegSize: 1000},
+	}); n != 2 || err != nil {
+		t.Fatalf("WriteBatch = %d, %v", n, err)
+	}
+	if len(f.out) != 2 {
+		t.Fatalf("%d datagrams out", len(f.out))
+	}
+	ind := f.out[0]
+	msg := &stun.Message{Raw: ind.Buf}
+	if err := msg.Decode(); err != nil || ind.Addr != fakeServer {
+		t.Fatalf("Send indication: %v to %v", err, ind.Addr)
+	}
+	var peerAddr stun.XORMappedAddress
+	if msg.Type != stun.NewType(stun.MethodSend, stun.ClassIndication) || peerAddr.GetFromAs(msg, stun.AttrXORPeerAddress) != nil {
+		t.Fatalf("Send indication type %v", msg.Type)
+	}
+	data, err := msg.Get(stun.AttrData)
+	if got, _ := netip.AddrFromSlice(peerAddr.IP); got != v6.Addr() || peerAddr.Port != int(v6.Port()) || err != nil || !bytes.Equal(data, payload) {
+		t.Fatalf("Send indication to %v with %d bytes", peerAddr, len(data))
+	}
+	cd := f.out[1]
+	if cd.SegSize != 1004 || cd.N != 3*4+2500 {
+		t.Fatalf("ChannelData run: SegSize %d N %d", cd.SegSize, cd.N)
+	}
+	for i, want := range []int{1000, 1000, 500} {
+		seg := cd.Buf[i*1004 : min((i+1)*1004, cd.N)]
+		ch, d, err := parseChannelData(seg)
+		if err != nil || ch != ps[1].ch || len(d) != want || !bytes.Equal(d, run[i*1000:i*1000+want]) {
+			t.Fatalf("segment %d: channel %#x, %d bytes, %v", i, ch, len(d), err)
+		}
 	}
 }

@@ -493,3 +493,38 @@ func TestSendIndications(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// TestRefreshes: with the schedule shortened, the allocation, its
+// permissions and its channel binding are refreshed again and again and
+// pion's server accepts every refresh; the relay keeps working.
+func TestRefreshes(t *testing.T) {
+	oldPerm, oldBind, oldRetry := permRefresh, bindRefresh, bindRetry
+	t.Cleanup(func() { permRefresh, bindRefresh, bindRetry = oldPerm, oldBind, oldRetry })
+	permRefresh, bindRefresh, bindRetry = 150*time.Millisecond, 100*time.Millisecond, 50*time.Millisecond
+
+	srv := startTURN(t, stuntest.TURNConfig{})
+	a := newClient(t, srv, "alice", Config{Lifetime: 2 * time.Second}, conn.Config{})
+	relayed := allocate(t, a.m)
+	b := listenUDP(t, conn.Config{DisableGRO: true})
+	brx := reader(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.m.Permit(ctx, netip.MustParseAddr("192.0.2.99"), b.LocalAddr().Addr()); err != nil {
+		t.Fatal(err)
+	}
+	synth, err := a.m.Via(relayed, b.LocalAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "refreshes", func() bool {
+		s := a.m.Stats()
+		return s.Refreshes >= 2 && s.Permissions >= 4 && s.Binds >= 4
+	})
+	if s := a.m.Stats(); s.RequestFailures != 0 || s.Lost != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+	send(t, a.m, synth, []byte("still here"), 0)
+	if d := recv(t, brx); string(d.data) != "still here" || d.from != relayed {
+		t.Fatalf("B got %q from %v", d.data, d.from)
+	}
+}

@@ -54,8 +54,8 @@
 // beyond are refused: ErrTooManyPeers, Stats.PeersRefused) and MaxPeers
 // permitted IPs per allocation (oldest dropped); 4096 channels per
 // allocation in its life (see Forget); 16 scratch buffers of 128 KiB for
-// concurrent WriteBatch calls (more callers wait); an overflow of 64
-// datagrams of at most 2 KiB for split GRO runs (Stats.OverflowDropped);
+// concurrent WriteBatch calls (more callers wait); an overflow of 128
+// datagrams and 256 KiB for split GRO runs (Stats.OverflowDropped);
 // datagrams of a split run may be returned after later datagrams of the
 // same batch (UDP promises no order; stt tolerates reordering). Each TURN
 // request runs in a goroutine that lives until pion's retransmissions end

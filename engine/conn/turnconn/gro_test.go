@@ -335,3 +335,34 @@ func TestFramingDecodedByPion(t *testing.T) {
 		}
 	}
 }
+
+// TestGROOverflowBytes: jumbo datagrams of split runs in one batch fill
+// the overflow's bytes before its slots; the rest are dropped and
+// counted, and every datagram delivered is intact.
+func TestGROOverflowBytes(t *testing.T) {
+	f := &fakeBatch{}
+	m, ps := offlineMux(t, f, true, netip.MustParseAddrPort("198.51.100.1:1000"), netip.MustParseAddrPort("198.51.100.2:2000"))
+	const size, runs, per = 8952, 8, 7
+	for r := range runs {
+		var dg [][]byte
+		for i := range per {
+			dg = append(dg, channelData(ps[i%2].ch, filled(byte(r*per+i), size), false))
+		}
+		f.in = append(f.in, groRun(size+chanHeaderLen, dg...))
+	}
+	got := collect(t, m, runs)
+	dropped := m.Stats().OverflowDropped
+	if dropped == 0 || uint64(len(got))+dropped != runs*per {
+		t.Fatalf("delivered %d + dropped %d, want %d in all with drops", len(got), dropped, runs*per)
+	}
+	queued := len(got) - runs // one in place per run
+	if queued*size > ovfBytes || (queued+1)*size <= ovfBytes {
+		t.Fatalf("%d queued datagrams of %d bytes for an overflow of %d", queued, size, ovfBytes)
+	}
+	for _, g := range got {
+		i := int(g.data[0]) // filled(tag, n)[0] == tag
+		if !bytes.Equal(g.data, filled(byte(i), size)) || g.from != ps[i%per%2].synth {
+			t.Fatalf("datagram %d corrupted or misrouted", i)
+		}
+	}
+}

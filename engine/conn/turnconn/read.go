@@ -177,28 +177,32 @@ func (m *Mux) decode(s *server, b []byte) (data []byte, from netip.AddrPort, ok 
 
 // Overflow bounds: datagrams of split GRO runs waiting for ReadBatch.
 const (
-	ovfSlots    = 64
-	ovfSlotSize = 2048 // a larger datagram of a split run is dropped
+	ovfSlots = 128
+	ovfBytes = 256 << 10
 )
 
-// overflow is a ring of datagrams for ReadBatch (its goroutine only).
+// overflow is a queue of datagrams for ReadBatch (its goroutine only):
+// a ring of entries over an arena filled from the start. ReadBatch
+// drains it completely before it reads the socket again, so every batch
+// that pushes finds it empty and the arena is reused from its start.
 type overflow struct {
-	buf         []byte // ovfSlots*ovfSlotSize, made at first use
-	n           [ovfSlots]int
+	buf         []byte // ovfBytes, made at first use
+	used        int
+	off, n      [ovfSlots]int
 	addr        [ovfSlots]netip.AddrPort
 	head, count int
 }
 
 func (o *overflow) push(a netip.AddrPort, data []byte) bool {
-	if o.count == ovfSlots || len(data) > ovfSlotSize {
+	if o.count == ovfSlots || o.used+len(data) > ovfBytes {
 		return false
 	}
 	if o.buf == nil {
-		o.buf = make([]byte, ovfSlots*ovfSlotSize)
+		o.buf = make([]byte, ovfBytes)
 	}
 	i := (o.head + o.count) % ovfSlots
-	o.n[i] = copy(o.buf[i*ovfSlotSize:(i+1)*ovfSlotSize], data)
-	o.addr[i] = a
+	o.off[i], o.n[i], o.addr[i] = o.used, copy(o.buf[o.used:], data), a
+	o.used += o.n[i]
 	o.count++
 	return true
 }
@@ -216,9 +220,12 @@ func (o *overflow) drain(m *Mux, msgs []conn.Message) int {
 			m.ctr.overflow.Add(1)
 			continue
 		}
-		msg.N = copy(msg.Buf, o.buf[i*ovfSlotSize:i*ovfSlotSize+o.n[i]])
+		msg.N = copy(msg.Buf, o.buf[o.off[i]:o.off[i]+o.n[i]])
 		msg.Addr, msg.SegSize = o.addr[i], 0
 		k++
+	}
+	if o.count == 0 {
+		o.head, o.used = 0, 0
 	}
 	return k
 }

@@ -172,6 +172,8 @@ func (m *Mux) ensure(ctx context.Context, s *server) error {
 		if err != nil {
 			a.release()
 		}
+	} else if !m.closed.Load() {
+		m.ctr.reqFailures.Add(1)
 	}
 	s.mu.Lock()
 	s.inflight, s.lastErr = nil, err

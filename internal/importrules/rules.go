@@ -54,9 +54,9 @@ var Rules = []Rule{
 		Tests:  true,
 	},
 	{
-		Name:   "pion/stun and pion/turn stay in internal/stunclient and internal/stuntest",
+		Name:   "pion/stun and pion/turn stay in internal/stunclient, internal/stuntest and engine/conn/turnconn",
 		In:     []string{"..."},
-		Except: []string{"internal/stunclient", "internal/stuntest"},
+		Except: []string{"internal/stunclient", "internal/stuntest", "engine/conn/turnconn"},
 		Forbid: Prefixes("github.com/pion/"),
 		Tests:  true,
 	},

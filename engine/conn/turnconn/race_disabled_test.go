@@ -1,0 +1,5 @@
+//go:build !race
+
+package turnconn
+
+const raceEnabled = false

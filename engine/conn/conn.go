@@ -53,7 +53,11 @@ type Caps struct {
 type Batch interface {
 	// ReadBatch blocks until at least one datagram arrives, fills up to
 	// len(msgs) Messages (Buf is caller-owned and must be non-empty) and
-	// returns how many it filled. After Close it returns an error that
+	// returns how many it filled. The datagram of msgs[i] is in the
+	// buffer the caller passed as msgs[i].Buf: an implementation (or a
+	// wrapper that drops some datagrams) never exchanges the Bufs of two
+	// Messages, since callers keep their own handle on each buffer (use
+	// [MoveMessage] to compact). After Close it returns an error that
 	// satisfies errors.Is(err, net.ErrClosed).
 	ReadBatch(msgs []Message) (n int, err error)
 	// WriteBatch sends msgs[i].Buf[:msgs[i].N] to msgs[i].Addr for each i,
@@ -74,3 +78,16 @@ type Batch interface {
 // Messages split into single datagrams itself, and reports the change
 // through Caps (and its logger), never as a lost batch.
 var ErrGSODisabled = errors.New("conn: UDP GSO disabled after a kernel error")
+
+// MoveMessage moves the datagram of src into dst's buffer (for a
+// ReadBatch wrapper that compacts a batch after dropping datagrams; the
+// Bufs stay where the caller put them). It reports false, moving nothing,
+// if dst.Buf is too small.
+func MoveMessage(dst, src *Message) bool {
+	if len(dst.Buf) < src.N {
+		return false
+	}
+	dst.N = copy(dst.Buf, src.Buf[:src.N])
+	dst.Addr, dst.SegSize = src.Addr, src.SegSize
+	return true
+}

@@ -196,9 +196,20 @@ func TestReadMixed(t *testing.T) {
 		{Buf: channelData(ps[0].ch, []byte("relayed"), false), N: 11, Addr: fakeServer},
 	}
 	msgs := newMsgs(16, 2048)
+	orig := make([][]byte, len(msgs))
+	for i := range msgs {
+		orig[i] = msgs[i].Buf
+	}
 	n, err := m.ReadBatch(msgs)
 	if err != nil || n != 4 {
 		t.Fatalf("ReadBatch = %d, %v", n, err)
+	}
+	// Compaction moves datagrams, never Bufs: the engine reads slot i's
+	// datagram from the buffer it put in slot i.
+	for i := range msgs {
+		if &msgs[i].Buf[0] != &orig[i][0] {
+			t.Fatalf("slot %d holds another slot's buffer after ReadBatch", i)
+		}
 	}
 	if !bytes.Equal(msgs[0].Buf[:msgs[0].N], binding) || msgs[0].Addr != fakeServer {
 		t.Fatal("Binding response not passed unchanged")

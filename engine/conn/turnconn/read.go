@@ -55,8 +55,11 @@ func (m *Mux) process(msgs []conn.Message) int {
 		if s := m.serverOf(msg.Addr); s != nil && !m.fromServer(s, msg) {
 			continue
 		}
-		if k != i {
-			msgs[k], msgs[i] = msgs[i], msgs[k]
+		// Move the datagram, not the Buf: the caller knows its buffers
+		// by slot (conn.Batch.ReadBatch).
+		if k != i && !conn.MoveMessage(&msgs[k], msg) {
+			m.ctr.overflow.Add(1) // the batch's buffers differ in size: not with the engine's pool
+			continue
 		}
 		k++
 	}

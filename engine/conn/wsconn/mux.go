@@ -356,8 +356,11 @@ func (m *Mux) dropSpoofed(msgs []conn.Message) int {
 			m.ctr.spoofed.Add(1)
 			continue
 		}
-		if k != i {
-			msgs[k], msgs[i] = msgs[i], msgs[k]
+		// Move the datagram, not the Buf: the caller knows its buffers
+		// by slot (conn.Batch.ReadBatch).
+		if k != i && !conn.MoveMessage(&msgs[k], &msgs[i]) {
+			m.ctr.truncated.Add(1) // the batch's buffers differ in size: not with the engine's pool
+			continue
 		}
 		k++
 	}

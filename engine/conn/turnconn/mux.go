@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/logging"
 	"github.com/pion/turn/v4"
 
 	"github.com/sttgo/stt/engine/conn"
@@ -99,7 +101,10 @@ func New(udp conn.Batch, cfg Config) (*Mux, error) {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 		m.srvs = append(m.srvs, &server{cfg: s, addr: ap, uaddr: net.UDPAddrFromAddrPort(ap), realm: s.Realm})
 	}
-	tc, err := turn.NewClient(&turn.ClientConfig{Conn: packetConn{m}, RTO: cfg.RTO})
+	// pion's client logs errors to stderr by default (and more if PION_LOG_*
+	// is set): a library stays silent, so its logger discards everything.
+	quiet := &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelDisabled}
+	tc, err := turn.NewClient(&turn.ClientConfig{Conn: packetConn{m}, RTO: cfg.RTO, LoggerFactory: quiet})
 	if err != nil {
 		return nil, fmt.Errorf("turnconn: %w", err)
 	}

@@ -143,6 +143,13 @@ type Config struct {
 	// changed mapping (default 25 s, below common 30 s UDP binding
 	// timeouts; only with STUNServers).
 	NATKeepAlive time.Duration
+	// TURNServers lists TURN relays (RFC 8656, UDP) the node allocates a
+	// relayed address on, at Listen and again whenever an allocation is
+	// lost (Node.RelayedAddrs). Introductions offer it as a relayed
+	// candidate, tried RelayDelay after the direct ones: the fallback when
+	// no direct path exists (both NATs map per destination). Needs the
+	// node's own UDP socket (Conn nil). At most 4.
+	TURNServers []TURNServer
 	// Rendezvous makes the node an introducer: a peer holding a session
 	// with it may ask it (Node.DialVia) to introduce it to another peer
 	// holding a session with it, by node id; both then receive each

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,11 +23,13 @@ const (
 	envIntroServer = "STT_INTRO_SERVER" // rendezvous: listen address; peer: "addr id" of the rendezvous
 	envIntroListen = "STT_INTRO_LISTEN" // peer: address to bind
 	envIntroRounds = "STT_INTRO_ROUNDS" // peer: rounds to run
+	envIntroTURN   = "STT_INTRO_TURN"   // peer: a turn:// URL (Config.TURNServers), optional
 
 	introReady  = "STT_INTRO_READY "  // rendezvous: "addr id"
 	introHas    = "STT_INTRO_HAS "    // rendezvous: the node id of a session it accepted
 	introID     = "STT_INTRO_ID "     // peer: its node id, once its session with the rendezvous is up
-	introResult = "STT_INTRO_RESULT " // peer: ok|fail ms remote_addr peer_id_ok extra_sessions err...
+	introDirect = "STT_INTRO_DIRECT " // peer: ms its Dial to the rendezvous took (a direct Dial through its NAT)
+	introResult = "STT_INTRO_RESULT " // peer: ok|fail ms remote_addr peer_id_ok extra_sessions relayed | err...
 	// Commands to a peer: "via <id> <send|recv|none>" (requester),
 	// "accept <id> <send|recv|none>" (target), then "next".
 )
@@ -48,10 +49,45 @@ const (
 // (DialVia's call to its return, the introduction's round trip included)
 // is logged as median and range.
 func TestNetnsIntroduce(t *testing.T) {
-	const rounds = 10
 	n := netnstest.SetupTwoNAT(t, netnstest.TwoNATOptions{Firewall: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
+	times, direct, _ := introduceRounds(t, ctx, n, introCase{rounds: 10}, func(r, i int, remote netip.AddrPort, relayed bool) {
+		// Direct: the session runs to the other NAT's public address,
+		// not to the rendezvous.
+		if remote.Addr() != n.NATPublicAddr[1-i] || relayed {
+			t.Errorf("round %d: node %d's session runs to %v (relayed %v), want NAT %d's address %v (direct)", r+1, i+1, remote, relayed, 2-i, n.NATPublicAddr[1-i])
+		}
+	})
+	t.Logf("time to connect, %d rounds: DialVia through the rendezvous (both NATs endpoint-independent, punched) %s; Dial to the public rendezvous (direct) %s",
+		len(times), msStats(times), msStats(direct))
+}
+
+// msStats formats the median and range of ms values.
+func msStats(ms []float64) string {
+	med, lo, hi := medianRange(ms)
+	return fmt.Sprintf("median %.1f ms, range %.1f..%.1f ms", med, lo, hi)
+}
+
+// introCase configures introduceRounds.
+type introCase struct {
+	rounds int
+	// env holds extra environment entries of node 1 and node 2 (such as
+	// envIntroTURN).
+	env [2][]string
+}
+
+// introduceRounds runs a rendezvous in n's public namespace and nodes 1
+// and 2 in the private ones, and for c.rounds rounds (fresh nodes, fresh
+// NAT mappings) makes node 1 DialVia node 2 while node 2 waits in
+// Accept. Each round asserts one session on each side with the right
+// proven ids and hands each side's remote address and Relayed flag to
+// check; the first round moves 16 MiB over a stream (SHA-256 on both
+// sides). It returns DialVia's times (ms), node 1's Dial times to the
+// rendezvous (ms: direct, through its NAT) and the stream's goodput at
+// the receiver (MB/s).
+func introduceRounds(t *testing.T, ctx context.Context, n *netnstest.TwoNAT, c introCase, check func(r, i int, remote netip.AddrPort, relayed bool)) (times, direct []float64, goodput float64) {
+	t.Helper()
 	rz := n.StartChild(t, ctx, "rendezvous (public)", netnstest.TwoPublic, "TestNetnsIntroduceChild",
 		envIntroRole+"=rendezvous", envIntroServer+"="+netip.AddrPortFrom(n.ServerAddr, 4500).String())
 	srv, err := rz.Expect(ctx, introReady)
@@ -60,14 +96,21 @@ func TestNetnsIntroduce(t *testing.T) {
 	}
 	var peers [2]*netnstest.Child
 	for i, ns := range []int{netnstest.TwoPrivate1, netnstest.TwoPrivate2} {
-		peers[i] = n.StartChild(t, ctx, fmt.Sprintf("node %d (private %d)", i+1, i+1), ns, "TestNetnsIntroduceChild",
-			envIntroRole+"=peer", envIntroServer+"="+srv, envIntroRounds+"="+strconv.Itoa(rounds),
-			envIntroListen+"="+netip.AddrPortFrom(n.PrivateAddr, 0).String())
+		env := append([]string{envIntroRole + "=peer", envIntroServer + "=" + srv, envIntroRounds + "=" + strconv.Itoa(c.rounds),
+			envIntroListen + "=" + netip.AddrPortFrom(n.PrivateAddr, 0).String()}, c.env[i]...)
+		peers[i] = n.StartChild(t, ctx, fmt.Sprintf("node %d (private %d)", i+1, i+1), ns, "TestNetnsIntroduceChild", env...)
 	}
-	var times []float64
-	for r := range rounds {
+	for r := range c.rounds {
 		var ids [2]string
 		for i, p := range peers {
+			d, err := p.Expect(ctx, introDirect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				ms, _ := strconv.ParseFloat(d, 64)
+				direct = append(direct, ms)
+			}
 			if ids[i], err = p.Expect(ctx, introID); err != nil {
 				t.Fatal(err)
 			}
@@ -100,9 +143,9 @@ func TestNetnsIntroduce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out[i] = strings.SplitN(line, " ", 6)
-			if len(out[i]) < 5 || out[i][0] != "ok" {
-				t.Fatalf("round %d: node %d: %q", r+1, i+1, line)
+			out[i] = strings.Split(line, " ")
+			if len(out[i]) < 6 || out[i][0] != "ok" {
+				t.Fatalf("round %d: node %d: %q\nnode 2's output:\n%s", r+1, i+1, line, peers[1].Output())
 			}
 		}
 		t.Logf("round %d: node 1 %v; node 2 %v", r+1, out[0], out[1])
@@ -111,11 +154,7 @@ func TestNetnsIntroduce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Direct: the session runs to the other NAT's public address,
-			// not to the rendezvous.
-			if remote.Addr() != n.NATPublicAddr[1-i] {
-				t.Errorf("round %d: node %d's session runs to %v, want NAT %d's address %v (direct)", r+1, i+1, remote, 2-i, n.NATPublicAddr[1-i])
-			}
+			check(r, i, remote, out[i][5] == "true")
 			if out[i][3] != "true" {
 				t.Errorf("round %d: node %d's session proves the wrong node id", r+1, i+1)
 			}
@@ -139,8 +178,13 @@ func TestNetnsIntroduce(t *testing.T) {
 			if !strings.HasPrefix(sums[0], want) || sums[0] != sums[1] {
 				t.Errorf("stream: node 1 sent %q, node 2 received %q", sums[0], sums[1])
 			} else {
-				t.Logf("stream: %d bytes from node 1 to node 2 directly, SHA-256 %s on both sides", punchBytes, strings.TrimPrefix(sums[1], want))
+				t.Logf("stream: %d bytes from node 1 to node 2, SHA-256 %s on both sides", punchBytes, strings.TrimPrefix(sums[1], want))
 			}
+			rate, err := peers[1].Expect(ctx, punchRate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			goodput, _ = strconv.ParseFloat(rate, 64)
 		}
 		for _, p := range peers {
 			if err := p.Send(punchNext); err != nil {
@@ -153,9 +197,7 @@ func TestNetnsIntroduce(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	slices.Sort(times)
-	t.Logf("time to connect (DialVia through the rendezvous, both NATs endpoint-independent), %d rounds: median %.1f ms, range %.1f..%.1f ms",
-		len(times), times[len(times)/2], times[0], times[len(times)-1])
+	return times, direct, goodput
 }
 
 // TestNetnsIntroduceChild is not a test: it is the body of the processes
@@ -200,15 +242,35 @@ func introRound(ctx context.Context, in *bufio.Scanner) error {
 	if err != nil {
 		return err
 	}
-	n, err := Listen(Config{Seed: testSeed, ListenAddr: os.Getenv(envIntroListen)})
+	cfg := Config{Seed: testSeed, ListenAddr: os.Getenv(envIntroListen)}
+	if u := os.Getenv(envIntroTURN); u != "" {
+		ts, err := ParseTURNURL(u)
+		if err != nil {
+			return err
+		}
+		cfg.TURNServers = []TURNServer{ts}
+	}
+	n, err := Listen(cfg)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
+	if len(cfg.TURNServers) > 0 {
+		// Allocate before registering with the rendezvous, so that the
+		// relayed candidate is among those registered at once.
+		actx, acancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := n.RelayedAddrs(actx)
+		acancel()
+		if err != nil {
+			return err
+		}
+	}
+	t0 := time.Now()
 	sr, err := n.DialPeer(ctx, rAddr, rID)
 	if err != nil {
 		return err
 	}
+	fmt.Printf("%s%.3f\n", introDirect, float64(time.Since(t0).Microseconds())/1000)
 	n.UseIntroducer(sr)
 	fmt.Printf("%s%v\n", introID, n.NodeID())
 	line, err := readLine(in)
@@ -225,7 +287,7 @@ func introRound(ctx context.Context, in *bufio.Scanner) error {
 	}
 	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer dcancel()
-	t0 := time.Now()
+	t0 = time.Now()
 	var s *Session
 	switch cmd {
 	case "via":
@@ -237,7 +299,8 @@ func introRound(ctx context.Context, in *bufio.Scanner) error {
 	}
 	ms := float64(time.Since(t0).Microseconds()) / 1000
 	if err != nil {
-		fmt.Printf("%sfail %.3f - false 0 %v\n", introResult, ms, err)
+		st := n.Stats()
+		fmt.Printf("%sfail %.3f - false 0 false %v; intro %v; turn %v\n", introResult, ms, err, introCounters(st.Sessions), st.TURN)
 		return nil
 	}
 	// Exactly one session: nothing else reaches Accept for a while.
@@ -250,7 +313,7 @@ func introRound(ctx context.Context, in *bufio.Scanner) error {
 		extra++
 	}
 	wcancel()
-	fmt.Printf("%sok %.3f %v %v %d\n", introResult, ms, s.RemoteAddr(), s.PeerNodeID() == peerID, extra)
+	fmt.Printf("%sok %.3f %v %v %d %v\n", introResult, ms, s.RemoteAddr(), s.PeerNodeID() == peerID, extra, s.Relayed())
 	if err := punchData(ctx, s, data); err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ const (
 	punchReflexive = "STT_PUNCH_REFLEXIVE " // peer: local reflexive
 	punchResult    = "STT_PUNCH_RESULT "    // peer: ok|fail ms kept yield frames_in accepted err...
 	punchSum       = "STT_PUNCH_SUM "       // peer: bytes sha256 (sent or received)
+	punchRate      = "STT_PUNCH_RATE "      // receiving peer: MB/s from the stream's arrival to its end
 
 	// Commands to a peer: "dial <peer> <start unix ns> <bound ms> <send|recv|none>",
 	// then "next" (end the round).
@@ -498,6 +499,7 @@ func punchRound(ctx context.Context, in *bufio.Scanner) error {
 func punchData(ctx context.Context, s *Session, data string) error {
 	h := sha256.New()
 	var k int64
+	rate := -1.0
 	switch data {
 	case "send":
 		st, err := s.OpenStream(ctx)
@@ -522,13 +524,18 @@ func punchData(ctx context.Context, s *Session, data string) error {
 		if err != nil {
 			return err
 		}
+		t0 := time.Now()
 		if k, err = io.Copy(h, st); err != nil {
 			return err
 		}
+		rate = float64(k) / 1e6 / time.Since(t0).Seconds()
 	default:
 		return nil
 	}
 	fmt.Printf("%s%d %s\n", punchSum, k, hex.EncodeToString(h.Sum(nil)))
+	if rate >= 0 {
+		fmt.Printf("%s%.1f\n", punchRate, rate)
+	}
 	return nil
 }
 

@@ -31,6 +31,7 @@ type Node struct {
 	wsAddr netip.AddrPort // the WebSocket server's address, if any
 	wsPin  []byte
 	reach  *reach // STUN on the data socket (reach.go)
+	relay  *relay // TURN allocations on the data socket (relay.go)
 	once   sync.Once
 	err    error
 }
@@ -65,6 +66,9 @@ func Listen(cfg Config) (*Node, error) {
 	if maxMTU == 0 {
 		maxMTU = DefaultMaxMTU
 	}
+	if cfg.Conn != nil && len(cfg.TURNServers) > 0 {
+		return nil, fmt.Errorf("stt: Config.TURNServers needs the node's own UDP socket (Config.Conn must be nil)")
+	}
 	n := &Node{}
 	key, err := nodeKey(cfg.NodeSeed)
 	if err != nil {
@@ -81,10 +85,17 @@ func Listen(cfg Config) (*Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stt: listen %s: %w", addr, err)
 		}
-		// The UDP socket and the WebSocket connections share the engine.
-		mux, err := n.newMux(uc, &cfg)
-		if err != nil {
+		// TURN relaying sits on the UDP socket, below the WebSocket
+		// multiplexer: the UDP socket, relayed peers and WebSocket
+		// connections share the engine.
+		var udp conn.Batch
+		if n.relay, udp, err = newRelay(&cfg, uc); err != nil {
 			uc.Close()
+			return nil, err
+		}
+		mux, err := n.newMux(udp, &cfg)
+		if err != nil {
+			udp.Close()
 			return nil, fmt.Errorf("stt: %w", err)
 		}
 		n.ws, n.wsPin = mux, append([]byte(nil), cfg.WebSocket.PinnedCert...)
@@ -117,11 +128,16 @@ func Listen(cfg Config) (*Node, error) {
 		ReliableCarrier:  reliable,
 		Logger:           cfg.Logger,
 		Rendezvous:       cfg.Rendezvous,
+		HasRelay:         n.relay.has,
+		Introduced:       n.relay.permit,
+		ThroughRelay:     n.relay.through,
+		PeerGone:         n.peerGone,
 	}, shards)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
+	n.sn = sn // before the engine starts: session callbacks (peerGone) read it
 	n.reach, err = newReach(&cfg, c.LocalAddr())
 	if err != nil {
 		c.Close()
@@ -147,6 +163,7 @@ func Listen(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("stt: %w", err)
 	}
 	n.reach.start(eng)
+	n.relay.start()
 	n.sn, n.eng, n.addr = sn, eng, c.LocalAddr()
 	if err := n.listenWebSocket(&cfg.WebSocket); err != nil {
 		n.Close()
@@ -341,6 +358,7 @@ func (n *Node) Close() error {
 		_ = n.sn.Shutdown(ctx)
 		cancel()
 		n.reach.close()
+		n.relay.close()
 		n.err = n.eng.Close()
 		n.sn.StopTimers() // no shard goroutine is left to re-arm one
 	})

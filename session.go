@@ -49,6 +49,13 @@ func (s *Session) PeerNodeID() NodeID { return s.h().PeerNodeID() }
 // ephemeral key exchange all the same.
 func (s *Session) Resumed() bool { return s.h().Resumed() }
 
+// Relayed reports whether the session runs through a TURN relay: this
+// node's (the peer is reached through the node's allocation,
+// Config.TURNServers; RemoteAddr is then a synthetic address of package
+// engine/conn/turnconn) or the peer's (the session was established by
+// dialing the peer's relayed candidate; RemoteAddr is the relay's).
+func (s *Session) Relayed() bool { return s.h().Relayed() }
+
 // MaxDatagramSize returns the largest payload SendDatagram and SendFrame
 // accept (one frame at the session's base MTU, less the suite's overhead).
 func (s *Session) MaxDatagramSize() int { return s.h().MaxDatagram() }

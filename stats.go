@@ -37,6 +37,10 @@ type NodeStats struct {
 	// ("unmatched"), malformed ones, and "mapping_changes" (NAT
 	// rebindings seen by the keep-alive).
 	STUN map[string]uint64
+	// TURN holds the TURN relay's counters (Config.TURNServers; empty
+	// without servers): allocations, refreshes, permissions, channel
+	// bindings, relayed datagrams in and out, and the servers' errors.
+	TURN map[string]uint64
 }
 
 // Stats returns a snapshot of the node's counters. It asks every shard for
@@ -55,6 +59,7 @@ func (n *Node) Stats() NodeStats {
 		st.SessionTotals = map[string]uint64{}
 	}
 	st.STUN = n.reach.stats()
+	st.TURN = n.relay.stats()
 	return st
 }
 

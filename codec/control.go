@@ -199,7 +199,7 @@ func AppendControl(dst []byte, m *Control) ([]byte, error) {
 		return AppendPathChallenge(dst, &m.Path), nil
 	case ControlPathResponse:
 		return AppendPathResponse(dst, &m.Path), nil
-	case ControlIntroRequest, ControlIntroduction, ControlIntroRefused:
+	case ControlIntroRequest, ControlIntroduction, ControlIntroRefused, ControlIntroRegister:
 		var in Intro
 		if n, err := ParseIntro(m.Subtype, m.Intro, &in); err != nil {
 			return dst, err
@@ -225,7 +225,7 @@ func ControlLen(m *Control) int {
 		return 1 + VarintLen(uint64(m.Code)) + VarintLen(uint64(len(m.Reason))) + len(m.Reason)
 	case ControlPathChallenge, ControlPathResponse:
 		return 1 + PathDataLen
-	case ControlIntroRequest, ControlIntroduction, ControlIntroRefused:
+	case ControlIntroRequest, ControlIntroduction, ControlIntroRefused, ControlIntroRegister:
 		return 1 + len(m.Intro)
 	}
 	return 0
@@ -313,7 +313,7 @@ func DecodeControl(b []byte, m *Control) (int, error) {
 			return 0, err
 		}
 		i += n
-	case ControlIntroRequest, ControlIntroduction, ControlIntroRefused:
+	case ControlIntroRequest, ControlIntroduction, ControlIntroRefused, ControlIntroRegister:
 		var in Intro
 		n, err := ParseIntro(sub, b[i:], &in)
 		if err != nil {

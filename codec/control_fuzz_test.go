@@ -44,7 +44,7 @@ func FuzzControl(f *testing.F) {
 			}
 		case ErrControlEmpty, ErrControlUnknown, ErrControlTruncated, ErrControlReasonTooLong,
 			ErrControlReasonUTF8, ErrControlStreamID, ErrPathTruncated, ErrVarintNonMinimal, ErrVarintOverflow,
-			ErrIntroTruncated, ErrIntroCandidates, ErrIntroFamily, ErrIntroAddress, ErrIntroReason:
+			ErrIntroTruncated, ErrIntroCandidates, ErrIntroFamily, ErrIntroKind, ErrIntroAddress, ErrIntroReason:
 		default:
 			t.Fatalf("untyped error %v", err)
 		}

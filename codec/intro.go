@@ -20,6 +20,20 @@ const (
 	// ControlIntroRefused answers an INTRO_REQUEST the rendezvous node will
 	// not serve: body = request id (u32) ‖ reason (u8, IntroReason).
 	ControlIntroRefused uint8 = 0x11
+	// ControlIntroRegister tells a rendezvous node the sender's own
+	// candidates, passed on to the nodes that ask for an introduction to
+	// it: body = candidates.
+	ControlIntroRegister uint8 = 0x12
+)
+
+// Candidate kinds, in the high nibble of a candidate's family byte.
+const (
+	// CandidateDirect is an address of the node itself: a local (host)
+	// address or one a NAT maps it to (server-reflexive).
+	CandidateDirect = 0
+	// CandidateRelayed is a TURN relayed transport address allocated by
+	// the node: reached through the relay, tried after the direct ones.
+	CandidateRelayed = 1
 )
 
 // MaxCandidates is the most candidate addresses one introduction message
@@ -64,6 +78,9 @@ var (
 	ErrIntroCandidates = errors.New("codec: introduction carries too many candidates")
 	// ErrIntroFamily reports a candidate family other than 4 or 6.
 	ErrIntroFamily = errors.New("codec: introduction candidate family not 4 or 6")
+	// ErrIntroKind reports a candidate kind other than CandidateDirect or
+	// CandidateRelayed (or, from AppendIntro, a relayed bit beyond N).
+	ErrIntroKind = errors.New("codec: introduction candidate kind unknown")
 	// ErrIntroAddress reports a candidate no node can dial: port 0, an
 	// unspecified or multicast address, or an IPv4-mapped IPv6 address
 	// (IPv4 candidates use family 4).
@@ -75,21 +92,29 @@ var (
 	ErrIntroTrailing = errors.New("codec: introduction body has trailing bytes")
 )
 
-// Intro is a decoded INTRO_REQUEST, INTRODUCTION or INTRO_REFUSED body.
-// NodeID is the target (INTRO_REQUEST) or the peer (INTRODUCTION); Reason
-// is set for INTRO_REFUSED only; Candidates[:N] are the candidates, in the
-// sender's order. Decoding fills a caller's Intro without allocating.
+// Intro is a decoded INTRO_REQUEST, INTRODUCTION, INTRO_REFUSED or
+// INTRO_REGISTER body. NodeID is the target (INTRO_REQUEST) or the peer
+// (INTRODUCTION); Reason is set for INTRO_REFUSED only; Candidates[:N] are
+// the candidates, in the sender's order, and bit i of Relayed says that
+// Candidates[i] is a relayed one (CandidateRelayed). Decoding fills a
+// caller's Intro without allocating.
 type Intro struct {
 	RequestID  uint32
 	NodeID     [32]byte
 	Reason     IntroReason
 	N          int
 	Candidates [MaxCandidates]netip.AddrPort
+	Relayed    uint8
 }
 
-// Add appends c to m's candidates unless it is already there or m holds
-// MaxCandidates; it reports whether c is now among them.
-func (m *Intro) Add(c netip.AddrPort) bool {
+// Add appends the direct candidate c to m's candidates unless it is
+// already there or m holds MaxCandidates; it reports whether c is now
+// among them.
+func (m *Intro) Add(c netip.AddrPort) bool { return m.AddKind(c, CandidateDirect) }
+
+// AddKind is Add for a candidate of kind (CandidateDirect or
+// CandidateRelayed).
+func (m *Intro) AddKind(c netip.AddrPort, kind uint8) bool {
 	for _, have := range m.Candidates[:m.N] {
 		if have == c {
 			return true
@@ -99,9 +124,15 @@ func (m *Intro) Add(c netip.AddrPort) bool {
 		return false
 	}
 	m.Candidates[m.N] = c
+	if kind == CandidateRelayed {
+		m.Relayed |= 1 << m.N
+	}
 	m.N++
 	return true
 }
+
+// IsRelayed reports whether Candidates[i] is a relayed candidate.
+func (m *Intro) IsRelayed(i int) bool { return m.Relayed&(1<<i) != 0 }
 
 // AppendIntro appends the message of subtype sub (ControlIntroRequest,
 // ControlIntroduction or ControlIntroRefused) carrying m to dst. It returns
@@ -116,28 +147,38 @@ func AppendIntro(dst []byte, sub uint8, m *Intro) ([]byte, error) {
 		}
 		dst = binary.BigEndian.AppendUint32(append(dst, sub), m.RequestID)
 		return append(dst, uint8(m.Reason)), nil
-	case ControlIntroRequest, ControlIntroduction:
+	case ControlIntroRequest, ControlIntroduction, ControlIntroRegister:
 	default:
 		return dst, ErrControlUnknown
 	}
 	if m.N < 0 || m.N > MaxCandidates {
 		return dst, ErrIntroCandidates
 	}
+	if m.Relayed>>m.N != 0 {
+		return dst, ErrIntroKind
+	}
 	for _, c := range m.Candidates[:m.N] {
 		if !dialable(c) {
 			return dst, ErrIntroAddress
 		}
 	}
-	out := binary.BigEndian.AppendUint32(append(dst, sub), m.RequestID)
-	out = append(out, m.NodeID[:]...)
+	out := append(dst, sub)
+	if sub != ControlIntroRegister {
+		out = binary.BigEndian.AppendUint32(out, m.RequestID)
+		out = append(out, m.NodeID[:]...)
+	}
 	out = append(out, uint8(m.N))
-	for _, c := range m.Candidates[:m.N] {
+	for i, c := range m.Candidates[:m.N] {
+		kind := uint8(CandidateDirect)
+		if m.IsRelayed(i) {
+			kind = CandidateRelayed
+		}
 		if a := c.Addr(); a.Is4() {
 			b := a.As4()
-			out = append(append(out, 4), b[:]...)
+			out = append(append(out, kind<<4|4), b[:]...)
 		} else {
 			b := a.As16()
-			out = append(append(out, 6), b[:]...)
+			out = append(append(out, kind<<4|6), b[:]...)
 		}
 		out = binary.BigEndian.AppendUint16(out, c.Port())
 	}
@@ -154,11 +195,11 @@ func dialable(c netip.AddrPort) bool {
 // ParseIntro decodes the body (the bytes after the subtype byte) of an
 // introduction message of subtype sub into m and returns its length; bytes
 // after it are left alone. It never allocates. Errors: [ErrIntroTruncated],
-// [ErrIntroCandidates], [ErrIntroFamily], [ErrIntroAddress],
-// [ErrIntroReason], [ErrControlUnknown] for another subtype. A decoded
-// message re-encodes to exactly the bytes it came from.
+// [ErrIntroCandidates], [ErrIntroFamily], [ErrIntroKind],
+// [ErrIntroAddress], [ErrIntroReason], [ErrControlUnknown] for another
+// subtype. A decoded message re-encodes to exactly the bytes it came from.
 func ParseIntro(sub uint8, b []byte, m *Intro) (int, error) {
-	m.N, m.Reason, m.NodeID = 0, 0, [32]byte{}
+	m.N, m.Relayed, m.Reason, m.RequestID, m.NodeID = 0, 0, 0, 0, [32]byte{}
 	switch sub {
 	case ControlIntroRefused:
 		if len(b) < 5 {
@@ -170,24 +211,49 @@ func ParseIntro(sub uint8, b []byte, m *Intro) (int, error) {
 		}
 		m.RequestID, m.Reason = binary.BigEndian.Uint32(b), r
 		return 5, nil
+	case ControlIntroRegister:
+		return parseCandidates(b, 0, m)
 	case ControlIntroRequest, ControlIntroduction:
 	default:
 		return 0, ErrControlUnknown
 	}
-	if len(b) < 4+32+1 {
+	if len(b) < 4+32 {
 		return 0, ErrIntroTruncated
 	}
-	count := int(b[36])
+	n, err := parseCandidates(b, 36, m)
+	if err != nil {
+		return 0, err
+	}
+	m.RequestID = binary.BigEndian.Uint32(b)
+	m.NodeID = [32]byte(b[4:36])
+	return n, nil
+}
+
+// parseCandidates decodes the candidate list at b[i:] into m and returns
+// the end of the message.
+func parseCandidates(b []byte, i int, m *Intro) (int, error) {
+	if i >= len(b) {
+		return 0, ErrIntroTruncated
+	}
+	count := int(b[i])
 	if count > MaxCandidates {
 		return 0, ErrIntroCandidates
 	}
-	i := 37
+	i++
+	var relayed uint8
 	for k := range count {
 		if i >= len(b) {
 			return 0, ErrIntroTruncated
 		}
+		switch b[i] >> 4 {
+		case CandidateDirect:
+		case CandidateRelayed:
+			relayed |= 1 << k
+		default:
+			return 0, ErrIntroKind
+		}
 		var a netip.Addr
-		switch b[i] {
+		switch b[i] & 0x0f {
 		case 4:
 			if len(b)-i < 1+4+2 {
 				return 0, ErrIntroTruncated
@@ -210,8 +276,6 @@ func ParseIntro(sub uint8, b []byte, m *Intro) (int, error) {
 		}
 		m.Candidates[k] = c
 	}
-	m.RequestID = binary.BigEndian.Uint32(b)
-	m.NodeID = [32]byte(b[4:36])
-	m.N = count
+	m.N, m.Relayed = count, relayed
 	return i, nil
 }

@@ -58,6 +58,41 @@ func TestIntroGolden(t *testing.T) {
 	}
 }
 
+// TestIntroRelayedGolden pins a relayed candidate (kind 1 in the family
+// byte's high nibble) and INTRO_REGISTER, which carries candidates only.
+func TestIntroRelayedGolden(t *testing.T) {
+	var m Intro
+	m.Add(netip.MustParseAddrPort("198.51.100.7:40000"))
+	if !m.AddKind(netip.MustParseAddrPort("203.0.113.9:3479"), CandidateRelayed) || m.Relayed != 2 || !m.IsRelayed(1) || m.IsRelayed(0) {
+		t.Fatalf("AddKind: %+v", m)
+	}
+	b, err := AppendIntro(nil, ControlIntroRegister, &m)
+	want := "12" + "02" + "04" + "c6336407" + "9c40" + "14" + "cb007109" + "0d97"
+	if err != nil || hex.EncodeToString(b) != want {
+		t.Fatalf("INTRO_REGISTER %x %v, want %s", b, err, want)
+	}
+	var c Control
+	var got Intro
+	if n, err := DecodeControl(b, &c); err != nil || n != len(b) || c.Subtype != ControlIntroRegister {
+		t.Fatalf("DecodeControl: %d %v", n, err)
+	}
+	if n, err := ParseIntro(ControlIntroRegister, c.Intro, &got); err != nil || n != len(c.Intro) || got != m {
+		t.Fatalf("ParseIntro: %d %v %+v", n, err, got)
+	}
+	if re, err := AppendControl(nil, &c); err != nil || !bytes.Equal(re, b) || ControlLen(&c) != len(b) {
+		t.Fatalf("AppendControl: % x %v", re, err)
+	}
+	// The relayed bit travels in INTRODUCTIONs too.
+	m.RequestID = 5
+	b, _ = AppendIntro(nil, ControlIntroduction, &m)
+	if _, err := ParseIntro(ControlIntroduction, b[1:], &got); err != nil || got != m {
+		t.Fatalf("INTRODUCTION: %v %+v", err, got)
+	}
+	if _, err := ParseIntro(ControlIntroRegister, nil, &got); err != ErrIntroTruncated {
+		t.Fatalf("empty INTRO_REGISTER: %v", err)
+	}
+}
+
 // TestIntroErrors: every malformed body gets its typed error.
 func TestIntroErrors(t *testing.T) {
 	m := testIntro()
@@ -83,6 +118,9 @@ func TestIntroErrors(t *testing.T) {
 		{"count 255", mut(36, 255), ErrIntroCandidates},
 		{"family 5", mut(37, 5), ErrIntroFamily},
 		{"family 0", mut(37, 0), ErrIntroFamily},
+		{"relayed family 5", mut(37, 0x15), ErrIntroFamily},
+		{"kind 2", mut(37, 0x24), ErrIntroKind},
+		{"kind 15", mut(37, 0xf6), ErrIntroKind},
 		{"port 0", append(mut(42, 0)[:43:43], append([]byte{0}, body[44:]...)...), ErrIntroAddress},
 		{"unspecified v4", append(append([]byte(nil), body[:38]...), append([]byte{0, 0, 0, 0}, body[42:]...)...), ErrIntroAddress},
 		{"multicast v4", mut(38, 224), ErrIntroAddress},
@@ -121,6 +159,11 @@ func TestIntroErrors(t *testing.T) {
 	bad.Candidates[0] = netip.MustParseAddrPort("[::ffff:192.0.2.1]:80")
 	if _, err := AppendIntro(nil, ControlIntroduction, &bad); err != ErrIntroAddress {
 		t.Errorf("encode mapped: %v", err)
+	}
+	bad = *m
+	bad.Relayed = 1 << m.N
+	if _, err := AppendIntro(nil, ControlIntroduction, &bad); err != ErrIntroKind {
+		t.Errorf("encode relayed bit beyond N: %v", err)
 	}
 	if _, err := AppendIntro(nil, ControlIntroRefused, &Intro{Reason: 9}); err != ErrIntroReason {
 		t.Errorf("encode reason 9: %v", err)
@@ -178,12 +221,13 @@ func FuzzIntro(f *testing.F) {
 	f.Add(ControlIntroduction, b[1:])
 	f.Add(ControlIntroRequest, b[1:40])
 	f.Add(ControlIntroRefused, []byte{0, 0, 0, 9, 2})
+	f.Add(ControlIntroRegister, []byte{1, 0x14, 203, 0, 113, 9, 13, 151})
 	f.Fuzz(func(t *testing.T, sub uint8, in []byte) {
 		var m Intro
 		n, err := ParseIntro(sub, in, &m)
 		switch err {
 		case nil:
-		case ErrIntroTruncated, ErrIntroCandidates, ErrIntroFamily, ErrIntroAddress, ErrIntroReason, ErrControlUnknown:
+		case ErrIntroTruncated, ErrIntroCandidates, ErrIntroFamily, ErrIntroKind, ErrIntroAddress, ErrIntroReason, ErrControlUnknown:
 			return
 		default:
 			t.Fatalf("untyped error %v", err)

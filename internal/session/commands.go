@@ -49,8 +49,9 @@ type dialReq struct {
 }
 
 type dialResult struct {
-	s   *Session
-	err error
+	s     *Session
+	err   error
+	relay bool // a dial of a peer's relayed candidate (dialCandidates)
 }
 
 // post queues c for shard i and wakes it; false when the ring is full or

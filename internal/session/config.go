@@ -139,6 +139,23 @@ type Config struct {
 	// with it to each other (INTRO_REQUEST, docs/PROTOCOL.md
 	// "Introductions"); without it, requests are refused.
 	Rendezvous bool
+	// HasRelay, if set, reports whether this node offers relayed (TURN)
+	// candidates: of two introduced peers that both do, only the one with
+	// the lower node id dials the other's relayed candidates, so that one
+	// relayed session results.
+	HasRelay func() bool
+	// Introduced, if set, is called (on its own goroutine) with an
+	// introduced peer's candidates before this node dials them: a node
+	// with a TURN allocation permits their addresses there, so that the
+	// peer's handshake through the relay gets in.
+	Introduced func(cands []netip.AddrPort)
+	// ThroughRelay, if set, reports whether a peer address is reached
+	// through this node's TURN allocation (Session.Relayed).
+	ThroughRelay func(peer netip.AddrPort) bool
+	// PeerGone, if set, is called with a session's remote address when
+	// the session ends (on the goroutine that ends it; it must not
+	// block): a TURN Mux forgets the relayed peer's synthetic address.
+	PeerGone func(peer netip.AddrPort)
 	// Now is the clock (default time.Now); tests inject a fake one.
 	Now func() time.Time
 	// Logger receives lifecycle events (never per-packet ones); nil

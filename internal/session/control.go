@@ -48,7 +48,7 @@ func (sh *shard) control(ss *sessionState, b []byte, from netip.AddrPort, now ti
 			err := &CloseError{Code: m.Code, Reason: string(m.Reason), Remote: true}
 			sh.remove(ss, Closed, err)
 			return eliciting, false
-		case codec.ControlIntroRequest, codec.ControlIntroduction, codec.ControlIntroRefused:
+		case codec.ControlIntroRequest, codec.ControlIntroduction, codec.ControlIntroRefused, codec.ControlIntroRegister:
 			sh.introControl(ss, m.Subtype, m.Intro, now)
 		default:
 			// ERROR is informational: ignored.

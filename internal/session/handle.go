@@ -256,5 +256,8 @@ func (s *Session) finish(st State, err error) {
 			s.q.release()
 		}
 		s.node.intro.forget(s)
+		if f := s.node.cfg.PeerGone; f != nil {
+			f(s.RemoteAddr())
+		}
 	})
 }

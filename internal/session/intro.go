@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -32,7 +33,43 @@ const (
 	// node serves per requesting session (token bucket).
 	introRate  = 4
 	introBurst = 8
+	// RelayDelay is how long an introduced dial tries the peer's direct
+	// candidates alone before it dials its relayed (TURN) candidates
+	// too: a direct path, when one exists, usually completes well within
+	// it (hole punching takes a round trip or two), and wins.
+	RelayDelay = 500 * time.Millisecond
 )
+
+// Candidate is an address this node offers peers through a rendezvous,
+// or one a rendezvous passed on.
+type Candidate struct {
+	Addr    netip.AddrPort
+	Relayed bool // a TURN relayed transport address (codec.CandidateRelayed)
+}
+
+// candidates returns the candidates of m.
+func candidates(m *codec.Intro) []Candidate {
+	out := make([]Candidate, m.N)
+	for i, c := range m.Candidates[:m.N] {
+		out[i] = Candidate{Addr: c, Relayed: m.IsRelayed(i)}
+	}
+	return out
+}
+
+// addCandidates adds cands to m (unmapped, invalid ones skipped, up to
+// codec.MaxCandidates).
+func addCandidates(m *codec.Intro, cands []Candidate) {
+	for _, c := range cands {
+		if !c.Addr.IsValid() {
+			continue
+		}
+		kind := uint8(codec.CandidateDirect)
+		if c.Relayed {
+			kind = codec.CandidateRelayed
+		}
+		m.AddKind(netip.AddrPortFrom(c.Addr.Addr().Unmap(), c.Addr.Port()), kind)
+	}
+}
 
 // ErrIntroRefused is matched by the *IntroRefusedError of DialVia.
 var ErrIntroRefused = errors.New("stt: introduction refused")
@@ -65,6 +102,10 @@ type IntroStats struct {
 	Dials                atomic.Uint64 // introduced dials that gave a session
 	DialFailures         atomic.Uint64 // introduced dials where no candidate answered
 	DuplicatesClosed     atomic.Uint64 // second sessions with an introduced peer, closed
+	RegistersIn          atomic.Uint64 // rendezvous: INTRO_REGISTERs stored
+	RegistersOut         atomic.Uint64 // INTRO_REGISTERs sent
+	RelayDials           atomic.Uint64 // dials of a peer's relayed candidate
+	RelayWins            atomic.Uint64 // introduced sessions established through a peer's relayed candidate
 }
 
 // Each calls fn with every counter's name and value.
@@ -83,6 +124,10 @@ func (st *IntroStats) Each(fn func(name string, v uint64)) {
 	fn("intro_dials", st.Dials.Load())
 	fn("intro_dial_failures", st.DialFailures.Load())
 	fn("intro_duplicates_closed", st.DuplicatesClosed.Load())
+	fn("intro_registers_in", st.RegistersIn.Load())
+	fn("intro_registers_out", st.RegistersOut.Load())
+	fn("intro_relay_dials", st.RelayDials.Load())
+	fn("intro_relay_wins", st.RelayWins.Load())
 }
 
 // introState is the node-wide introduction state. Every map is bounded:
@@ -93,6 +138,8 @@ type introState struct {
 	mu          sync.Mutex
 	byID        map[[32]byte]idEntry      // established sessions by proven peer id (the latest)
 	buckets     map[*Session]*introBucket // rendezvous: per requesting session
+	registered  map[*Session]codec.Intro  // rendezvous: candidates a session's peer registered
+	viaRelay    map[*Session]struct{}     // sessions established by dialing a peer's relayed candidate
 	introducers map[*Session]struct{}     // sessions marked with UseIntroducer
 	waiters     map[[32]byte]*introWaiter // introduced dials by peer id
 	requests    map[uint32]*introWaiter   // DialVia's outstanding requests by request id
@@ -117,7 +164,7 @@ type introWaiter struct {
 	peer       [32]byte
 	introducer *Session
 	reqID      uint32
-	answer     chan codec.Intro // requester: the INTRODUCTION or INTRO_REFUSED (Reason set)
+	answer     chan codec.Intro // requester: the INTRODUCTIONs and INTRO_REFUSEDs (Reason set); nil on the target
 	claimed    chan *Session    // capacity 1
 	done       bool             // the dial has ended (under introState.mu)
 	won        *Session         // its session, if it got one: a second one while it lasts is a duplicate
@@ -126,6 +173,8 @@ type introWaiter struct {
 func (st *introState) init() {
 	st.byID = make(map[[32]byte]idEntry)
 	st.buckets = make(map[*Session]*introBucket)
+	st.registered = make(map[*Session]codec.Intro)
+	st.viaRelay = make(map[*Session]struct{})
 	st.introducers = make(map[*Session]struct{})
 	st.waiters = make(map[[32]byte]*introWaiter)
 	st.requests = make(map[uint32]*introWaiter)
@@ -167,6 +216,8 @@ func (st *introState) forget(s *Session) {
 		delete(st.byID, s.keys.PeerNodeID)
 	}
 	delete(st.buckets, s)
+	delete(st.registered, s)
+	delete(st.viaRelay, s)
 	delete(st.introducers, s)
 	st.mu.Unlock()
 }
@@ -182,6 +233,8 @@ func (sh *shard) introControl(ss *sessionState, sub uint8, body []byte, now time
 	switch sub {
 	case codec.ControlIntroRequest:
 		sh.introRequest(ss, &m, now)
+	case codec.ControlIntroRegister:
+		sh.n.introRegister(ss.Session, &m)
 	case codec.ControlIntroduction, codec.ControlIntroRefused:
 		sh.n.introAnswer(ss.Session, sub, &m)
 	}
@@ -229,9 +282,7 @@ func (sh *shard) introRequest(ss *sessionState, m *codec.Intro, now time.Time) {
 	}
 	toTarget := codec.Intro{RequestID: m.RequestID, NodeID: ss.keys.PeerNodeID}
 	toTarget.Add(ss.RemoteAddr())
-	for _, c := range m.Candidates[:m.N] {
-		toTarget.Add(c)
-	}
+	addCandidates(&toTarget, candidates(m))
 	out, err := codec.AppendIntro(sh.ctlBuf[:0], codec.ControlIntroduction, &toTarget)
 	if err != nil {
 		return // the validated address of a session is dialable
@@ -243,6 +294,10 @@ func (sh *shard) introRequest(ss *sessionState, m *codec.Intro, now time.Time) {
 	}
 	toReq := codec.Intro{RequestID: m.RequestID, NodeID: m.NodeID}
 	toReq.Add(target.RemoteAddr())
+	st.mu.Lock()
+	reg := st.registered[target]
+	st.mu.Unlock()
+	addCandidates(&toReq, candidates(&reg))
 	if out, err = codec.AppendIntro(sh.ctlBuf[:0], codec.ControlIntroduction, &toReq); err == nil {
 		sh.sendControl(ss, out, now)
 	}
@@ -257,7 +312,9 @@ func (n *Node) introAnswer(s *Session, sub uint8, m *codec.Intro) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if w := st.requests[m.RequestID]; w != nil && w.introducer == s && (sub == codec.ControlIntroRefused || w.peer == m.NodeID) {
-		delete(st.requests, m.RequestID)
+		// The request stays outstanding while DialVia dials: it keeps
+		// asking, and a later answer may carry candidates the target
+		// registered since (dialCandidates dials those too).
 		if sub == codec.ControlIntroRefused {
 			st.stats.RefusalsIn.Add(1)
 		} else {
@@ -295,15 +352,64 @@ func (n *Node) introAnswer(s *Session, sub uint8, m *codec.Intro) {
 	w := &introWaiter{peer: m.NodeID, introducer: s, claimed: make(chan *Session, 1)}
 	st.waiters[m.NodeID] = w
 	st.inflight++
-	cands := make([]netip.AddrPort, m.N)
-	copy(cands, m.Candidates[:m.N])
-	go n.introducedDial(w, cands)
+	go n.introducedDial(w, candidates(m))
+}
+
+// introRegister stores the candidates the peer of s registered (a
+// rendezvous passes them to the nodes that ask for s's peer); a node that
+// is not a rendezvous ignores them.
+func (n *Node) introRegister(s *Session, m *codec.Intro) {
+	st := &n.intro
+	if !n.cfg.Rendezvous {
+		st.stats.Ignored.Add(1)
+		return
+	}
+	st.mu.Lock()
+	if s.State() == Established { // forget has not run: the entry leaves with the session
+		st.registered[s] = *m
+		st.stats.RegistersIn.Add(1)
+	}
+	st.mu.Unlock()
+}
+
+// Register sends the node's own candidates to the rendezvous node at the
+// other end of s (INTRO_REGISTER): it passes them, after the address it
+// sees, to the nodes that ask for an introduction to this one. A later
+// call replaces them. Control frames are not retransmitted: callers send
+// it again from time to time.
+func (n *Node) Register(s *Session, own []Candidate) error {
+	var m codec.Intro
+	addCandidates(&m, own)
+	b, err := codec.AppendIntro(nil, codec.ControlIntroRegister, &m)
+	if err != nil {
+		return err
+	}
+	if err := s.sendTyped(codec.TypeControl, 0, b); err != nil {
+		return err
+	}
+	n.intro.stats.RegistersOut.Add(1)
+	return nil
+}
+
+// Relayed reports whether s runs through a TURN relay: this node's (its
+// peer's address is reached through the node's allocation,
+// Config.ThroughRelay) or the peer's (s was established by dialing the
+// peer's relayed candidate, so its remote address is the peer's relay).
+func (s *Session) Relayed() bool {
+	n := s.node
+	if n.cfg.ThroughRelay != nil && n.cfg.ThroughRelay(s.RemoteAddr()) {
+		return true
+	}
+	n.intro.mu.Lock()
+	_, ok := n.intro.viaRelay[s]
+	n.intro.mu.Unlock()
+	return ok
 }
 
 // introducedDial is the target side of an introduction: it dials the
 // requester's candidates, and the session it ends up with (its own dial's,
 // or the one the requester's dial established) goes to Accept.
-func (n *Node) introducedDial(w *introWaiter, cands []netip.AddrPort) {
+func (n *Node) introducedDial(w *introWaiter, cands []Candidate) {
 	ctx, cancel := context.WithTimeout(context.Background(), IntroDialTimeout)
 	s, err := n.dialCandidates(ctx, w, cands, nil)
 	cancel()
@@ -354,14 +460,16 @@ func (sh *shard) introClaim(ss *sessionState, now time.Time) bool {
 	return took
 }
 
-// dialCandidates dials every candidate in cands at once, each expecting
-// w.peer, and returns the first session: a dial's, or one the responder
-// established with w.peer meanwhile (claimed). The other dials are
-// canceled; sessions they still produce are closed. first, if not nil,
-// is a session claimed already: it wins, and no candidate is dialed. It
-// returns when every dial has ended, and marks w done: with a session, w lingers for
-// IntroDialTimeout (introClaim closes duplicates); without, it is removed.
-func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip.AddrPort, first *Session) (*Session, error) {
+// dialCandidates dials every direct candidate in cands at once, each
+// expecting w.peer, and, if none has won after RelayDelay, the relayed
+// ones this node should dial (relayedToDial); it returns the first
+// session: a dial's, or one the responder established with w.peer
+// meanwhile (claimed). The other dials are canceled; sessions they still
+// produce are closed. first, if not nil, is a session claimed already: it
+// wins, and no candidate is dialed. It returns when every dial has ended,
+// and marks w done: with a session, w lingers for IntroDialTimeout
+// (introClaim closes duplicates); without, it is removed.
+func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []Candidate, first *Session) (*Session, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if first == nil {
@@ -372,21 +480,56 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip
 		default:
 		}
 	}
+	if first == nil && len(cands) > 0 && n.cfg.Introduced != nil {
+		addrs := make([]netip.AddrPort, len(cands))
+		for i, c := range cands {
+			addrs[i] = c.Addr
+		}
+		go n.cfg.Introduced(addrs)
+	}
 	local := n.localAddr().Addr()
-	res := make(chan dialResult, len(cands))
+	res := make(chan dialResult, codec.MaxCandidates)
 	running := 0
-	for _, c := range cands {
-		if first != nil {
-			break
-		}
-		if local.Is4() && !c.Addr().Is4() {
-			continue // an IPv4 socket cannot send there
-		}
+	seen := make(map[netip.AddrPort]bool, codec.MaxCandidates)
+	dial := func(c netip.AddrPort, relay bool) {
 		running++
+		if relay {
+			n.intro.stats.RelayDials.Add(1)
+		}
 		go func() {
 			s, err := n.DialExpect(ctx, c, w.peer)
-			res <- dialResult{s: s, err: err}
+			res <- dialResult{s: s, err: err, relay: relay}
 		}()
+	}
+	// Direct candidates are dialed at once; relayed ones wait in relayed
+	// until the relay timer has fired (relayNow).
+	var relayed []netip.AddrPort
+	relayNow := false
+	add := func(cands []Candidate) {
+		for _, c := range cands {
+			if seen[c.Addr] || (local.Is4() && !c.Addr.Addr().Is4()) { // an IPv4 socket cannot send to IPv6
+				continue
+			}
+			seen[c.Addr] = true
+			switch {
+			case !c.Relayed:
+				dial(c.Addr, false)
+			case !n.relayedToDial(w.peer):
+			case relayNow:
+				dial(c.Addr, true)
+			default:
+				relayed = append(relayed, c.Addr)
+			}
+		}
+	}
+	if first == nil {
+		add(cands)
+	}
+	t := time.NewTimer(RelayDelay)
+	defer t.Stop()
+	relayTimer := t.C
+	if first != nil || len(cands) == 0 {
+		relayTimer = nil // nothing to wait for: a session, or no introduction
 	}
 	won := first
 	var errs []error
@@ -400,18 +543,41 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip
 			s.Close(codec.CodeNoError, "duplicate introduced session")
 		}
 	}
-	// Every dial answers once (a canceled one at once), so this ends.
-	for running > 0 {
+	ctxDone := ctx.Done()
+	// Every dial answers once (a canceled one at once), so this ends; until
+	// RelayDelay has passed, a later answer may still bring candidates.
+	for running > 0 || (relayTimer != nil && won == nil) {
 		select {
 		case r := <-res:
 			running--
 			if r.err != nil {
 				errs = append(errs, r.err)
-			} else {
-				take(r.s)
+				break
 			}
+			if r.relay && won == nil {
+				n.intro.mu.Lock()
+				n.intro.viaRelay[r.s] = struct{}{}
+				n.intro.mu.Unlock()
+				n.intro.stats.RelayWins.Add(1)
+			}
+			take(r.s)
 		case s := <-w.claimed:
 			take(s)
+		case <-relayTimer:
+			relayTimer, relayNow = nil, true
+			if won == nil && ctx.Err() == nil {
+				for _, c := range relayed {
+					dial(c, true)
+				}
+			}
+		case a := <-w.answer:
+			// DialVia's request, re-sent while it dials, was answered
+			// again: candidates the target registered since are new.
+			if a.Reason == 0 && won == nil && ctx.Err() == nil {
+				add(candidates(&a))
+			}
+		case <-ctxDone:
+			relayTimer, ctxDone = nil, nil // no relayed dial starts after the end
 		}
 	}
 	if won == nil {
@@ -455,6 +621,18 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip
 	return nil, errors.Join(errs...)
 }
 
+// relayedToDial reports whether this node dials the relayed candidates of
+// peer: always, unless it offers relayed candidates itself and its node
+// id is the higher one (then the peer dials this node's relay), so that
+// two relayed peers end with one relayed session.
+func (n *Node) relayedToDial(peer [32]byte) bool {
+	if n.cfg.HasRelay == nil || !n.cfg.HasRelay() {
+		return true
+	}
+	self := n.cfg.NodeKey.ID()
+	return bytes.Compare(self[:], peer[:]) < 0
+}
+
 // DialVia asks the rendezvous node at the other end of introducer to
 // introduce this node to the node id (with this node's candidates own:
 // its reflexive addresses, at most codec.MaxCandidates used), waits for
@@ -464,16 +642,12 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []netip
 // *IntroRefusedError (ErrIntroRefused), the introducer session's error if
 // it ends first, ErrDialInProgress (an introduced dial to id is running),
 // the dials' errors joined, or ctx.Err().
-func (n *Node) DialVia(ctx context.Context, id [32]byte, introducer *Session, own []netip.AddrPort) (*Session, error) {
+func (n *Node) DialVia(ctx context.Context, id [32]byte, introducer *Session, own []Candidate) (*Session, error) {
 	if err := introducer.Err(); err != nil {
 		return nil, err
 	}
 	req := codec.Intro{NodeID: id}
-	for _, c := range own {
-		if c.IsValid() {
-			req.Add(netip.AddrPortFrom(c.Addr().Unmap(), c.Port()))
-		}
-	}
+	addCandidates(&req, own)
 	w := &introWaiter{peer: id, introducer: introducer, answer: make(chan codec.Intro, 1), claimed: make(chan *Session, 1)}
 	st := &n.intro
 	st.mu.Lock()
@@ -525,7 +699,25 @@ func (n *Node) DialVia(ctx context.Context, id [32]byte, introducer *Session, ow
 			if a.Reason != 0 {
 				return fail(&IntroRefusedError{Reason: a.Reason})
 			}
-			return n.dialCandidates(ctx, w, a.Candidates[:a.N], nil)
+			// Keep asking while dialing: the target may register
+			// candidates (a relayed one) after the first answer.
+			stop := make(chan struct{})
+			go func() {
+				tick := time.NewTicker(IntroResend)
+				defer tick.Stop()
+				for {
+					select {
+					case <-tick.C:
+						st.stats.RequestsOut.Add(1)
+						_ = introducer.sendTyped(codec.TypeControl, 0, msg) // lost: the next tick re-sends
+					case <-stop:
+						return
+					}
+				}
+			}()
+			s, err := n.dialCandidates(ctx, w, candidates(&a), nil)
+			close(stop)
+			return s, err
 		case s := <-w.claimed:
 			// The peer's dial reached this node first.
 			return n.dialCandidates(ctx, w, nil, s)
@@ -539,3 +731,6 @@ func (n *Node) DialVia(ctx context.Context, id [32]byte, introducer *Session, ow
 		}
 	}
 }
+
+// Closed is closed when the node shuts down.
+func (n *Node) Closed() <-chan struct{} { return n.closed }

@@ -87,3 +87,31 @@ func TestIntroForged(t *testing.T) {
 		t.Fatalf("drop_bad_control %d", b2.s.stats.DropBadControl.Load())
 	}
 }
+
+// TestRelayedToDial: a node without relayed candidates of its own dials
+// the peer's; of two nodes that both have them, only the lower node id
+// dials, so both agree on one relayed session.
+func TestRelayedToDial(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	has := false
+	a, b := newSides(t, clk, func(c *Config) { c.HasRelay = func() bool { return has } })
+	aid, bid := a.n.cfg.NodeKey.ID(), b.n.cfg.NodeKey.ID()
+	if !a.n.relayedToDial(bid) || !b.n.relayedToDial(aid) {
+		t.Fatal("a node without a relay must dial the peer's relayed candidates")
+	}
+	has = true
+	if a.n.relayedToDial(bid) == b.n.relayedToDial(aid) {
+		t.Fatalf("both with relays: a dials %v, b dials %v; exactly one must", a.n.relayedToDial(bid), b.n.relayedToDial(aid))
+	}
+	lower := a
+	if string(bid[:]) < string(aid[:]) {
+		lower = b
+	}
+	peer := aid
+	if lower == a {
+		peer = bid
+	}
+	if !lower.n.relayedToDial(peer) {
+		t.Fatal("the lower node id must be the one that dials")
+	}
+}

@@ -16,11 +16,12 @@ import (
 // reachOptions are the flags of NAT traversal: STUN, and introductions
 // through a rendezvous node.
 type reachOptions struct {
-	stun         []string      // -stun: STUN servers (Config.STUNServers)
-	natKeepAlive time.Duration // -nat-keepalive (Config.NATKeepAlive; 0: the library's default)
-	via          string        // -via: the rendezvous node's UDP address
-	viaID        stt.NodeID    // -via-id: its pinned node id (zero: not pinned)
-	dialID       stt.NodeID    // -dial-id: the node to dial through it (zero: none)
+	stun         []string         // -stun: STUN servers (Config.STUNServers)
+	natKeepAlive time.Duration    // -nat-keepalive (Config.NATKeepAlive; 0: the library's default)
+	turn         []stt.TURNServer // -turn: TURN relays (Config.TURNServers)
+	via          string           // -via: the rendezvous node's UDP address
+	viaID        stt.NodeID       // -via-id: its pinned node id (zero: not pinned)
+	dialID       stt.NodeID       // -dial-id: the node to dial through it (zero: none)
 }
 
 // introRetry is how long a -dial-id keeps asking while the rendezvous
@@ -37,7 +38,17 @@ func reachFlags(fs *flag.FlagSet, o *reachOptions) func() error {
 	fs.StringVar(&o.via, "via", "", "connect to this rendezvous node (host:port over UDP, a node running -rendezvous) and accept the introductions it passes on (hole punching through NATs)")
 	viaID := fs.String("via-id", "", "with -via: the node id (64 hex digits) the rendezvous must prove it is (pinning)")
 	dialID := fs.String("dial-id", "", "with -via: dial this node id (64 hex digits) through the rendezvous, then exchange datagrams with it as -peer does")
+	turn := fs.String("turn", "", "TURN relays (turn://user:password@host:port, comma-separated): allocate a relayed address and offer it in introductions, for NATs that map per destination")
 	return func() error {
+		if *turn != "" {
+			for _, u := range strings.Split(*turn, ",") {
+				ts, err := stt.ParseTURNURL(strings.TrimSpace(u))
+				if err != nil {
+					return fmt.Errorf("-turn: %w", err)
+				}
+				o.turn = append(o.turn, ts)
+			}
+		}
 		if *stun != "" {
 			for _, s := range strings.Split(*stun, ",") {
 				s = strings.TrimSpace(s)
@@ -105,6 +116,22 @@ func printReflexive(ctx context.Context, node *stt.Node, stdout io.Writer, log *
 	}
 }
 
+// printRelayed waits for the node's TURN allocations and prints the
+// relayed addresses (or logs why there is none).
+func printRelayed(ctx context.Context, node *stt.Node, stdout io.Writer, log *slog.Logger) {
+	addrs, err := node.RelayedAddrs(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("no relayed address: no TURN server granted an allocation", "err", err)
+		}
+		return
+	}
+	for _, a := range addrs {
+		log.Info("relayed address", "addr", a)
+		fmt.Fprintf(stdout, "relayed address %v (on the TURN server)\n", a)
+	}
+}
+
 // connectVia dials the rendezvous node o.via (pinned to o.viaID if set)
 // and marks the session as this node's introducer. It returns nil, nil
 // when ctx ends first.
@@ -169,7 +196,11 @@ func viaError(o options, err error) error {
 		return fmt.Errorf("the node reached through %s is not node %v: %w", o.via, o.dialID, err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("no direct session with node %v through the rendezvous at %s within -dial-timeout %v (a NAT that maps per destination, or a firewall, needs a relay, which sttnode has not yet): %w", o.dialID, o.via, o.dialTimeout, err)
+		relay := "give one of the two nodes -turn with a TURN relay"
+		if len(o.turn) > 0 {
+			relay = "the relay did not carry it either: see the TURN counters (-metrics)"
+		}
+		return fmt.Errorf("no session with node %v through the rendezvous at %s within -dial-timeout %v (a NAT that maps per destination, or a firewall, needs a relay: %s): %w", o.dialID, o.via, o.dialTimeout, relay, err)
 	}
 	return fmt.Errorf("dialing node %v through the rendezvous at %s: %w", o.dialID, o.via, err)
 }

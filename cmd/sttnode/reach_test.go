@@ -40,18 +40,22 @@ func TestReachFlagErrors(t *testing.T) {
 		{[]string{"-stun", "127.0.0.1:3478", "-nat-keepalive", "-1s"}, "must not be negative"},
 		{[]string{"-stun", "127.0.0.1:3478,,127.0.0.1:3479"}, "empty server name"},
 		{[]string{"-send", "f"}, "-send needs -peer or -dial-id"},
+		{[]string{"-turn", "turns://u:p@127.0.0.1:5349"}, "only turn:// (UDP)"},
+		{[]string{"-turn", "turn://127.0.0.1:3478"}, "no credentials"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("run(%q) = %d, stderr %q; want 2 and %q", c.args, code, errb.String(), c.want)
 		}
 	}
-	o, err := parseFlags([]string{"-stun", "a:1, b:2", "-nat-keepalive", "3s", "-via", "127.0.0.1:9", "-via-id", hexID, "-dial-id", strings.ToUpper(hexID)}, io.Discard)
+	o, err := parseFlags([]string{"-stun", "a:1, b:2", "-nat-keepalive", "3s", "-via", "127.0.0.1:9", "-via-id", hexID, "-dial-id", strings.ToUpper(hexID),
+		"-turn", "turn://u:p@192.0.2.1, turn:v:q@192.0.2.2:3479"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want, _ := stt.ParseNodeID(hexID)
-	if fmt.Sprint(o.stun) != "[a:1 b:2]" || o.natKeepAlive != 3*time.Second || o.via != "127.0.0.1:9" || o.viaID != want || o.dialID != want {
+	if fmt.Sprint(o.stun) != "[a:1 b:2]" || o.natKeepAlive != 3*time.Second || o.via != "127.0.0.1:9" || o.viaID != want || o.dialID != want ||
+		fmt.Sprint(o.turn) != "[{192.0.2.1:3478 u p } {192.0.2.2:3479 v q }]" {
 		t.Errorf("parsed %+v", o.reachOptions)
 	}
 }

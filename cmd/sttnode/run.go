@@ -171,7 +171,7 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 	}
 	node, err := stt.Listen(stt.Config{ListenAddr: o.listen, Seed: seed, NodeSeed: nodeSeed, AllowPeers: allow,
 		Suites: o.suites, Logger: log, HandshakeTimeout: o.dialTimeout / 2, MemoryBudget: o.memoryMiB << 20, WebSocket: wcfg,
-		Rendezvous: o.rendezvous, STUNServers: o.stun, NATKeepAlive: o.natKeepAlive})
+		Rendezvous: o.rendezvous, STUNServers: o.stun, NATKeepAlive: o.natKeepAlive, TURNServers: o.turn})
 	clear(seed)
 	clear(nodeSeed)
 	if err != nil {
@@ -218,6 +218,13 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 			defer wg.Done()
 			printReflexive(ctx, node, stdout, log)
 		}()
+	}
+	if len(o.turn) > 0 {
+		// Before the rendezvous: the relayed address is then among the
+		// candidates registered with it at once.
+		tctx, tcancel := context.WithTimeout(ctx, o.dialTimeout)
+		printRelayed(tctx, node, stdout, log)
+		tcancel()
 	}
 	var introducer *stt.Session
 	if o.via != "" {
@@ -343,7 +350,11 @@ func dialPeer(ctx context.Context, o options, node *stt.Node, introducer *stt.Se
 	}
 	log.Info("session open", "peer", peer, "suite", s.Suite())
 	if introducer != nil {
-		fmt.Fprintf(stdout, "connected to %v directly, introduced by %s (suite %s)\n", peer, o.via, s.Suite())
+		how := "directly"
+		if s.Relayed() {
+			how = "through a TURN relay"
+		}
+		fmt.Fprintf(stdout, "connected to %v %s, introduced by %s (suite %s)\n", peer, how, o.via, s.Suite())
 	} else {
 		fmt.Fprintf(stdout, "connected to %v (suite %s)\n", peer, s.Suite())
 	}

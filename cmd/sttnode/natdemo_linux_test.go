@@ -33,6 +33,7 @@ func readmeBlocks(t *testing.T) []string {
 		t.Fatal("README lacks the section \"### Walkthrough: two nodes behind two NATs\"")
 	}
 	sec, _, _ = strings.Cut(sec, "\n## ")
+	sec, _, _ = strings.Cut(sec, "\n### ") // the next subsection
 	var blocks []string
 	for {
 		_, rest, ok := strings.Cut(sec, "\n```")

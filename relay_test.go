@@ -8,6 +8,8 @@ import (
 
 	"github.com/sttgo/stt/engine/conn"
 	"github.com/sttgo/stt/engine/conn/conntest"
+	"github.com/sttgo/stt/engine/conn/turnconn"
+	"github.com/sttgo/stt/internal/stuntest"
 	"github.com/sttgo/stt/internal/session"
 )
 
@@ -129,5 +131,82 @@ func TestRelayConfig(t *testing.T) {
 		if _, err := ParseTURNURL(in); err == nil {
 			t.Errorf("ParseTURNURL(%q) accepted", in)
 		}
+	}
+}
+
+// TestRelayLoopback: a node with a TURN server (pion/turn's, on loopback)
+// allocates a relayed address; a plain node dials that address and the
+// session runs through the relay (the owner sees the peer at a synthetic
+// address and reports Relayed), data flows both ways. A wrong password
+// and a quota refusal surface as the server's typed errors, and the node
+// keeps working without a relay.
+func TestRelayLoopback(t *testing.T) {
+	srv, err := stuntest.ListenTURN("127.0.0.1:0", stuntest.TURNConfig{
+		Users: map[string]string{"alice": "pw", "bob": "pw2"},
+		Quota: func(user string) bool { return user != "bob" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	turnNode := func(user, pass string) *Node {
+		n, err := Listen(Config{Seed: testSeed, ListenAddr: "127.0.0.1:0",
+			TURNServers: []TURNServer{{Addr: srv.Addr().String(), Username: user, Password: pass}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		return n
+	}
+	a := turnNode("alice", "pw")
+	relayed, err := a.RelayedAddrs(ctxT(t, 10*time.Second))
+	if err != nil || len(relayed) != 1 || relayed[0].Addr() != srv.Addr().Addr() {
+		t.Fatalf("RelayedAddrs = %v, %v", relayed, err)
+	}
+	b, err := Listen(Config{Seed: testSeed, ListenAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a.relay.permit([]netip.AddrPort{b.Addr()}) // what an introduction does
+	acc := acceptOne(t, a)
+	sb, err := b.DialAddrPort(ctxT(t, 10*time.Second), relayed[0])
+	if err != nil {
+		t.Fatalf("dial the relayed address: %v", err)
+	}
+	sa := <-acc
+	if sa == nil {
+		t.FailNow()
+	}
+	if !sa.Relayed() || sa.RemoteAddr().Addr().As16()[0] != 0xfd || sb.RemoteAddr() != relayed[0] {
+		t.Fatalf("a sees %v (relayed %v), b sees %v; want a synthetic address and the relayed one", sa.RemoteAddr(), sa.Relayed(), sb.RemoteAddr())
+	}
+	sendRetry(t, sb, 1, []byte("through the relay"))
+	if p, _ := recv(t, sa); string(p) != "through the relay" {
+		t.Fatalf("a got %q", p)
+	}
+	sendRetry(t, sa, 2, []byte("and back"))
+	if p, _ := recv(t, sb); string(p) != "and back" {
+		t.Fatalf("b got %q", p)
+	}
+	if st := a.Stats().TURN; st["allocations"] != 1 || st["channel_data_in"]+st["data_indications_in"] == 0 {
+		t.Fatalf("TURN counters %v", st)
+	}
+
+	for _, tc := range []struct {
+		user, pass string
+		want       error
+	}{
+		{"alice", "wrong", turnconn.ErrBadRequest}, // pion answers a wrong password with 400 (coturn: 401)
+		{"bob", "pw2", turnconn.ErrQuota},
+	} {
+		n := turnNode(tc.user, tc.pass)
+		_, err := n.RelayedAddrs(ctxT(t, 10*time.Second))
+		var se *turnconn.ServerError
+		if !errors.Is(err, tc.want) || !errors.As(err, &se) {
+			t.Fatalf("%s/%s: RelayedAddrs error %v, want %v", tc.user, tc.pass, err, tc.want)
+		}
+		t.Logf("%s: %v", tc.user, err)
+		pair(t, n, b) // no relay, still a node
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/sttgo/stt/engine/conn"
 	"github.com/sttgo/stt/engine/conn/conntest"
 	"github.com/sttgo/stt/engine/conn/turnconn"
-	"github.com/sttgo/stt/internal/stuntest"
 	"github.com/sttgo/stt/internal/session"
+	"github.com/sttgo/stt/internal/stuntest"
 )
 
 // udpProxy is a relay stand-in on the in-memory network: what from sends

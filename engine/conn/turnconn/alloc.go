@@ -352,7 +352,7 @@ func (m *Mux) peerFor(a *allocation, addr netip.AddrPort) (*peer, error) {
 	if m.npeers >= m.cfg.MaxPeers {
 		return nil, ErrTooManyPeers
 	}
-	p = &peer{synth: m.pfx.addr(m.seq.Add(1)), addr: addr, alloc: a}
+	p = &peer{synth: m.pfx.Addr(m.seq.Add(1)), addr: addr, alloc: a}
 	if a.nextChan < numChannels {
 		p.ch = uint16(minChannel + a.nextChan)
 		a.byChan[a.nextChan] = p

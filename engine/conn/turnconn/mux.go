@@ -36,7 +36,7 @@ type Mux struct {
 	udp  conn.Batch
 	dl   deadliner
 	cfg  Config
-	pfx  prefix
+	pfx  conn.Synthetic
 	seq  atomic.Uint64
 	srvs []*server // fixed at New
 	tc   *turn.Client
@@ -88,7 +88,7 @@ func New(udp conn.Batch, cfg Config) (*Mux, error) {
 		udp:   udp,
 		dl:    dl,
 		cfg:   cfg,
-		pfx:   newPrefix(),
+		pfx:   conn.NewSynthetic(addrSubnet, addrPort),
 		peers: make(map[netip.AddrPort]*peer),
 		pool:  make(chan *scratch, maxScratch),
 	}
@@ -271,7 +271,7 @@ func (m *Mux) Via(relayed, peerAddr netip.AddrPort) (netip.AddrPort, error) {
 
 // IsRelayed reports whether a is one of m's synthetic addresses (live or
 // not).
-func (m *Mux) IsRelayed(a netip.AddrPort) bool { return m.pfx.contains(a) }
+func (m *Mux) IsRelayed(a netip.AddrPort) bool { return m.pfx.Contains(a) }
 
 // Route returns the relayed address and the peer of the live synthetic
 // address a.

@@ -48,7 +48,7 @@ func (m *Mux) process(msgs []conn.Message) int {
 	k := 0
 	for i := range msgs {
 		msg := &msgs[i]
-		if m.pfx.contains(msg.Addr) {
+		if m.pfx.Contains(msg.Addr) {
 			m.ctr.spoofed.Add(1)
 			continue
 		}

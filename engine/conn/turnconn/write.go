@@ -61,7 +61,7 @@ func (m *Mux) WriteBatch(msgs []conn.Message) (int, error) {
 	i := 0
 	for i < len(msgs) {
 		j := i
-		for j < len(msgs) && !m.pfx.contains(msgs[j].Addr) {
+		for j < len(msgs) && !m.pfx.Contains(msgs[j].Addr) {
 			j++
 		}
 		if j > i {
@@ -72,7 +72,7 @@ func (m *Mux) WriteBatch(msgs []conn.Message) (int, error) {
 			i = j
 			continue
 		}
-		for j < len(msgs) && m.pfx.contains(msgs[j].Addr) {
+		for j < len(msgs) && m.pfx.Contains(msgs[j].Addr) {
 			j++
 		}
 		n, err := m.writeRelayed(msgs[i:j])

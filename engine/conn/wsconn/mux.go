@@ -141,7 +141,7 @@ type Mux struct {
 	udp  conn.Batch // nil: WebSocket only
 	dl   deadliner
 	cfg  Config
-	pfx  prefix
+	pfx  conn.Synthetic
 	seq  atomic.Uint64
 	pool *bufpool.Pool            // receive buffers, made by the first Listen or Dial (ensurePool)
 	rx   *ring.MPSC[*bufpool.Buf] // received messages; capacity >= pool size, so Push never fails
@@ -173,7 +173,7 @@ func New(udp conn.Batch, cfg Config) (*Mux, error) {
 	m := &Mux{
 		udp:   udp,
 		cfg:   cfg,
-		pfx:   newPrefix(),
+		pfx:   conn.NewSynthetic(addrSubnet, addrPort),
 		rx:    ring.NewMPSC[*bufpool.Buf](cfg.RxBuffers),
 		conns: make(map[netip.AddrPort]*Conn),
 		done:  make(chan struct{}),
@@ -191,7 +191,7 @@ func New(udp conn.Batch, cfg Config) (*Mux, error) {
 
 // IsConn reports whether addr is one of this Mux's synthetic addresses
 // (a WebSocket connection, open or not).
-func (m *Mux) IsConn(addr netip.AddrPort) bool { return m.pfx.contains(addr) }
+func (m *Mux) IsConn(addr netip.AddrPort) bool { return m.pfx.Contains(addr) }
 
 // Config returns the configuration in effect.
 func (m *Mux) Config() Config { return m.cfg }
@@ -222,7 +222,7 @@ func (m *Mux) unadmit() { m.ctr.open.Add(-1) }
 // register gives an upgraded connection its address and makes it
 // reachable by WriteBatch.
 func (m *Mux) register(c *Conn) {
-	c.addr = m.pfx.addr(m.seq.Add(1))
+	c.addr = m.pfx.Addr(m.seq.Add(1))
 	m.mu.Lock()
 	m.conns[c.addr] = c
 	m.mu.Unlock()
@@ -352,7 +352,7 @@ func (m *Mux) ReadBatch(msgs []conn.Message) (int, error) {
 func (m *Mux) dropSpoofed(msgs []conn.Message) int {
 	k := 0
 	for i := range msgs {
-		if m.pfx.contains(msgs[i].Addr) {
+		if m.pfx.Contains(msgs[i].Addr) {
 			m.ctr.spoofed.Add(1)
 			continue
 		}
@@ -400,9 +400,9 @@ func (m *Mux) popRx(msgs []conn.Message) int {
 func (m *Mux) WriteBatch(msgs []conn.Message) (int, error) {
 	i := 0
 	for i < len(msgs) {
-		if !m.pfx.contains(msgs[i].Addr) {
+		if !m.pfx.Contains(msgs[i].Addr) {
 			j := i + 1
-			for j < len(msgs) && !m.pfx.contains(msgs[j].Addr) {
+			for j < len(msgs) && !m.pfx.Contains(msgs[j].Addr) {
 				j++
 			}
 			if m.udp == nil {

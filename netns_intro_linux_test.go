@@ -29,6 +29,7 @@ const (
 	introHas    = "STT_INTRO_HAS "    // rendezvous: the node id of a session it accepted
 	introID     = "STT_INTRO_ID "     // peer: its node id, once its session with the rendezvous is up
 	introDirect = "STT_INTRO_DIRECT " // peer: ms its Dial to the rendezvous took (a direct Dial through its NAT)
+	introMoved  = "STT_INTRO_MOVED "  // peer, data "upgrade-*": ms until the session left its first path, remote_addr relayed
 	introResult = "STT_INTRO_RESULT " // peer: ok|fail ms remote_addr peer_id_ok extra_sessions relayed | err...
 	// Commands to a peer: "via <id> <send|recv|none>" (requester),
 	// "accept <id> <send|recv|none>" (target), then "next".
@@ -75,6 +76,17 @@ type introCase struct {
 	// env holds extra environment entries of node 1 and node 2 (such as
 	// envIntroTURN).
 	env [2][]string
+	// upgrade, if set, runs in the first round once both sides have the
+	// session (which check saw on its first path): it opens a path (such
+	// as a direct one), then both sides wait until their session moves and
+	// report where to moved, before the stream runs on the new path.
+	upgrade *introUpgrade
+}
+
+// introUpgrade is the path change of an introCase.
+type introUpgrade struct {
+	open  func()
+	moved func(i int, remote netip.AddrPort, relayed bool, ms float64)
 }
 
 // introduceRounds runs a rendezvous in n's public namespace and nodes 1
@@ -130,6 +142,9 @@ func introduceRounds(t *testing.T, ctx context.Context, n *netnstest.TwoNAT, c i
 		data := [2]string{"none", "none"}
 		if r == 0 {
 			data = [2]string{"send", "recv"}
+			if c.upgrade != nil {
+				data = [2]string{"upgrade-send", "upgrade-recv"}
+			}
 		}
 		if err := peers[1].Send(fmt.Sprintf("accept %s %s", ids[0], data[1])); err != nil {
 			t.Fatal(err)
@@ -167,6 +182,25 @@ func introduceRounds(t *testing.T, ctx context.Context, n *netnstest.TwoNAT, c i
 			t.Fatal(err)
 		}
 		times = append(times, ms)
+		if r == 0 && c.upgrade != nil {
+			c.upgrade.open()
+			for i, p := range peers {
+				line, err := p.Expect(ctx, introMoved)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f := strings.Fields(line)
+				if len(f) != 3 {
+					t.Fatalf("node %d: moved line %q", i+1, line)
+				}
+				ms, _ := strconv.ParseFloat(f[0], 64)
+				remote, err := netip.ParseAddrPort(f[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.upgrade.moved(i, remote, f[2] == "true", ms)
+			}
+		}
 		if r == 0 {
 			var sums [2]string
 			for i, p := range peers {
@@ -314,6 +348,15 @@ func introRound(ctx context.Context, in *bufio.Scanner) error {
 	}
 	wcancel()
 	fmt.Printf("%sok %.3f %v %v %d %v\n", introResult, ms, s.RemoteAddr(), s.PeerNodeID() == peerID, extra, s.Relayed())
+	if d, ok := strings.CutPrefix(data, "upgrade-"); ok {
+		// Wait (up to 30 s) until the session leaves its first path.
+		first, t1 := s.RemoteAddr(), time.Now()
+		for s.RemoteAddr() == first && time.Since(t1) < 30*time.Second && s.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		fmt.Printf("%s%.1f %v %v\n", introMoved, float64(time.Since(t1).Microseconds())/1000, s.RemoteAddr(), s.Relayed())
+		data = d
+	}
 	if err := punchData(ctx, s, data); err != nil {
 		return err
 	}

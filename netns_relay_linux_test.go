@@ -35,6 +35,7 @@ import (
 func TestNetnsRelay(t *testing.T) {
 	eim, pd := netnstest.EndpointIndependent, netnstest.PerDestination
 	var relayedRate, directRate float64
+	t.Run("relayed, then a direct path appears", func(t *testing.T) { relayThenDirect(t) })
 	for _, c := range []struct {
 		name    string
 		mapping [2]netnstest.Mapping
@@ -95,4 +96,46 @@ func TestNetnsRelay(t *testing.T) {
 		t.Logf("goodput through coturn %.1f MB/s, direct %.1f MB/s: relayed/direct %.2f (same run, same veth links; one 16 MiB stream each)",
 			relayedRate, directRate, relayedRate/directRate)
 	}
+}
+
+// relayThenDirect: both NATs endpoint-independent, node 1 with coturn,
+// and the public namespace dropping every datagram between the two NATs'
+// public addresses: the introduction can only make a relayed session. Once
+// both sides have it, the drop rule goes (a direct path appears): the
+// session moves to it on both sides (direct upgrade: probes of the
+// direct candidates, then path validation), keeps its keys, and moves
+// 16 MiB intact (SHA-256) directly.
+func relayThenDirect(t *testing.T) {
+	n := netnstest.SetupTwoNAT(t, netnstest.TwoNATOptions{Firewall: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	turn := n.StartCoturn(t, ctx)
+	a, b := n.NATPublicAddr[0].String(), n.NATPublicAddr[1].String()
+	block := "add table ip stt_block; add chain ip stt_block block { type filter hook forward priority filter; }; " +
+		"add rule ip stt_block block ip saddr " + a + " ip daddr " + b + " drop; " +
+		"add rule ip stt_block block ip saddr " + b + " ip daddr " + a + " drop"
+	if out, err := n.Exec(netnstest.TwoPublic, "nft", block); err != nil {
+		t.Fatalf("block the direct path: %v: %s", err, out)
+	}
+	var ic introCase
+	ic.rounds = 1
+	ic.env[0] = []string{envIntroTURN + "=" + turn.URL()}
+	ic.upgrade = &introUpgrade{
+		open: func() {
+			if out, err := n.Exec(netnstest.TwoPublic, "nft", "delete table ip stt_block"); err != nil {
+				t.Fatalf("open the direct path: %v: %s", err, out)
+			}
+		},
+		moved: func(i int, remote netip.AddrPort, relayed bool, ms float64) {
+			if relayed || remote.Addr() != n.NATPublicAddr[1-i] {
+				t.Errorf("node %d: after the direct path appeared the session runs to %v (relayed %v), want NAT %d's address", i+1, remote, relayed, 2-i)
+			}
+			t.Logf("node %d: moved to %v %.1f ms after the direct path appeared", i+1, remote, ms)
+		},
+	}
+	introduceRounds(t, ctx, n, ic, func(r, i int, remote netip.AddrPort, relayed bool) {
+		if !relayed {
+			t.Errorf("node %d: with the direct path blocked the session runs to %v, not relayed", i+1, remote)
+		}
+	})
 }

@@ -102,6 +102,42 @@ func TestDialViaRelayedCandidate(t *testing.T) {
 			t.Fatalf("a got %q", p)
 		}
 		t.Logf("cut %v: DialVia %v, b runs to %v (relayed %v)", cut, took, sb.RemoteAddr(), sb.Relayed())
+		if !cut {
+			continue
+		}
+		// While the direct path is cut, the probes of the direct upgrade
+		// fail and the session stays on the relay.
+		eventually(t, "b probes a's direct candidate", func() bool { return sb.Stats().Counters["path_upgrade_probes"] > 0 })
+		time.Sleep(300 * time.Millisecond)
+		if !sb.Relayed() || sb.RemoteAddr() != front {
+			t.Fatalf("a failed probe moved the session: b runs to %v", sb.RemoteAddr())
+		}
+		// The direct path appears: the session leaves the relay for it
+		// (direct upgrade: b probes a's direct candidate, a answers and
+		// follows b's frames), and keeps its keys, ids and data.
+		start = time.Now()
+		for _, l := range [][2]netip.AddrPort{{a.Addr(), b.Addr()}, {b.Addr(), a.Addr()}} {
+			tn.net.ClearLink(l[0], l[1])
+		}
+		eventually(t, "the session moves to the direct path on both sides", func() bool {
+			return sb.RemoteAddr() == a.Addr() && sa.RemoteAddr() == b.Addr()
+		})
+		moved := time.Since(start)
+		if sb.Relayed() || sa.Relayed() || sa.LocalID() != sb.RemoteID() {
+			t.Fatalf("after the upgrade: relayed %v/%v, session ids %v/%v", sa.Relayed(), sb.Relayed(), sa.LocalID(), sb.RemoteID())
+		}
+		if st := sb.Stats().Counters; st["path_upgrades"] != 1 || st["path_upgrade_probes"] == 0 {
+			t.Fatalf("b's path counters: upgrades %d, probes %d", st["path_upgrades"], st["path_upgrade_probes"])
+		}
+		sendRetry(t, sa, 3, []byte("direct now"))
+		if p, _ := recv(t, sb); string(p) != "direct now" {
+			t.Fatalf("b got %q after the upgrade", p)
+		}
+		sendRetry(t, sb, 4, []byte("direct too"))
+		if p, _ := recv(t, sa); string(p) != "direct too" {
+			t.Fatalf("a got %q after the upgrade", p)
+		}
+		t.Logf("upgraded to the direct path %v after the path appeared", moved)
 	}
 }
 

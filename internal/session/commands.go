@@ -20,6 +20,7 @@ const (
 	opList
 	opReset // a valid stateless reset for c.s arrived on another shard
 	opTotals
+	opDirect // c.cands: the peer's direct candidates (upgrade.go)
 )
 
 // command is a request from an application goroutine to a shard. Pointer
@@ -37,6 +38,8 @@ type command struct {
 	ack       chan struct{}
 	list      chan []*Session        // opList: the shard's established sessions
 	totals    chan map[string]uint64 // opTotals: the shard's per-session counter totals
+	cands     []netip.AddrPort       // opDirect
+	relayed   bool                   // opDirect: the session runs through a relay
 }
 
 // dialReq is one Dial waiting for its shard's answer.
@@ -111,6 +114,10 @@ func (sh *shard) command(c *command, now time.Time) {
 		sh.resetSession(c.s.st)
 	case opTotals:
 		c.totals <- sh.totals()
+	case opDirect:
+		if ss := c.s.st; ss.State() == Established {
+			sh.setDirect(ss, c.cands, c.relayed, now)
+		}
 	case opList:
 		var l []*Session
 		for _, ss := range sh.sessions {

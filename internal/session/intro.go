@@ -139,7 +139,7 @@ type introState struct {
 	byID        map[[32]byte]idEntry      // established sessions by proven peer id (the latest)
 	buckets     map[*Session]*introBucket // rendezvous: per requesting session
 	registered  map[*Session]codec.Intro  // rendezvous: candidates a session's peer registered
-	viaRelay    map[*Session]struct{}     // sessions established by dialing a peer's relayed candidate
+	viaRelay    map[*Session]netip.AddrPort // sessions established by dialing a peer's relayed candidate: that address
 	introducers map[*Session]struct{}     // sessions marked with UseIntroducer
 	waiters     map[[32]byte]*introWaiter // introduced dials by peer id
 	requests    map[uint32]*introWaiter   // DialVia's outstanding requests by request id
@@ -174,7 +174,7 @@ func (st *introState) init() {
 	st.byID = make(map[[32]byte]idEntry)
 	st.buckets = make(map[*Session]*introBucket)
 	st.registered = make(map[*Session]codec.Intro)
-	st.viaRelay = make(map[*Session]struct{})
+	st.viaRelay = make(map[*Session]netip.AddrPort)
 	st.introducers = make(map[*Session]struct{})
 	st.waiters = make(map[[32]byte]*introWaiter)
 	st.requests = make(map[uint32]*introWaiter)
@@ -391,19 +391,21 @@ func (n *Node) Register(s *Session, own []Candidate) error {
 	return nil
 }
 
-// Relayed reports whether s runs through a TURN relay: this node's (its
-// peer's address is reached through the node's allocation,
+// Relayed reports whether s runs through a TURN relay now: this node's
+// (its peer's address is reached through the node's allocation,
 // Config.ThroughRelay) or the peer's (s was established by dialing the
-// peer's relayed candidate, so its remote address is the peer's relay).
+// peer's relayed candidate, and its remote address is still that one; a
+// direct upgrade moves it, upgrade.go).
 func (s *Session) Relayed() bool {
 	n := s.node
-	if n.cfg.ThroughRelay != nil && n.cfg.ThroughRelay(s.RemoteAddr()) {
+	remote := s.RemoteAddr()
+	if n.cfg.ThroughRelay != nil && n.cfg.ThroughRelay(remote) {
 		return true
 	}
 	n.intro.mu.Lock()
-	_, ok := n.intro.viaRelay[s]
+	relay, ok := n.intro.viaRelay[s]
 	n.intro.mu.Unlock()
-	return ok
+	return ok && relay == remote
 }
 
 // introducedDial is the target side of an introduction: it dials the
@@ -503,7 +505,7 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []Candi
 	}
 	// Direct candidates are dialed at once; relayed ones wait in relayed
 	// until the relay timer has fired (relayNow).
-	var relayed []netip.AddrPort
+	var relayed, direct []netip.AddrPort
 	relayNow := false
 	add := func(cands []Candidate) {
 		for _, c := range cands {
@@ -513,6 +515,7 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []Candi
 			seen[c.Addr] = true
 			switch {
 			case !c.Relayed:
+				direct = append(direct, c.Addr)
 				dial(c.Addr, false)
 			case !n.relayedToDial(w.peer):
 			case relayNow:
@@ -524,6 +527,12 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []Candi
 	}
 	if first == nil {
 		add(cands)
+	} else {
+		for _, c := range cands {
+			if !c.Relayed {
+				direct = append(direct, c.Addr)
+			}
+		}
 	}
 	t := time.NewTimer(RelayDelay)
 	defer t.Stop()
@@ -556,7 +565,7 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []Candi
 			}
 			if r.relay && won == nil {
 				n.intro.mu.Lock()
-				n.intro.viaRelay[r.s] = struct{}{}
+				n.intro.viaRelay[r.s] = r.s.RemoteAddr()
 				n.intro.mu.Unlock()
 				n.intro.stats.RelayWins.Add(1)
 			}
@@ -609,6 +618,9 @@ func (n *Node) dialCandidates(ctx context.Context, w *introWaiter, cands []Candi
 	n.intro.mu.Unlock()
 	if won != nil {
 		time.AfterFunc(IntroDialTimeout, forget)
+		// The peer's direct candidates: a relayed session probes them
+		// (upgrade.go), any session answers challenges from them.
+		n.SetDirect(won, direct, won.Relayed())
 		return won, nil
 	}
 	forget()

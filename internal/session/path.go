@@ -59,12 +59,16 @@ type pathProbe struct {
 	nextAt      time.Time      // when the next challenge (or the failure) is due
 	giveUpAt    time.Time      // the probe fails if not validated by then
 	failedUntil time.Time      // non-zero: did not answer; ignored until then
+	vouched     bool           // a direct candidate named by the introducer: no amplification limit (upgrade.go)
 }
 
 // fromNewPath handles an authenticated frame of n bytes and sequence seq
 // that came from an address other than ss's validated peer (ss is
 // Established). It does not allocate.
 func (sh *shard) fromNewPath(ss *sessionState, from netip.AddrPort, seq uint64, n int, now time.Time) {
+	if from == ss.relayAddr {
+		return // late frames through the relay an upgrade left (upgrade.go)
+	}
 	p := ss.probeFor(from, now, sh.pathRetry(ss))
 	if p == nil {
 		ss.stats.PathRefused.Add(1)
@@ -131,7 +135,7 @@ func (sh *shard) challenge(ss *sessionState, p *pathProbe, now time.Time) {
 	}
 	msg := codec.AppendPathChallenge(sh.ctlBuf[:0], &p.data)
 	fl := uint64(ss.sealer.FrameLen(len(msg)))
-	if p.sent+fl > pathAmplification*p.recv {
+	if !p.vouched && p.sent+fl > pathAmplification*p.recv {
 		ss.stats.PathAmplificationLimited.Add(1)
 		p.blocked = true // until the address sends more, or giveUpAt
 		return
@@ -154,9 +158,10 @@ func (sh *shard) pathRetry(ss *sessionState) time.Duration {
 }
 
 // pathChallenged answers a PATH_CHALLENGE that arrived from the address
-// from: only if from is the validated peer (see the file comment).
+// from: only if from is the validated peer (see the file comment) or one
+// of the peer's direct candidates its introducer named (upgrade.go).
 func (sh *shard) pathChallenged(ss *sessionState, from netip.AddrPort, d *codec.PathData, now time.Time) {
-	if from != *ss.peer.Load() {
+	if from != *ss.peer.Load() && !ss.isDirect(from) {
 		ss.stats.PathRefused.Add(1)
 		return
 	}
@@ -166,7 +171,10 @@ func (sh *shard) pathChallenged(ss *sessionState, from netip.AddrPort, d *codec.
 
 // pathResponded handles a PATH_RESPONSE from the address from: if it
 // echoes the challenge of from's probe, the path is validated, and the
-// session moves to it if it carried newer frames than the current path.
+// session moves to it if it carried newer frames than the current path,
+// or if it is a direct candidate of a session that runs through a relay
+// (upgrade.go: direct wins; the relay delivers the frames of the same
+// keys, so no replayed frame can make this happen).
 func (sh *shard) pathResponded(ss *sessionState, from netip.AddrPort, d *codec.PathData) {
 	if ss.paths == nil {
 		return
@@ -176,12 +184,18 @@ func (sh *shard) pathResponded(ss *sessionState, from netip.AddrPort, d *codec.P
 		if p.addr != from || p.tries == 0 || !p.failedUntil.IsZero() || p.data != *d {
 			continue
 		}
-		if p.maxSeq > ss.pathMaxSeq {
+		upgrade := ss.relayedPath && ss.isDirect(from)
+		old := *ss.peer.Load()
+		if p.maxSeq > ss.pathMaxSeq || upgrade {
 			np := new(netip.AddrPort) // once per migration
 			*np = from
 			ss.peer.Store(np)
-			ss.pathMaxSeq = p.maxSeq
+			ss.pathMaxSeq = max(ss.pathMaxSeq, p.maxSeq)
 			ss.stats.Migrations.Add(1)
+			if upgrade {
+				ss.relayedPath, ss.relayAddr = false, old
+				ss.stats.PathUpgrades.Add(1)
+			}
 			*ss.paths = [maxPathProbes]pathProbe{}
 			return
 		}
@@ -194,6 +208,7 @@ func (sh *shard) pathResponded(ss *sessionState, from netip.AddrPort, d *codec.P
 // frees slots whose hold is over; it returns the earliest probe deadline
 // (zero: none).
 func (sh *shard) pathTimers(ss *sessionState, now time.Time) time.Time {
+	sh.upgradeTimers(ss, now)
 	if ss.paths == nil {
 		return time.Time{}
 	}
@@ -216,7 +231,7 @@ func (sh *shard) pathTimers(ss *sessionState, now time.Time) time.Time {
 // pathDeadline is the earliest probe deadline of ss: a challenge to repeat,
 // a probe to give up, a failed slot to free (zero: none).
 func (ss *sessionState) pathDeadline() time.Time {
-	var at time.Time
+	at := ss.upgradeDeadline()
 	if ss.paths == nil {
 		return at
 	}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/sttgo/stt/codec"
@@ -49,6 +50,14 @@ type sessionState struct {
 	// sequence authenticated from the validated peer address.
 	paths      *[maxPathProbes]pathProbe
 	pathMaxSeq uint64
+	// Direct upgrade (upgrade.go): the peer's direct candidates from an
+	// introduction (nil: none), whether the validated path runs through a
+	// TURN relay, and when the next round of probes to them is due.
+	direct      []netip.AddrPort
+	relayedPath bool
+	relayAddr   netip.AddrPort // the relayed path left by an upgrade: never taken again
+	upgradeAt   time.Time
+	upgradeGap  time.Duration
 
 	// Timer heap entry (timers.go): an entry whose generation differs is
 	// stale; timerAt is the armed deadline (0: none).

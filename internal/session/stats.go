@@ -33,6 +33,8 @@ type Stats struct {
 	PathFailures              atomic.Uint64 // candidate addresses that did not answer
 	PathRefused               atomic.Uint64 // candidates ignored (table full) and challenges not from the peer's address
 	PathAmplificationLimited  atomic.Uint64 // challenges held back by the 3x limit
+	PathUpgradeProbes         atomic.Uint64 // challenges of a relayed session to the peer's direct candidates (upgrade.go)
+	PathUpgrades              atomic.Uint64 // moves from a relayed path to a direct one
 }
 
 // Each calls fn with every counter's name and value.
@@ -67,6 +69,8 @@ func (st *Stats) Each(fn func(name string, v uint64)) {
 	fn("path_failures", st.PathFailures.Load())
 	fn("path_refused", st.PathRefused.Load())
 	fn("path_amplification_limited", st.PathAmplificationLimited.Load())
+	fn("path_upgrade_probes", st.PathUpgradeProbes.Load())
+	fn("path_upgrades", st.PathUpgrades.Load())
 }
 
 // NodeStats are node-wide counters of the session layer.

@@ -136,14 +136,14 @@ func (st *IntroStats) Each(fn func(name string, v uint64)) {
 // most MaxIntroducedDials targets), each lingering one handshake timeout.
 type introState struct {
 	mu          sync.Mutex
-	byID        map[[32]byte]idEntry      // established sessions by proven peer id (the latest)
-	buckets     map[*Session]*introBucket // rendezvous: per requesting session
-	registered  map[*Session]codec.Intro  // rendezvous: candidates a session's peer registered
+	byID        map[[32]byte]idEntry        // established sessions by proven peer id (the latest)
+	buckets     map[*Session]*introBucket   // rendezvous: per requesting session
+	registered  map[*Session]codec.Intro    // rendezvous: candidates a session's peer registered
 	viaRelay    map[*Session]netip.AddrPort // sessions established by dialing a peer's relayed candidate: that address
-	introducers map[*Session]struct{}     // sessions marked with UseIntroducer
-	waiters     map[[32]byte]*introWaiter // introduced dials by peer id
-	requests    map[uint32]*introWaiter   // DialVia's outstanding requests by request id
-	inflight    int                       // target-side introduced dials running
+	introducers map[*Session]struct{}       // sessions marked with UseIntroducer
+	waiters     map[[32]byte]*introWaiter   // introduced dials by peer id
+	requests    map[uint32]*introWaiter     // DialVia's outstanding requests by request id
+	inflight    int                         // target-side introduced dials running
 	stats       IntroStats
 }
 

@@ -61,7 +61,7 @@ func TestIdleWebSocketMemory(t *testing.T) {
 	defer srv.Close()
 	perConn := idleConnCost(t, srv.WebSocketAddr().String(), n)
 	t.Logf("heap per idle WebSocket connection (server side): %.0f bytes (%d connections)", perConn, n)
-	if perConn > 64<<10 {
+	if perConn > 64<<10 || perConn < -4<<10 {
 		t.Fatalf("%.0f bytes per idle connection", perConn)
 	}
 }

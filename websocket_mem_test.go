@@ -30,7 +30,10 @@ func idleConnCost(t *testing.T, addr string, n int) float64 {
 			acc <- c
 		}
 	}()
-	base := heapNow()
+	// Bases from liveHeap: it waits until the heap stops falling, so that
+	// garbage of earlier tests freed during the measurement (nodes closed
+	// before, released late) cannot make a difference negative.
+	base := liveHeap()
 	var bare []net.Conn
 	for range n {
 		c, err := net.Dial("tcp", ln.Addr().String())
@@ -39,13 +42,13 @@ func idleConnCost(t *testing.T, addr string, n int) float64 {
 		}
 		bare = append(bare, c, <-acc)
 	}
-	both := float64(heapNow()-base) / float64(n) // client and accepted side
+	both := float64(int64(heapNow())-int64(base)) / float64(n) // client and accepted side
 	for _, c := range bare {
 		c.Close()
 	}
 	clientCost := both / 2
 
-	base = heapNow()
+	base = liveHeap()
 	conns := make([]net.Conn, 0, n)
 	defer func() {
 		for _, c := range conns {
@@ -67,6 +70,6 @@ func idleConnCost(t *testing.T, addr string, n int) float64 {
 		}
 		conns = append(conns, c)
 	}
-	total := float64(heapNow()-base) / float64(n)
+	total := float64(int64(heapNow())-int64(base)) / float64(n)
 	return total - clientCost
 }

@@ -270,6 +270,34 @@ func (s *SendBuffer) Next(dst []byte, limit uint64) (c Chunk, ok bool) {
 	return Chunk{}, false
 }
 
+// Oldest copies the lowest unacknowledged bytes (from Acked(), at most
+// len(dst), never past Sent()) into dst as a retransmission, with the FIN
+// if they reach a FIN already sent; with no unacknowledged bytes it
+// returns a sent, unacknowledged FIN alone (N == 0). ok is false if
+// nothing sent awaits an acknowledgement (or dst is empty and there are
+// bytes). Unlike Next it changes nothing but the FIN's state: it serves
+// probes, which must carry data the receiver accepts whatever it dropped
+// (a receiver holds every byte below Acked(), so a frame starting there
+// never opens a gap in its reassembly buffer).
+func (s *SendBuffer) Oldest(dst []byte) (c Chunk, ok bool) {
+	if s.reset {
+		return Chunk{}, false
+	}
+	if s.acked < s.sent && len(dst) > 0 {
+		n := min(uint64(len(dst)), s.sent-s.acked)
+		ringCopyOut(s.ring, s.acked, dst[:n])
+		c = Chunk{Offset: s.acked, N: int(n), Retransmit: true}
+		if s.closed && s.finSent && !s.finAcked && c.End() == s.written {
+			c.Fin = true
+		}
+		return c, true
+	}
+	if s.acked == s.sent && s.closed && s.sent == s.written && s.finSent && !s.finAcked {
+		return Chunk{Offset: s.written, Fin: true, Retransmit: true}, true
+	}
+	return Chunk{}, false
+}
+
 // setFin marks c as carrying the FIN if it reaches the final size.
 func (s *SendBuffer) setFin(c *Chunk) {
 	if s.closed && !s.finAcked && c.End() == s.written {

@@ -40,6 +40,10 @@ type Config struct {
 	// MaxInFlight bounds the frames awaiting acknowledgement (a power of
 	// two; DefaultMaxInFlight).
 	MaxInFlight int
+	// MaxRecvGaps bounds the out-of-order ranges each stream's reassembly
+	// buffer tracks (streambuf.DefaultMaxRanges if 0); a frame that would
+	// open one more gap is dropped unacknowledged and sent again.
+	MaxRecvGaps int
 	// MSS is the frame payload of the base datagram size (1200 bytes):
 	// the size every path must carry. MaxMSS is the largest payload path
 	// MTU discovery probes for (MSS if lower: no probing).

@@ -71,6 +71,9 @@ type Conn struct {
 	active []*Stream // streams that may have data to send
 	ctlq   []*Stream // streams with a control message to send
 	probes int       // PTO probes owed
+	// probeOldest: the next probe carries the oldest unacknowledged data
+	// (pollOldest), once per probe timeout.
+	probeOldest bool
 
 	// Spurious-loss undo (checkUndo): frames declared lost and then
 	// acknowledged since the last window reduction.
@@ -253,7 +256,7 @@ func (c *Conn) newStream(id uint32, local bool) *Stream {
 	st.writeSig.Init()
 	st.send.InitLazy(64<<10, 0)
 	st.sendCredit.Init(InitialStreamWindow)
-	st.recv.InitLazy(InitialStreamWindow, InitialStreamWindow, 0)
+	st.recv.InitLazy(InitialStreamWindow, InitialStreamWindow, c.cfg.MaxRecvGaps)
 	st.recv.SetMaxCap(int(c.cfg.MaxStreamWindow))
 	st.recvWin.Init(InitialStreamWindow, c.cfg.MaxStreamWindow, c.clock(c.now))
 	c.streams[id] = st

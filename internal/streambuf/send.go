@@ -4,6 +4,13 @@ package streambuf
 // when Init is given 0.
 const DefaultMaxRanges = 64
 
+// MaxSendRanges bounds the ranges a SendBuffer's sets grow to (they start
+// at the number given to Init and double when full): a receiver that
+// tracks thousands of gaps (a loss burst on a fast path) acknowledges that
+// many ranges out of order, and a set that cannot hold them sends
+// acknowledged bytes again.
+const MaxSendRanges = 2048
+
 // Chunk describes stream data that [SendBuffer.Next] copied into the
 // caller's buffer: N bytes at stream offset Offset, Fin if the chunk ends
 // the stream (its end is the final size), Retransmit if the bytes were
@@ -334,11 +341,11 @@ func (s *SendBuffer) OnAck(c Chunk) {
 		s.lost.trimBelow(s.acked)
 		return
 	}
-	if !s.ackedAbove.add(start, end) {
+	if !s.ackedAbove.addGrowing(start, end, MaxSendRanges) {
 		// Out of range slots: forget this acknowledgement and send the
 		// bytes again; their next acknowledgement frees them. Sending
 		// acknowledged bytes twice is harmless, never freeing them is not.
-		s.lost.addMerging(start, end)
+		s.lost.addMerging(start, end, MaxSendRanges)
 	}
 }
 
@@ -364,11 +371,11 @@ func (s *SendBuffer) OnLost(c Chunk) {
 			break
 		}
 		if sp.start > start {
-			s.lost.addMerging(start, sp.start)
+			s.lost.addMerging(start, sp.start, MaxSendRanges)
 		}
 		start = max(start, sp.end)
 	}
 	if start < end {
-		s.lost.addMerging(start, end)
+		s.lost.addMerging(start, end, MaxSendRanges)
 	}
 }

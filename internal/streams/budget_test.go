@@ -2,6 +2,7 @@ package streams
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -248,5 +249,56 @@ func TestRecvGapsGrowWithinBudget(t *testing.T) {
 	c.Close(nil)
 	if tight.Used() != 0 {
 		t.Fatalf("tight budget holds %d bytes after Close", tight.Used())
+	}
+}
+
+// TestWindowGrowsBeforeRTTSample checks that a receiver's stream window
+// auto-tunes before it has an RTT sample of its own (it samples only when
+// the peer acknowledges its credit updates): the initial RTT stands in, so
+// a peer that delivers half a window within two initial RTTs doubles it.
+func TestWindowGrowsBeforeRTTSample(t *testing.T) {
+	now := time.Unix(1, 0)
+	c := NewConn(Config{Start: now})
+	buf := make([]byte, 2048)
+	data := make([]byte, 1000)
+	var off uint64
+	credit := func() { // the credit updates Poll produces
+		for range 4 {
+			f, ok := c.Poll(now, buf)
+			if !ok {
+				return
+			}
+			c.Sent(now, uint64(now.UnixNano()), &f, len(f.Payload))
+		}
+	}
+	var st *Stream
+	var got uint64
+	for round := 0; round < 2; round++ {
+		for off < uint64(round+1)*InitialStreamWindow/2+1000 {
+			flags, p := streamFrame(off, data, false)
+			if _, err := c.HandleStream(now, 1, flags, p); err != nil {
+				t.Fatal(err)
+			}
+			off += uint64(len(data))
+		}
+		if st == nil {
+			var err error
+			if st, err = c.AcceptStream(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rb := make([]byte, off)
+		if _, err := io.ReadFull(st, rb[:off-got]); err != nil {
+			t.Fatal(err)
+		}
+		got = off
+		now = now.Add(5 * time.Millisecond)
+		credit()
+	}
+	c.mu.Lock()
+	w, lim := st.recvWin.Window(), st.recvWin.Limit()
+	c.mu.Unlock()
+	if w < 2*InitialStreamWindow || lim < off+InitialStreamWindow {
+		t.Fatalf("after %d bytes in 10 ms without an RTT sample: window %d, limit %d; want the window doubled", off, w, lim)
 	}
 }

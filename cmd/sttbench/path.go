@@ -77,6 +77,7 @@ type pathConfig struct {
 	CC        string // stt's controller
 	Timeout   time.Duration
 	TraceDir  string
+	ProfDir   string // CPU profiles of stt's two ends, one pair per run
 	ByteScale float64
 	Ceiling   bool
 }
@@ -85,7 +86,21 @@ type pathConfig struct {
 type pathSample struct {
 	Goodput, DialMS float64
 	Lost, Spurious  uint64
-	Err             string
+	// CPUClient and CPUServer are each end's process CPU time (user +
+	// system, from the kernel's rusage of the exited process) in seconds
+	// per GB (10^9) of payload: what the transfer cost, which contention
+	// from other work on the machine disturbs far less than goodput. The
+	// server's covers its whole life (start-up and idle included).
+	CPUClient, CPUServer float64
+	// SysClient and SysServer are stt's send and receive system calls
+	// (the engines' tx_batches + rx_batches) per MB of payload, AcksOut
+	// the ACK frames the server sent per MB (0 for quic-go).
+	SysClient, SysServer, AcksOut float64
+	// GapDrops counts the STREAM frames the server dropped unacknowledged
+	// because they would have opened one gap too many in a stream's
+	// reassembly buffer (drop_stream_gaps; 0 for quic-go).
+	GapDrops uint64
+	Err      string
 }
 
 // pathRow is one scenario's results.
@@ -108,6 +123,7 @@ func pathCommand(args []string, stdout io.Writer) error {
 	fs.DurationVar(&cfg.Timeout, "timeout", 120*time.Second, "hard deadline of one transfer (a stall fails the run)")
 	fs.StringVar(&cfg.TraceDir, "trace-dir", "", "write stt's 100 ms cwnd/RTT trace of every run into this directory")
 	fs.Float64Var(&cfg.ByteScale, "scale", 1, "multiply every scenario's byte count")
+	fs.StringVar(&cfg.ProfDir, "profile-dir", "", "write CPU profiles of stt's client and server of every run into this directory")
 	fs.BoolVar(&cfg.Ceiling, "ceiling", false, "first blast raw UDP (1472-byte datagrams, 2 s) through each path: what the path itself carries")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -121,8 +137,11 @@ func pathCommand(args []string, stdout io.Writer) error {
 	if why := pathemu.Available(); why != "" {
 		return fmt.Errorf("sttbench path needs network namespaces: %s", why)
 	}
-	if cfg.TraceDir != "" {
-		if err := os.MkdirAll(cfg.TraceDir, 0o755); err != nil {
+	for _, d := range []string{cfg.TraceDir, cfg.ProfDir} {
+		if d == "" {
+			continue
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
 	}
@@ -221,22 +240,33 @@ func runScenario(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, se
 			switch tool {
 			case "stt":
 				s := runSTTOnce(ctx, cfg, topo, self, srvAddr, seedHex, sc, i)
-				log(fmt.Sprintf("%-15s run %d stt     %8.2f MB/s  dial %6.1f ms  lost %d spurious %d %s", sc.Name, i+1, s.Goodput, s.DialMS, s.Lost, s.Spurious, s.Err))
+				log(fmt.Sprintf("%-15s run %d stt     %8.2f MB/s  dial %6.1f ms  cpu s/GB client %6.2f server %6.2f  syscalls/MB %5.1f %5.1f acks/MB %5.1f  lost %d spurious %d gap drops %d %s",
+					sc.Name, i+1, s.Goodput, s.DialMS, s.CPUClient, s.CPUServer, s.SysClient, s.SysServer, s.AcksOut, s.Lost, s.Spurious, s.GapDrops, s.Err))
 				row.STT = append(row.STT, s)
 			case "quic-go":
 				if cfg.Quic == "" {
 					continue
 				}
 				s := runQuicOnce(ctx, cfg, topo, srvAddr, filepath.Join(tmp, "cert.pem"), sc)
-				log(fmt.Sprintf("%-15s run %d quic-go %8.2f MB/s  dial %6.1f ms  lost %d %s", sc.Name, i+1, s.Goodput, s.DialMS, s.Lost, s.Err))
+				log(fmt.Sprintf("%-15s run %d quic-go %8.2f MB/s  dial %6.1f ms  cpu s/GB client %6.2f server %6.2f  lost %d %s",
+					sc.Name, i+1, s.Goodput, s.DialMS, s.CPUClient, s.CPUServer, s.Lost, s.Err))
 				row.Quic = append(row.Quic, s)
 			}
 		}
 	}
 	if bridge != nil {
 		out := bridge.stop()
-		bridge = nil
 		row.Bridge = summariseBridge(out)
+		// The bridge forwards every run of both tools (and their
+		// handshakes and ACKs): its CPU per GB of all their payload.
+		var total int64
+		for _, x := range append(append([]pathSample{}, row.STT...), row.Quic...) {
+			if x.Err == "" {
+				total += sc.Bytes
+			}
+		}
+		row.Bridge += fmt.Sprintf("; bridge CPU %.2f s/GB of payload", perGB(bridge.cpu(), total))
+		bridge = nil
 		log(sc.Name + " bridge: " + row.Bridge)
 	}
 	return row, nil
@@ -245,25 +275,44 @@ func runScenario(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, se
 func runSTTOnce(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, self, srvAddr, seed string, sc pathScenario, run int) pathSample {
 	addr := srvAddr + ":4433"
 	common := append([]string{"-seed", seed, "-timeout", (cfg.Timeout + 10*time.Second).String()}, sc.SttArgs...)
-	srv, err := startProc(ctx, topo, pathemu.Server, "listening", self, append([]string{"stream", "-listen", addr}, common...)...)
+	srvArgs := append([]string{"stream", "-listen", addr}, common...)
+	prof := func(end string) string {
+		return filepath.Join(cfg.ProfDir, fmt.Sprintf("%s-%s-run%d-%s.pprof", sc.Name, ccName(cfg.CC), run+1, end))
+	}
+	if cfg.ProfDir != "" {
+		srvArgs = append(srvArgs, "-cpuprofile", prof("server"))
+	}
+	srv, err := startProc(ctx, topo, pathemu.Server, "listening", self, srvArgs...)
 	if err != nil {
 		return pathSample{Err: "server: " + err.Error()}
 	}
-	defer srv.stop()
+	srvStopped := false
+	defer func() {
+		if !srvStopped {
+			srv.stop()
+		}
+	}()
 	args := append([]string{"stream", "-connect", addr, "-json", "-streams", fmt.Sprint(sc.Streams), "-bytes", fmt.Sprint(sc.Bytes),
 		"-timeout", cfg.Timeout.String(), "-cc", cfg.CC}, common...)
+	if cfg.ProfDir != "" {
+		args = append(args, "-cpuprofile", prof("client"))
+	}
 	if cfg.TraceDir != "" {
 		args = append(args, "-trace-cc", filepath.Join(cfg.TraceDir, fmt.Sprintf("%s-%s-run%d.csv", sc.Name, ccName(cfg.CC), run+1)))
 	}
 	var r remoteResult
-	if err := runClient(ctx, cfg, topo, &r, self, args...); err != nil {
+	clientCPU, err := runClient(ctx, cfg, topo, &r, self, args...)
+	if err != nil {
 		if cfg.TraceDir != "" {
 			var ce *clientError
 			if errors.As(err, &ce) {
 				_ = os.WriteFile(filepath.Join(cfg.TraceDir, fmt.Sprintf("%s-%s-run%d-client-stderr.txt", sc.Name, ccName(cfg.CC), run+1)), []byte(ce.stderr), 0o644)
 			}
 		}
-		// The server's goroutine stacks show where a stalled run hung.
+		// The server's counters and goroutine stacks show where a
+		// stalled run hung.
+		_ = syscall.Kill(-srv.cmd.Process.Pid, syscall.SIGUSR1)
+		time.Sleep(500 * time.Millisecond)
 		stacks := srv.dump()
 		if cfg.TraceDir != "" {
 			name := filepath.Join(cfg.TraceDir, fmt.Sprintf("%s-%s-run%d-server-stacks.txt", sc.Name, ccName(cfg.CC), run+1))
@@ -274,7 +323,28 @@ func runSTTOnce(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, sel
 		fmt.Fprintf(stdErr, "%s run %d stt failed; server stacks: %s\n", sc.Name, run+1, stacks)
 		return pathSample{Err: err.Error()}
 	}
-	return pathSample{Goodput: r.GoodputMBps, DialMS: r.DialMS, Lost: r.LostFrames, Spurious: r.SpuriousLosses}
+	out := srv.stop()
+	srvStopped = true
+	var ss serverStats
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, remoteServerStats); ok {
+			_ = json.Unmarshal([]byte(rest), &ss)
+		}
+	}
+	mb := float64(sc.Bytes) / 1e6
+	return pathSample{Goodput: r.GoodputMBps, DialMS: r.DialMS, Lost: r.LostFrames, Spurious: r.SpuriousLosses,
+		CPUClient: perGB(clientCPU, sc.Bytes), CPUServer: perGB(srv.cpu(), sc.Bytes),
+		SysClient: float64(r.Engine["rx_batches"]+r.Engine["tx_batches"]) / mb,
+		SysServer: float64(ss.Engine["rx_batches"]+ss.Engine["tx_batches"]) / mb,
+		AcksOut:   float64(ss.Sessions["acks_out"]) / mb, GapDrops: ss.Sessions["drop_stream_gaps"]}
+}
+
+// perGB returns CPU time d per GB (10^9 bytes) of a transfer of n bytes.
+func perGB(d time.Duration, n int64) float64 {
+	if n <= 0 {
+		return 0
+	}
+	return d.Seconds() / (float64(n) / 1e9)
 }
 
 func ccName(cc string) string {
@@ -290,30 +360,49 @@ func runQuicOnce(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, sr
 	if err != nil {
 		return pathSample{Err: "server: " + err.Error()}
 	}
-	defer srv.stop()
+	srvStopped := false
+	defer func() {
+		if !srvStopped {
+			srv.stop()
+		}
+	}()
 	var r struct {
 		GoodputMBps float64 `json:"goodput_mbps"`
 		DialMS      float64 `json:"dial_ms"`
 		PacketsLost uint64  `json:"packets_lost"`
 	}
-	if err := runClient(ctx, cfg, topo, &r, cfg.Quic, "-connect", addr, "-certfile", cert, "-streams", fmt.Sprint(sc.Streams),
-		"-bytes", fmt.Sprint(sc.Bytes), "-timeout", cfg.Timeout.String()); err != nil {
+	clientCPU, err := runClient(ctx, cfg, topo, &r, cfg.Quic, "-connect", addr, "-certfile", cert, "-streams", fmt.Sprint(sc.Streams),
+		"-bytes", fmt.Sprint(sc.Bytes), "-timeout", cfg.Timeout.String())
+	if err != nil {
 		return pathSample{Err: err.Error()}
 	}
-	return pathSample{Goodput: r.GoodputMBps, DialMS: r.DialMS, Lost: r.PacketsLost}
+	srv.stop()
+	srvStopped = true
+	return pathSample{Goodput: r.GoodputMBps, DialMS: r.DialMS, Lost: r.PacketsLost,
+		CPUClient: perGB(clientCPU, sc.Bytes), CPUServer: perGB(srv.cpu(), sc.Bytes)}
 }
 
-// runClient runs a client in the client namespace and decodes its JSON.
-func runClient(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, out any, name string, args ...string) error {
+// runClient runs a client in the client namespace, decodes its JSON and
+// returns the CPU time (user + system) the process used.
+func runClient(ctx context.Context, cfg pathConfig, topo *pathemu.Topology, out any, name string, args ...string) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout+20*time.Second)
 	defer cancel()
 	cmd := topo.Command(ctx, pathemu.Client, name, args...)
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	if err := cmd.Run(); err != nil {
-		return &clientError{err: err, stderr: se.String()}
+		return 0, &clientError{err: err, stderr: se.String()}
 	}
-	return json.Unmarshal(so.Bytes(), out)
+	return processCPU(cmd.ProcessState), json.Unmarshal(so.Bytes(), out)
+}
+
+// processCPU returns the user + system CPU time of an exited process (0
+// if unknown).
+func processCPU(ps *os.ProcessState) time.Duration {
+	if ps == nil {
+		return 0
+	}
+	return ps.UserTime() + ps.SystemTime()
 }
 
 // clientError is a client run that failed, with everything it wrote to
@@ -402,6 +491,9 @@ func (p *pathProc) stop() string {
 	p.cancel()
 	return p.out.String()
 }
+
+// cpu returns the CPU time (user + system) of the stopped process.
+func (p *pathProc) cpu() time.Duration { return processCPU(p.cmd.ProcessState) }
 
 // dump sends SIGQUIT (a Go program prints every goroutine's stack and
 // exits), waits up to 5 s and returns the process's stderr.

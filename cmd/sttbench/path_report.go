@@ -27,12 +27,40 @@ func medianRange(s []pathSample, dial bool) (med, lo, hi float64, failed int) {
 	if len(v) == 0 {
 		return 0, 0, 0, failed
 	}
+	med, lo, hi = median(v)
+	return med, lo, hi, failed
+}
+
+// cpuCell formats the median and range of one end's CPU per GB over the
+// successful samples ("-" if none).
+func cpuCell(s []pathSample, client bool) string {
+	var v []float64
+	for _, x := range s {
+		if x.Err != "" {
+			continue
+		}
+		if client {
+			v = append(v, x.CPUClient)
+		} else {
+			v = append(v, x.CPUServer)
+		}
+	}
+	if len(v) == 0 {
+		return "-"
+	}
+	med, lo, hi := median(v)
+	return fmt.Sprintf("%.2f (%.2f-%.2f)", med, lo, hi)
+}
+
+// median returns the median, the least and the greatest of v (not empty;
+// v is sorted in place).
+func median(v []float64) (med, lo, hi float64) {
 	slices.Sort(v)
 	med = v[len(v)/2]
 	if len(v)%2 == 0 {
 		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
-	return med, v[0], v[len(v)-1], failed
+	return med, v[0], v[len(v)-1]
 }
 
 func writePathTable(w io.Writer, cfg pathConfig, rows []pathRow) {
@@ -50,6 +78,14 @@ func writePathTable(w io.Writer, cfg pathConfig, rows []pathRow) {
 		}
 		fmt.Fprintf(tw, "%s\t%.2f (%.2f-%.2f)\t%.2f (%.2f-%.2f)\t%s\t%.1f / %.1f\t%d / %d\t%s\n",
 			r.Scenario.Name, sm, sl, sh, qm, ql, qh, ratio, sd, qd, sf, qf, r.Scenario.Desc)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nCPU seconds per GB of payload, each end's process (user + system), median (range)")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tstt client\tstt server\tquic-go client\tquic-go server\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.Scenario.Name,
+			cpuCell(r.STT, true), cpuCell(r.STT, false), cpuCell(r.Quic, true), cpuCell(r.Quic, false))
 	}
 	tw.Flush()
 	for _, r := range rows {

@@ -111,6 +111,11 @@ func streamCommand(args []string, stdout io.Writer) error {
 	}
 	switch {
 	case cfg.Listen != "":
+		stop, err := startProfiles(cpuProfile, traceOut)
+		if err != nil {
+			return err
+		}
+		defer stop()
 		return serveRemoteStreams(cfg, stdout)
 	case cfg.Connect != "":
 		return runReport(stdout, jsonOut, func(status func(string)) (remoteResult, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +56,23 @@ type remoteResult struct {
 	PMTUProbes       uint64  `json:"pmtu_probes"`
 	PMTUProbesAcked  uint64  `json:"pmtu_probes_acked"`
 	CPUSeconds       float64 `json:"cpu_seconds"`
+	// Engine is the client node's engine counters at the end (system
+	// calls: rx_batches, tx_batches; datagrams, GSO messages, ...).
+	Engine map[string]uint64 `json:"engine,omitempty"`
+	// Session is the session's counters at the end (acks_in, acks_out,
+	// frames_out, ...).
+	Session map[string]uint64 `json:"session,omitempty"`
+}
+
+// remoteServerStats is the line a -listen process prints on stdout when it
+// stops: its node's engine counters and the per-session totals, as JSON
+// after the prefix.
+const remoteServerStats = "stats "
+
+// serverStats is what follows remoteServerStats.
+type serverStats struct {
+	Engine   map[string]uint64 `json:"engine"`
+	Sessions map[string]uint64 `json:"sessions"`
 }
 
 func writeRemoteTable(w io.Writer, r remoteResult) {
@@ -97,6 +115,39 @@ func serveRemoteStreams(cfg streamConfig, stdout io.Writer) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer node.Close()
+	defer func() {
+		st := node.Stats()
+		if b, err := json.Marshal(serverStats{Engine: st.Engine, Sessions: st.SessionTotals}); err == nil {
+			fmt.Fprintf(stdout, "%s%s\n", remoteServerStats, b)
+		}
+	}()
+	// SIGUSR1 prints every session's counters on stderr (`sttbench path`
+	// asks for them when a run failed, before the goroutine stacks).
+	var mu sync.Mutex
+	var sessions []*stt.Session
+	usr := make(chan os.Signal, 1)
+	if len(statsSignals) > 0 {
+		signal.Notify(usr, statsSignals...)
+		defer signal.Stop(usr)
+	}
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-usr:
+				mu.Lock()
+				for _, s := range sessions {
+					writeSessionCounters(os.Stderr, "server session", s)
+				}
+				mu.Unlock()
+				st := node.Stats()
+				if b, err := json.Marshal(serverStats{Engine: st.Engine, Sessions: st.SessionTotals}); err == nil {
+					fmt.Fprintf(os.Stderr, "server node: %s\n", b)
+				}
+			}
+		}
+	})
 	for {
 		s, err := node.Accept(ctx)
 		if err != nil {
@@ -105,6 +156,9 @@ func serveRemoteStreams(cfg streamConfig, stdout io.Writer) error {
 			}
 			return err
 		}
+		mu.Lock()
+		sessions = append(sessions, s)
+		mu.Unlock()
 		wg.Go(func() {
 			for {
 				st, err := s.AcceptStream(ctx)
@@ -222,7 +276,14 @@ wait:
 	res.StreamFramesSent, res.Retransmits, res.LostFrames = st.StreamFramesOut, st.Retransmits, st.LostFrames
 	res.SpuriousLosses, res.SmoothedRTTus = st.SpuriousLosses, float64(st.SmoothedRTT.Nanoseconds())/1e3
 	res.PathMSS, res.PMTUProbes, res.PMTUProbesAcked = st.PathMSS, st.PMTUProbes, st.PMTUProbesAcked
+	res.Engine, res.Session = node.Stats().Engine, st.Counters
 	if err := errors.Join(errs...); err != nil {
+		// What the session saw, for the post-mortem of a failed run
+		// (`sttbench path` keeps a failed client's stderr).
+		writeSessionCounters(os.Stderr, "client session", sess)
+		if b, jerr := json.Marshal(res.Engine); jerr == nil {
+			fmt.Fprintf(os.Stderr, "client engine: %s\n", b)
+		}
 		return res, streamTimeoutOr(ctx, err)
 	}
 	for i := range quota {
@@ -280,5 +341,21 @@ func traceSession(ctx context.Context, sess *stt.Session, start time.Time, w io.
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// writeSessionCounters writes one line with s's counters and gauges as
+// JSON, prefixed by what.
+func writeSessionCounters(w io.Writer, what string, s *stt.Session) {
+	st := s.Stats()
+	b, err := json.Marshal(struct {
+		State                  string
+		SmoothedRTT            time.Duration
+		CongestionWindow       int
+		BytesInFlight, PathMSS int
+		Counters, Drops        map[string]uint64
+	}{fmt.Sprint(s.Err()), st.SmoothedRTT, st.CongestionWindow, st.BytesInFlight, st.PathMSS, st.Counters, st.Drops})
+	if err == nil {
+		fmt.Fprintf(w, "%s: %s\n", what, b)
 	}
 }

@@ -63,8 +63,8 @@ func runConn(t *testing.T, in []byte) *connRun {
 	start := time.Unix(1_000_000, 0)
 	c := &connRun{
 		t: t, now: start, out: make([]byte, 4096), pollBuf: make([]byte, 9000),
-		c: streams.NewConn(streams.Config{Start: start, Waker: func() {}}),
-		m: newModel(streams.InitialStreamWindow, streambufMaxRanges),
+		c: streams.NewConn(streams.Config{Start: start, Waker: func() {}, MaxRecvGaps: connMaxGaps}),
+		m: newModel(streams.InitialStreamWindow, connMaxGaps),
 	}
 	r := fuzzdata.NewReader(in)
 	for step := 0; step < maxSteps && !r.Done(); step++ {
@@ -80,9 +80,11 @@ func runConn(t *testing.T, in []byte) *connRun {
 	return c
 }
 
-// streambufMaxRanges is the number of out-of-order ranges a Conn's stream
-// tracks (streambuf.DefaultMaxRanges, which the Conn uses).
-const streambufMaxRanges = 64
+// connMaxGaps is the Conn's Config.MaxRecvGaps here: a stream tracks
+// streambuf.DefaultMaxRanges (64) out-of-order ranges at first and grows
+// to this many (no budget: growth never fails), so the program exercises
+// the growth and, beyond it, the drops.
+const connMaxGaps = 128
 
 func (c *connRun) step(r *fuzzdata.Reader) {
 	m := c.m

@@ -158,6 +158,17 @@ func (s *Sender) LargestSent() (uint64, bool) { return s.largestSent, s.anySent 
 // was.
 func (s *Sender) LargestAcked() (uint64, bool) { return s.largestAcked, s.anyAcked }
 
+// OldestOutstanding returns the outstanding ack-eliciting frame with the
+// lowest sequence, if any. It does not allocate.
+func (s *Sender) OldestOutstanding() (SentFrame, bool) {
+	for i := 0; i < s.hist.n; i++ {
+		if e := s.hist.at(i); e.state == stateOutstanding && e.AckEliciting {
+			return e.SentFrame, true
+		}
+	}
+	return SentFrame{}, false
+}
+
 // OnSent records a sent frame. Every frame the session sends must be
 // recorded, in sequence order, ACK-only frames included (with
 // AckEliciting and InFlight false: those only advance the largest sent

@@ -348,3 +348,35 @@ func TestSenderAccounting(t *testing.T) {
 		t.Fatal("nothing acked")
 	}
 }
+
+// TestSenderOldestOutstanding checks that the oldest outstanding
+// ack-eliciting frame skips acknowledged, lost and non-eliciting ones.
+func TestSenderOldestOutstanding(t *testing.T) {
+	s := NewSender(Config{})
+	t0 := time.Unix(100, 0)
+	if _, ok := s.OldestOutstanding(); ok {
+		t.Fatal("oldest outstanding of an empty history")
+	}
+	for i := uint64(1); i <= 6; i++ {
+		mustSend(t, s, frame(i, t0))
+	}
+	var res AckResult
+	// 4 and 5 acknowledged: 1 and 2 are lost by the packet threshold,
+	// 3 (two below the largest acknowledged) stays outstanding.
+	if err := s.OnAck(t0.Add(10*time.Millisecond), ack(0, AckRange{Smallest: 4, Largest: 5}), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !eq(seqs(res.Lost), []uint64{1, 2}) {
+		t.Fatalf("lost %v", seqs(res.Lost))
+	}
+	f, ok := s.OldestOutstanding()
+	if !ok || f.Seq != 3 || f.Handle != 30 {
+		t.Fatalf("oldest outstanding = %+v, %v; want sequence 3", f, ok)
+	}
+	if err := s.OnAck(t0.Add(20*time.Millisecond), ack(0, AckRange{Smallest: 3, Largest: 6}), &res); err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := s.OldestOutstanding(); ok {
+		t.Fatalf("oldest outstanding after everything was acknowledged or lost = %+v", f)
+	}
+}

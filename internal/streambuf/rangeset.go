@@ -15,6 +15,16 @@ func (r *rangeSet) init(capacity int) { r.s = make([]span, 0, capacity) }
 
 func (r *rangeSet) reset() { r.s = r.s[:0] }
 
+// grow raises the capacity to capacity spans (no-op if not above),
+// keeping the spans.
+func (r *rangeSet) grow(capacity int) {
+	if capacity > cap(r.s) {
+		ns := make([]span, len(r.s), capacity)
+		copy(ns, r.s)
+		r.s = ns
+	}
+}
+
 func (r *rangeSet) len() int { return len(r.s) }
 
 // search returns the index of the first span whose end is >= start (the
@@ -68,11 +78,25 @@ func (r *rangeSet) add(start, end uint64) bool {
 	return true
 }
 
+// addGrowing is add that first doubles a full set's capacity, up to
+// limit spans, when the range touches no span.
+func (r *rangeSet) addGrowing(start, end uint64, limit int) bool {
+	if r.add(start, end) {
+		return true
+	}
+	if cap(r.s) >= limit {
+		return false
+	}
+	r.grow(min(2*cap(r.s), limit))
+	return r.add(start, end)
+}
+
 // addMerging is add for sets whose spans may be widened safely (a
-// retransmission queue): when the set is full, the new range is merged
-// with its nearest neighbour, covering the bytes between them too.
-func (r *rangeSet) addMerging(start, end uint64) {
-	if start >= end || r.add(start, end) {
+// retransmission queue): when the set is full and at limit spans, the new
+// range is merged with its nearest neighbour, covering the bytes between
+// them too.
+func (r *rangeSet) addMerging(start, end uint64, limit int) {
+	if start >= end || r.addGrowing(start, end, limit) {
 		return
 	}
 	i := r.search(start) // r.s[i] (if any) starts after end

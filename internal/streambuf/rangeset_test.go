@@ -62,7 +62,7 @@ func TestRangeSetModel(t *testing.T) {
 					}
 				}
 			case 2:
-				r.addMerging(a, b)
+				r.addMerging(a, b, 0) // limit 0: never grows, so full sets merge
 				got := setBits(&r, universe)
 				for o := a; o < b; o++ {
 					model[o] = true
@@ -97,6 +97,32 @@ func TestRangeSetModel(t *testing.T) {
 					t.Fatalf("byte %d: set %v, model %v; set %v", o, got[o], model[o], r.s)
 				}
 			}
+		}
+	}
+}
+
+// TestAddGrowing checks that a full set doubles up to its limit and then
+// refuses a range that touches no span, keeping every span.
+func TestAddGrowing(t *testing.T) {
+	var r rangeSet
+	r.init(2)
+	for i := range uint64(8) {
+		if !r.addGrowing(10*i, 10*i+5, 8) {
+			t.Fatalf("range %d refused below the limit (cap %d)", i, cap(r.s))
+		}
+	}
+	if r.len() != 8 || cap(r.s) != 8 {
+		t.Fatalf("len %d cap %d, want 8 and 8", r.len(), cap(r.s))
+	}
+	if r.addGrowing(200, 205, 8) {
+		t.Fatal("range accepted beyond the limit")
+	}
+	if !r.addGrowing(5, 10, 8) || r.len() != 7 { // merges two spans
+		t.Fatalf("merging range refused or wrong: len %d", r.len())
+	}
+	for i, sp := range r.s[1:] {
+		if want := uint64(10*(i+2)) + 0; sp.start != want {
+			t.Fatalf("span %d = %+v, want start %d", i+1, sp, want)
 		}
 	}
 }

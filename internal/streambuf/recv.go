@@ -85,6 +85,24 @@ func (r *RecvBuffer) InitLazy(capacity int, limit uint64, maxRanges int) {
 	r.have.init(maxRanges + 1)
 }
 
+// GapLimit returns how many out-of-order ranges r tracks now (see Push and
+// GrowGaps).
+func (r *RecvBuffer) GapLimit() int { return r.maxGaps }
+
+// GrowGaps raises the gap limit to n (no-op if not above the current one),
+// allocating the larger range set: 16 bytes per range. The owner calls it
+// when Push reports [ErrTooManyGaps] and its memory budget allows, then
+// pushes the frame again.
+func (r *RecvBuffer) GrowGaps(n int) {
+	if n > r.maxGaps {
+		r.maxGaps = n
+		r.have.grow(n + 1)
+	}
+}
+
+// GapBytes is the memory one tracked range costs (see GrowGaps).
+const GapBytes = 16
+
 // MinLazyRing is the ring a lazily initialised buffer allocates at its
 // first data (unless the capacity is smaller or the frame needs more).
 const MinLazyRing = 4 << 10

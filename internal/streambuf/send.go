@@ -4,6 +4,13 @@ package streambuf
 // when Init is given 0.
 const DefaultMaxRanges = 64
 
+// MaxSendRanges bounds the ranges a SendBuffer's sets grow to (they start
+// at the number given to Init and double when full): a receiver that
+// tracks thousands of gaps (a loss burst on a fast path) acknowledges that
+// many ranges out of order, and a set that cannot hold them sends
+// acknowledged bytes again.
+const MaxSendRanges = 2048
+
 // Chunk describes stream data that [SendBuffer.Next] copied into the
 // caller's buffer: N bytes at stream offset Offset, Fin if the chunk ends
 // the stream (its end is the final size), Retransmit if the bytes were
@@ -270,6 +277,34 @@ func (s *SendBuffer) Next(dst []byte, limit uint64) (c Chunk, ok bool) {
 	return Chunk{}, false
 }
 
+// Oldest copies the lowest unacknowledged bytes (from Acked(), at most
+// len(dst), never past Sent()) into dst as a retransmission, with the FIN
+// if they reach a FIN already sent; with no unacknowledged bytes it
+// returns a sent, unacknowledged FIN alone (N == 0). ok is false if
+// nothing sent awaits an acknowledgement (or dst is empty and there are
+// bytes). Unlike Next it changes nothing but the FIN's state: it serves
+// probes, which must carry data the receiver accepts whatever it dropped
+// (a receiver holds every byte below Acked(), so a frame starting there
+// never opens a gap in its reassembly buffer).
+func (s *SendBuffer) Oldest(dst []byte) (c Chunk, ok bool) {
+	if s.reset {
+		return Chunk{}, false
+	}
+	if s.acked < s.sent && len(dst) > 0 {
+		n := min(uint64(len(dst)), s.sent-s.acked)
+		ringCopyOut(s.ring, s.acked, dst[:n])
+		c = Chunk{Offset: s.acked, N: int(n), Retransmit: true}
+		if s.closed && s.finSent && !s.finAcked && c.End() == s.written {
+			c.Fin = true
+		}
+		return c, true
+	}
+	if s.acked == s.sent && s.closed && s.sent == s.written && s.finSent && !s.finAcked {
+		return Chunk{Offset: s.written, Fin: true, Retransmit: true}, true
+	}
+	return Chunk{}, false
+}
+
 // setFin marks c as carrying the FIN if it reaches the final size.
 func (s *SendBuffer) setFin(c *Chunk) {
 	if s.closed && !s.finAcked && c.End() == s.written {
@@ -306,11 +341,11 @@ func (s *SendBuffer) OnAck(c Chunk) {
 		s.lost.trimBelow(s.acked)
 		return
 	}
-	if !s.ackedAbove.add(start, end) {
+	if !s.ackedAbove.addGrowing(start, end, MaxSendRanges) {
 		// Out of range slots: forget this acknowledgement and send the
 		// bytes again; their next acknowledgement frees them. Sending
 		// acknowledged bytes twice is harmless, never freeing them is not.
-		s.lost.addMerging(start, end)
+		s.lost.addMerging(start, end, MaxSendRanges)
 	}
 }
 
@@ -336,11 +371,11 @@ func (s *SendBuffer) OnLost(c Chunk) {
 			break
 		}
 		if sp.start > start {
-			s.lost.addMerging(start, sp.start)
+			s.lost.addMerging(start, sp.start, MaxSendRanges)
 		}
 		start = max(start, sp.end)
 	}
 	if start < end {
-		s.lost.addMerging(start, end)
+		s.lost.addMerging(start, end, MaxSendRanges)
 	}
 }

@@ -319,3 +319,55 @@ func TestSendBufferLazy(t *testing.T) {
 		t.Fatalf("FIN alone: %+v %v, allocated %v", c, ok, idle.Allocated())
 	}
 }
+
+// TestOldest checks that Oldest copies the lowest unacknowledged bytes
+// (from Acked, never past Sent) as a retransmission without changing what
+// Next sends, carries a FIN already sent, and reports a lone FIN or
+// nothing once every byte is acknowledged.
+func TestOldest(t *testing.T) {
+	s := NewSendBuffer(64)
+	src := []byte("abcdefghijklmnopqrstuvwxyz")
+	s.Write(src)
+	dst := make([]byte, 8)
+	if _, ok := s.Oldest(dst); ok {
+		t.Fatal("Oldest before anything was sent")
+	}
+	c1, _ := s.Next(dst, 100) // "abcdefgh"
+	c2, _ := s.Next(dst, 100) // "ijklmnop"
+	s.OnAck(c2)               // out of order: Acked stays 0
+	c, ok := s.Oldest(make([]byte, 4))
+	if !ok || c != (Chunk{Offset: 0, N: 4, Retransmit: true}) {
+		t.Fatalf("Oldest = %+v, %v", c, ok)
+	}
+	s.OnAck(c1)
+	buf := make([]byte, 100)
+	if c, ok = s.Oldest(buf); ok {
+		t.Fatalf("Oldest with every sent byte acknowledged = %+v", c)
+	}
+	s.Close()
+	c3, _ := s.Next(buf, 100) // the rest, with the FIN
+	if !c3.Fin {
+		t.Fatalf("last chunk %+v has no FIN", c3)
+	}
+	c, ok = s.Oldest(buf)
+	if !ok || c.Offset != 16 || c.N != 10 || !c.Fin || string(buf[:c.N]) != "qrstuvwxyz" {
+		t.Fatalf("Oldest = %+v %q, %v", c, buf[:c.N], ok)
+	}
+	if s.Pending(100) {
+		t.Fatal("Oldest queued something for Next")
+	}
+	// Data acknowledged, FIN lost in a frame of its own: a lone FIN.
+	s2 := NewSendBuffer(16)
+	s2.Write([]byte("xy"))
+	d, _ := s2.Next(buf, 100)
+	s2.Close()
+	fin, _ := s2.Next(buf, 100)
+	s2.OnAck(d)
+	if c, ok = s2.Oldest(buf); !ok || c != (Chunk{Offset: 2, Fin: true, Retransmit: true}) || !fin.Fin {
+		t.Fatalf("Oldest = %+v, %v", c, ok)
+	}
+	s2.OnAck(fin)
+	if _, ok = s2.Oldest(buf); ok {
+		t.Fatal("Oldest after the FIN was acknowledged")
+	}
+}

@@ -94,6 +94,9 @@ func (c *Conn) applyResult(now time.Time) {
 		}
 		*r = record{} // drop the stream pointer
 	}
+	if res.Probes > 0 {
+		c.probeOldest = true
+	}
 	if res.Probes > c.probes {
 		c.probes = res.Probes
 	}

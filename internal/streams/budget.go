@@ -27,6 +27,10 @@ import (
 //     stays queued for AcceptStream (the application still learns of it)
 //     and returns its MAX_STREAMS credit only when accepted, so at most
 //     InitialMaxStreams such streams exist per session.
+//   - Reassembly ranges: a stream's buffer tracks streambuf.DefaultMaxRanges
+//     out-of-order ranges at first; growGaps doubles that up to
+//     Config.MaxRecvGaps, charging 16 bytes per range, until the stream
+//     retires.
 //   - Close releases every charge and the buffers nobody can read.
 
 // peerStreamCost is what one peer-opened stream is charged: its Stream
@@ -112,6 +116,34 @@ func (c *Conn) returnStreamCredit(st *Stream) {
 	}
 }
 
+// growGaps doubles st's reassembly gap limit, up to Config.MaxRecvGaps,
+// if the budget covers the ranges; it reports whether it grew (c.mu held).
+// The ranges stay charged until the stream retires or the Conn closes.
+func (c *Conn) growGaps(st *Stream) bool {
+	cur := st.recv.GapLimit()
+	n := min(2*cur, c.cfg.MaxRecvGaps)
+	if n <= cur {
+		return false
+	}
+	cost := int64(n-cur) * streambuf.GapBytes
+	if !c.cfg.Budget.TryCharge(cost) {
+		return false
+	}
+	st.gapCharged += cost
+	c.gapCharged += cost
+	st.recv.GrowGaps(n)
+	return true
+}
+
+// releaseGaps gives back what growGaps charged for st (c.mu held).
+func (c *Conn) releaseGaps(st *Stream) {
+	if st.gapCharged != 0 {
+		c.cfg.Budget.Release(st.gapCharged)
+		c.gapCharged -= st.gapCharged
+		st.gapCharged = 0
+	}
+}
+
 // releaseLocked frees what a closed Conn holds for nobody: the streams the
 // application never accepted (their rings), the driver's queues, and every
 // budget charge (c.mu held). Streams the application accepted keep the
@@ -119,6 +151,7 @@ func (c *Conn) returnStreamCredit(st *Stream) {
 func (c *Conn) releaseLocked() {
 	for _, st := range c.streams {
 		st.charged = false // released in bulk below: a later retire must not release it again
+		st.gapCharged = 0
 	}
 	for i, st := range c.acceptQ {
 		st.recv.Release()
@@ -128,15 +161,15 @@ func (c *Conn) releaseLocked() {
 	c.acceptQ = nil
 	c.active, c.ctlq, c.records = nil, nil, nil
 	clear(c.streams)
-	c.cfg.Budget.Release(c.sessCharged + c.strCharged)
-	c.sessCharged, c.strCharged = 0, 0
+	c.cfg.Budget.Release(c.sessCharged + c.strCharged + c.gapCharged)
+	c.sessCharged, c.strCharged, c.gapCharged = 0, 0, 0
 }
 
 // BudgetCharged returns the bytes this Conn has charged to the node
-// budget now: receive credit beyond the initial session window plus its
-// peer streams' cost.
+// budget now: receive credit beyond the initial session window, its peer
+// streams' cost and the reassembly gap limits grown (growGaps).
 func (c *Conn) BudgetCharged() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sessCharged + c.strCharged
+	return c.sessCharged + c.strCharged + c.gapCharged
 }

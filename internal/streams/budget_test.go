@@ -2,6 +2,7 @@ package streams
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -198,5 +199,106 @@ func TestCloseReleasesOnce(t *testing.T) {
 	}
 	if b.Used() != 0 {
 		t.Fatalf("budget %d after the streams finished on a closed Conn, want 0 (released twice?)", b.Used())
+	}
+}
+
+// TestRecvGapsGrowWithinBudget sends a stream's every other 16-byte piece
+// (one gap each) and checks that the receiver accepts far more gaps than
+// its initial range set holds, charging the budget 16 bytes per range it
+// grew, that it drops (unacknowledged) what would pass MaxRecvGaps or the
+// budget, and that Close gives every charge back.
+func TestRecvGapsGrowWithinBudget(t *testing.T) {
+	now := time.Unix(1, 0)
+	push := func(c *Conn, gaps int) (dropped int) {
+		for i := range gaps {
+			_, p := streamFrame(uint64(32*i+16), make([]byte, 16), false)
+			d, err := c.HandleStream(now, 1, 0, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d {
+				dropped++
+			}
+		}
+		return dropped
+	}
+	b := membudget.New(1 << 30)
+	c := NewConn(Config{Start: now, Budget: b, MaxRecvGaps: 1024})
+	base := c.BudgetCharged()
+	if d := push(c, 1500); d != 1500-1024 {
+		t.Fatalf("dropped %d of 1500 gapped frames, want %d (MaxRecvGaps 1024)", d, 1500-1024)
+	}
+	if got, want := c.BudgetCharged()-base, peerStreamCost+int64(1024-64)*16; got != want {
+		t.Fatalf("charged %d bytes for the stream and its grown ranges, want %d", got, want)
+	}
+	if c.Stats().DropGaps.Load() != 1500-1024 {
+		t.Fatalf("DropGaps %d", c.Stats().DropGaps.Load())
+	}
+	c.Close(nil)
+	if b.Used() != 0 {
+		t.Fatalf("budget holds %d bytes after Close", b.Used())
+	}
+
+	// A budget that covers the stream but not one more doubling of its
+	// ranges: the limit stays where the budget stopped it.
+	tight := membudget.New(peerStreamCost + 100*16)
+	c = NewConn(Config{Start: now, Budget: tight})
+	if d := push(c, 200); d != 200-128 {
+		t.Fatalf("dropped %d of 200 gapped frames under a tight budget, want %d (grown to 128 only)", d, 200-128)
+	}
+	c.Close(nil)
+	if tight.Used() != 0 {
+		t.Fatalf("tight budget holds %d bytes after Close", tight.Used())
+	}
+}
+
+// TestWindowGrowsBeforeRTTSample checks that a receiver's stream window
+// auto-tunes before it has an RTT sample of its own (it samples only when
+// the peer acknowledges its credit updates): the initial RTT stands in, so
+// a peer that delivers half a window within two initial RTTs doubles it.
+func TestWindowGrowsBeforeRTTSample(t *testing.T) {
+	now := time.Unix(1, 0)
+	c := NewConn(Config{Start: now})
+	buf := make([]byte, 2048)
+	data := make([]byte, 1000)
+	var off uint64
+	credit := func() { // the credit updates Poll produces
+		for range 4 {
+			f, ok := c.Poll(now, buf)
+			if !ok {
+				return
+			}
+			c.Sent(now, uint64(now.UnixNano()), &f, len(f.Payload))
+		}
+	}
+	var st *Stream
+	var got uint64
+	for round := 0; round < 2; round++ {
+		for off < uint64(round+1)*InitialStreamWindow/2+1000 {
+			flags, p := streamFrame(off, data, false)
+			if _, err := c.HandleStream(now, 1, flags, p); err != nil {
+				t.Fatal(err)
+			}
+			off += uint64(len(data))
+		}
+		if st == nil {
+			var err error
+			if st, err = c.AcceptStream(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rb := make([]byte, off)
+		if _, err := io.ReadFull(st, rb[:off-got]); err != nil {
+			t.Fatal(err)
+		}
+		got = off
+		now = now.Add(5 * time.Millisecond)
+		credit()
+	}
+	c.mu.Lock()
+	w, lim := st.recvWin.Window(), st.recvWin.Limit()
+	c.mu.Unlock()
+	if w < 2*InitialStreamWindow || lim < off+InitialStreamWindow {
+		t.Fatalf("after %d bytes in 10 ms without an RTT sample: window %d, limit %d; want the window doubled", off, w, lim)
 	}
 }

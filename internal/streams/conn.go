@@ -10,6 +10,7 @@ import (
 	"github.com/sttgo/stt/internal/congestion"
 	"github.com/sttgo/stt/internal/flowcontrol"
 	"github.com/sttgo/stt/internal/recovery"
+	"github.com/sttgo/stt/internal/streambuf"
 	"github.com/sttgo/stt/internal/streamid"
 	"github.com/sttgo/stt/internal/wake"
 )
@@ -51,6 +52,7 @@ type Conn struct {
 	// Memory budget (budget.go).
 	sessCharged   int64     // charged for session credit beyond the initial window
 	strCharged    int64     // charged for peer streams
+	gapCharged    int64     // charged for reassembly gap limits grown beyond the initial one
 	creditRetryAt time.Time // a withheld credit increase is retried then (zero: none)
 	creditRetries int
 	creditCapped  bool // the last session credit update was capped by the budget
@@ -71,6 +73,9 @@ type Conn struct {
 	active []*Stream // streams that may have data to send
 	ctlq   []*Stream // streams with a control message to send
 	probes int       // PTO probes owed
+	// probeOldest: the next probe carries the oldest unacknowledged data
+	// (pollOldest), once per probe timeout.
+	probeOldest bool
 
 	// Spurious-loss undo (checkUndo): frames declared lost and then
 	// acknowledged since the last window reduction.
@@ -253,7 +258,7 @@ func (c *Conn) newStream(id uint32, local bool) *Stream {
 	st.writeSig.Init()
 	st.send.InitLazy(64<<10, 0)
 	st.sendCredit.Init(InitialStreamWindow)
-	st.recv.InitLazy(InitialStreamWindow, InitialStreamWindow, 0)
+	st.recv.InitLazy(InitialStreamWindow, InitialStreamWindow, min(streambuf.DefaultMaxRanges, c.cfg.MaxRecvGaps))
 	st.recv.SetMaxCap(int(c.cfg.MaxStreamWindow))
 	st.recvWin.Init(InitialStreamWindow, c.cfg.MaxStreamWindow, c.clock(c.now))
 	c.streams[id] = st
@@ -357,6 +362,7 @@ func (c *Conn) maybeRetire(st *Stream) {
 		}
 	}
 	st.retired = true
+	c.releaseGaps(st)
 	c.streamWindows -= st.recvWin.Window()
 	delete(c.streams, st.id)
 	if st.local {

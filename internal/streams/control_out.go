@@ -17,6 +17,15 @@ func (c *Conn) pollControl(now time.Time, buf []byte) (OutFrame, bool) {
 	// minimum, a window grows until it is about four times the path's
 	// bandwidth-delay product, enough to keep it full.
 	rtt := c.rec.RTT().Min()
+	if rtt == 0 {
+		// No sample yet (a receiver samples only when the peer
+		// acknowledges its own credit updates, a round trip after the
+		// first one): the initial RTT stands in, as it does for the
+		// loss timers. Without it the window could not grow before that
+		// sample, and a sender in slow start waited for credit while
+		// its window doubled past the initial 256 KiB.
+		rtt = c.rec.RTT().Smoothed()
+	}
 	sessDue := c.sessResend || c.recvWin.UpdateDue()
 	var maxLim uint64
 	maxDue := false

@@ -22,6 +22,9 @@ type wire struct {
 	queue [2][]pkt // in flight toward c[i]
 	buf   []byte
 	sent  [2]int
+	// drop, if set, decides the loss of each frame sent by c[from] (on
+	// top of loss and path).
+	drop func(from int, p pkt) bool
 }
 
 type pkt struct {
@@ -58,7 +61,11 @@ func (w *wire) step(d time.Duration) bool {
 			if w.rng.Float64() < w.loss || w.path > 0 && len(f.Payload) > w.path {
 				continue
 			}
-			w.queue[1-i] = append(w.queue[1-i], pkt{w.seq[i], f.Type, f.Flags, f.StreamID, append([]byte(nil), f.Payload...)})
+			p := pkt{w.seq[i], f.Type, f.Flags, f.StreamID, append([]byte(nil), f.Payload...)}
+			if w.drop != nil && w.drop(i, p) {
+				continue
+			}
+			w.queue[1-i] = append(w.queue[1-i], p)
 		}
 	}
 	for i := range 2 {

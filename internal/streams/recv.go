@@ -58,6 +58,9 @@ func (c *Conn) HandleStream(now time.Time, id uint32, flags uint8, payload []byt
 	}
 	fin := flags&codec.FlagStreamEnd != 0
 	grow, perr := st.recv.Push(off, data, fin)
+	if perr == streambuf.ErrTooManyGaps && c.growGaps(st) {
+		grow, perr = st.recv.Push(off, data, fin)
+	}
 	switch perr {
 	case nil:
 	case streambuf.ErrTooManyGaps:

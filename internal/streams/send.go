@@ -108,6 +108,13 @@ func (c *Conn) Poll(now time.Time, buf []byte) (OutFrame, bool) {
 		}
 	}
 	c.pacingAt = time.Time{}
+	if probe && c.probeOldest {
+		c.probeOldest = false
+		if f, ok := c.pollOldest(buf); ok {
+			c.probes--
+			return f, true
+		}
+	}
 	if f, ok := c.pollStream(buf); ok {
 		if probe {
 			c.probes--
@@ -160,23 +167,61 @@ func (c *Conn) pollStream(buf []byte) (OutFrame, bool) {
 				c.stats.CreditOverruns.Add(1)
 			}
 		}
-		vl := codec.VarintLen(ch.Offset)
-		start := dataRoom - vl
-		codec.PutVarint(buf[start:dataRoom], ch.Offset)
-		f := OutFrame{Type: codec.TypeStream, StreamID: st.id, Payload: buf[start : dataRoom+ch.N]}
-		if ch.Offset == 0 {
-			f.Flags |= codec.FlagStreamInit
-		}
-		if ch.Fin {
-			f.Flags |= codec.FlagStreamEnd
-		}
-		f.rec = record{kind: kindStream, st: st, chunk: ch}
+		f := stFrame(st, buf, ch)
 		if !st.send.Pending(flowcontrol.StreamSendLimit(&st.sendCredit, &c.sendCredit)) {
 			c.deactivate(st)
 		}
 		return f, true
 	}
 	return OutFrame{}, false
+}
+
+// stFrame returns the STREAM frame carrying ch of st, whose data Next
+// or Oldest copied to buf[dataRoom:]: the offset goes in front of it.
+func stFrame(st *Stream, buf []byte, ch streambuf.Chunk) OutFrame {
+	vl := codec.VarintLen(ch.Offset)
+	start := dataRoom - vl
+	codec.PutVarint(buf[start:dataRoom], ch.Offset)
+	f := OutFrame{Type: codec.TypeStream, StreamID: st.id, Payload: buf[start : dataRoom+ch.N]}
+	if ch.Offset == 0 {
+		f.Flags |= codec.FlagStreamInit
+	}
+	if ch.Fin {
+		f.Flags |= codec.FlagStreamEnd
+	}
+	f.rec = record{kind: kindStream, st: st, chunk: ch}
+	return f
+}
+
+// pollOldest builds the first probe of a probe timeout: the lowest
+// unacknowledged data of the stream that the oldest frame awaiting
+// acknowledgement belongs to (c.mu held). A receiver drops a frame that
+// would open one gap too many in its reassembly buffer, unacknowledged; if
+// every frame in flight was dropped that way (a loss burst filled its gaps
+// and the retransmissions that would have filled them were lost too), only
+// a frame it accepts brings an acknowledgement again, and with it the loss
+// detection that resends the rest. Probes with new data never would: the
+// receiver drops them too, and the session stalls until the dead-peer
+// timeout. Data from the stream's acknowledged offset is always accepted
+// (streambuf.SendBuffer.Oldest).
+func (c *Conn) pollOldest(buf []byte) (OutFrame, bool) {
+	sf, ok := c.rec.OldestOutstanding()
+	if !ok || len(c.records) == 0 {
+		return OutFrame{}, false
+	}
+	r := &c.records[sf.Handle&uint64(len(c.records)-1)]
+	if r.kind != kindStream {
+		return OutFrame{}, false
+	}
+	st := r.st
+	if st.retired || st.resetState != resetNone {
+		return OutFrame{}, false
+	}
+	ch, ok := st.send.Oldest(buf[dataRoom:])
+	if !ok {
+		return OutFrame{}, false
+	}
+	return stFrame(st, buf, ch), true
 }
 
 // deactivate removes st from the send schedule.

@@ -42,6 +42,7 @@ type Stream struct {
 	accepted                 bool  // returned by AcceptStream (peer streams)
 	creditHeld               bool  // retired before accepted: MAX_STREAMS credit returned at AcceptStream
 	charged                  bool  // peerStreamCost is charged to the budget
+	gapCharged               int64 // charged for the reassembly gap limit grown (growGaps)
 	wake                     uint8 // wakeRead|wakeWrite queued for WakeWaiters
 
 	readDeadline, writeDeadline time.Time

@@ -102,6 +102,7 @@ func natSkip(t testing.TB, format string, args ...any) {
 // process is not root or one of them is missing.
 func natTools(t testing.TB) (ipPath, nftPath string) {
 	t.Helper()
+	skipRequested(t)
 	if uid := os.Geteuid(); uid != 0 {
 		natSkip(t, "not running as root (euid %d)", uid)
 	}

@@ -27,6 +27,21 @@ const LinkName = "stt0"
 // EnvRequire, when set to "1", turns Setup's skips into test failures.
 const EnvRequire = "STT_NETNS_REQUIRE"
 
+// EnvSkip, when set to "1", skips every namespace test (with a message
+// naming it): make test runs them in its unit and race stages and sets it
+// for the purego and 386 stages, which the namespace tests would only
+// repeat (they exercise the network between processes, not the SIMD or
+// 32-bit code paths those stages are for).
+const EnvSkip = "STT_NETNS_SKIP"
+
+// skipRequested skips t when EnvSkip is "1".
+func skipRequested(t testing.TB) {
+	t.Helper()
+	if os.Getenv(EnvSkip) == "1" {
+		t.Skip("netnstest: " + EnvSkip + "=1: namespace tests skipped in this run")
+	}
+}
+
 // cmdTimeout bounds every ip/tc invocation.
 const cmdTimeout = 20 * time.Second
 
@@ -108,6 +123,7 @@ type Pair struct {
 // options fail the test.
 func Setup(t testing.TB, opts Options) *Pair {
 	t.Helper()
+	skipRequested(t)
 	if err := opts.validate(); err != nil {
 		t.Fatal(err)
 	}

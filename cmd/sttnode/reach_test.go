@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sttgo/stt"
+	"github.com/sttgo/stt/engine/conn/turnconn/turntest"
 )
 
 // hexID is a well-formed node id for the flag tests.
@@ -264,5 +265,42 @@ func TestViaProcesses(t *testing.T) {
 	}
 	if code := exitCode(t, ctx, target); code != 1 || !strings.Contains(target.stderr(), "no longer receives introductions") {
 		t.Fatalf("target after the rendezvous closed: exit %d, stderr:\n%s", code, target.stderr())
+	}
+}
+
+// TestTURNFlag: sttnode -turn allocates a relayed address on a real TURN
+// server (coturn on loopback; skipped without it) and prints it before
+// anything else needs it; a wrong password is reported and the node runs
+// on without a relay.
+func TestTURNFlag(t *testing.T) {
+	addr := turntest.Coturn(t, map[string]string{"alice": "alice-secret"})
+	for _, tc := range []struct {
+		pass, want string
+	}{
+		{"alice-secret", "relayed address 127.0.0.1:"},
+		{"wrong", "no relayed address"},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errb syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, []string{"-state-dir", t.TempDir(), "-turn", "turn://alice:" + tc.pass + "@" + addr}, &out, &errb)
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(out.String()+errb.String(), tc.want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("password %q: no %q; stdout %s; stderr %s", tc.pass, tc.want, out.String(), errb.String())
+			}
+			select {
+			case code := <-done:
+				t.Fatalf("run exited early: %d, stderr %s", code, errb.String())
+			default:
+			}
+			waitABit()
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("run = %d, stderr %s", code, errb.String())
+		}
 	}
 }

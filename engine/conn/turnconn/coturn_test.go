@@ -5,81 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sttgo/stt/engine/conn"
+	"github.com/sttgo/stt/engine/conn/turnconn/turntest"
 )
-
-// startCoturn runs coturn's turnserver on a free loopback port with
-// long-term credentials for testUsers, or skips the test when it is not
-// installed (Debian package coturn).
-func startCoturn(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("turnserver")
-	if err != nil {
-		t.Skip("coturn's turnserver is not installed (apt-get install coturn): interoperability test skipped")
-	}
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
-	dir := t.TempDir()
-	args := []string{"-n", "--listening-ip=127.0.0.1", "--listening-port=" + strconv.Itoa(port),
-		"--relay-ip=127.0.0.1", "--lt-cred-mech", "--realm=stt.test", "--no-tcp", "--no-tls", "--no-dtls",
-		"--no-cli", "--allow-loopback-peers", "--log-file=stdout", "--simple-log",
-		"--userdb=" + filepath.Join(dir, "turndb"), "--pidfile=" + filepath.Join(dir, "pid")}
-	for u, p := range testUsers {
-		args = append(args, "--user="+u+":"+p)
-	}
-	var log syncBuffer
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("coturn's log:\n%s", log.String())
-		}
-	})
-	waitFor(t, "coturn to start", func() bool { return bytes.Contains(log.Bytes(), []byte("Total General servers")) })
-	return fmt.Sprintf("127.0.0.1:%d", port)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.b.Bytes()...)
-}
-
-func (s *syncBuffer) String() string { return string(s.Bytes()) }
 
 // TestCoturn: the relay against coturn, a second TURN implementation:
 // allocation, Permit, Data indication then ChannelData both ways, a GSO
 // run, and a wrong password answered with 401 (ErrUnauthorized).
 func TestCoturn(t *testing.T) {
-	addr := startCoturn(t)
+	addr := turntest.Coturn(t, testUsers)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 

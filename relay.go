@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sttgo/stt/engine/conn"
@@ -75,12 +74,10 @@ const relayAllocTimeout = 30 * time.Second
 // datagrams on the UDP socket, and the allocation loop. A nil *relay
 // (no TURN servers) is valid: every method is a no-op.
 type relay struct {
-	mux    *turnconn.Mux
-	mu     sync.Mutex
-	err    error // the last allocation's error
-	lost   chan struct{}
-	closed chan struct{}
-	once   sync.Once
+	mux  *turnconn.Mux
+	lost chan struct{}
+	ctx  context.Context // ends at close: the allocation loop stops
+	stop context.CancelFunc
 }
 
 // newRelay wraps udp in a TURN Mux for cfg's servers; it returns udp
@@ -89,7 +86,8 @@ func newRelay(cfg *Config, udp conn.Batch) (*relay, conn.Batch, error) {
 	if len(cfg.TURNServers) == 0 {
 		return nil, udp, nil
 	}
-	r := &relay{lost: make(chan struct{}, 1), closed: make(chan struct{})}
+	r := &relay{lost: make(chan struct{}, 1)}
+	r.ctx, r.stop = context.WithCancel(context.Background())
 	servers := make([]turnconn.Server, len(cfg.TURNServers))
 	for i, s := range cfg.TURNServers {
 		servers[i] = turnconn.Server{Addr: s.Addr, Username: s.Username, Password: s.Password, Realm: s.Realm}
@@ -111,12 +109,9 @@ func (r *relay) start() {
 	go func() {
 		pause := time.Second
 		for {
-			ctx, cancel := context.WithTimeout(context.Background(), relayAllocTimeout)
-			_, err := r.mux.Allocate(ctx)
+			ctx, cancel := context.WithTimeout(r.ctx, relayAllocTimeout)
+			_, err := r.mux.Allocate(ctx) // its errors reach RelayedAddrs' callers
 			cancel()
-			r.mu.Lock()
-			r.err = err
-			r.mu.Unlock()
 			wait := (<-chan time.Time)(nil)
 			if err != nil {
 				wait = time.After(pause)
@@ -125,7 +120,7 @@ func (r *relay) start() {
 				pause = time.Second
 			}
 			select {
-			case <-r.closed:
+			case <-r.ctx.Done():
 				return
 			case <-r.lost:
 			case <-wait:
@@ -143,7 +138,7 @@ func (r *relay) onLost(netip.AddrPort, error) {
 
 func (r *relay) close() {
 	if r != nil {
-		r.once.Do(func() { close(r.closed) })
+		r.stop()
 	}
 }
 

@@ -35,13 +35,19 @@ func TestPeerNodeIDsProven(t *testing.T) {
 	tn := newTestNet(t, 1402)
 	a, _ := tn.node(nil)
 	b, _ := tn.node(nil)
-	acceptAll(t, b)
+	// Keep b's session open (acceptAll closes what it accepts, and that
+	// close could beat the datagram below).
+	acc := acceptOne(t, b)
 	sa, err := a.DialPeer(ctxT(t, 10e9), b.Addr().String(), b.NodeID())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sa.PeerNodeID() != b.NodeID() {
 		t.Fatalf("dialer sees %v, want %v", sa.PeerNodeID(), b.NodeID())
+	}
+	sb := <-acc
+	if sb == nil || sb.PeerNodeID() != a.NodeID() {
+		t.Fatal("the listener did not get the session with the dialer's id")
 	}
 	sendRetry(t, sa, 1, []byte("pinned"))
 }

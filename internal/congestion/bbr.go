@@ -33,6 +33,12 @@ const (
 	// bbrTimerRTT: below this minimum RTT BBR does not pace at its model's
 	// rate (see PacingRate).
 	bbrTimerRTT = 2 * MinPacingDelay
+	// Startup also ends when the RTT shows a standing queue: at least
+	// bbrQueueSamples consecutive RTT samples above min_rtt plus a quarter
+	// of it (at least bbrQueueMin), spanning at least a quarter of min_rtt
+	// (see sampleRTT).
+	bbrQueueMin     = 4 * time.Millisecond
+	bbrQueueSamples = 8
 )
 
 // bbrCycle is ProbeBW's pacing gain cycle (BBRv1): probe up by a quarter,
@@ -57,10 +63,10 @@ const (
 // the window; a round that loses more cuts the inflight bound (inflight_hi)
 // by 30% and ends a bandwidth probe, and the bound is raised again while
 // probing finds no such loss. Startup doubles the rate each round until the
-// bandwidth stops growing by a quarter for three rounds (or a round loses
-// too much), Drain removes the queue Startup built, and ProbeBW cycles its
-// pacing gain through 1.25, 0.75 and 1 to find more bandwidth and give up
-// the queue again.
+// bandwidth stops growing by a quarter for three rounds, a round loses too
+// much, or the RTT shows a standing queue (see sampleRTT), Drain removes
+// the queue Startup built, and ProbeBW cycles its pacing gain through 1.25,
+// 0.75 and 1 to find more bandwidth and give up the queue again.
 //
 // It implements [PacingRater] (the stream layer paces at its rate instead of
 // the window over the RTT) and [AppLimitedNoter]. Use [NewBBR].
@@ -90,6 +96,8 @@ type BBR struct {
 	fullBWCount int
 
 	minRTT        time.Duration
+	queueRTTs     int   // consecutive RTT samples showing a queue (Startup)
+	queueSince    int64 // when the first of them was taken
 	minRTTStamp   int64
 	probeRTTDone  int64 // 0: not yet at the ProbeRTT window
 	probeRTTRound bool
@@ -209,10 +217,34 @@ func (c *BBR) OnAcked(now time.Time, seq uint64, bytes int, sentTime time.Time, 
 }
 
 // sampleRTT keeps the minimum RTT, letting a sample replace it once it is
-// older than the ProbeRTT interval.
+// older than the ProbeRTT interval. In Startup it ends the phase when the
+// samples show a standing queue of a quarter of min_rtt (at least
+// bbrQueueMin) for a quarter of min_rtt, at least bbrQueueSamples samples
+// in a row.
+//
+// The bandwidth plateau (three rounds without 25% growth) comes too late on
+// a path with a one-BDP drop-tail queue: Startup's window, twice a
+// bandwidth estimate that lags a round, fills the queue and keeps growing
+// for the rounds the plateau takes, rounds that the queue itself
+// lengthens. The queue shows in the RTT a round earlier, when the delivery
+// rate is already the bottleneck's, so the estimate Drain and ProbeBW go
+// on with is the same. (Chromium's BBRv2 ends Startup on a persistent
+// queue in the same way, measured in bytes in flight.) Requiring the span
+// keeps a burst of late samples that arrive together, after a receiver
+// or a middlebox stalled for a moment, from ending Startup.
 func (c *BBR) sampleRTT(t int64, rtt time.Duration) {
 	if rtt <= 0 {
 		return
+	}
+	if c.mode == bbrStartup && c.minRTT > 0 && rtt > c.minRTT+max(c.minRTT/4, bbrQueueMin) {
+		if c.queueRTTs == 0 {
+			c.queueSince = t
+		}
+		if c.queueRTTs++; c.queueRTTs >= bbrQueueSamples && time.Duration(t-c.queueSince) >= c.minRTT/4 {
+			c.filledPipe = true
+		}
+	} else {
+		c.queueRTTs = 0
 	}
 	if c.minRTT == 0 || rtt <= c.minRTT || (c.mode == bbrProbeRTT && c.probeRTTDone != 0) {
 		c.minRTT = rtt

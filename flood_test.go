@@ -189,7 +189,13 @@ func timedDial(t *testing.T, a *Node, to netip.AddrPort, limit time.Duration) (t
 }
 
 // acceptAll accepts and closes b's sessions until the test ends.
-func acceptAll(t *testing.T, b *Node) {
+func acceptAll(t *testing.T, b *Node) { acceptLoop(t, b, true) }
+
+// acceptKeep accepts b's sessions and leaves them open until the test
+// ends (a dialer may send at once without racing a close).
+func acceptKeep(t *testing.T, b *Node) { acceptLoop(t, b, false) }
+
+func acceptLoop(t *testing.T, b *Node, closeEach bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
@@ -200,7 +206,9 @@ func acceptAll(t *testing.T, b *Node) {
 			if err != nil {
 				return
 			}
-			s.Close(0, "")
+			if closeEach {
+				s.Close(0, "")
+			}
 		}
 	}()
 }

@@ -85,7 +85,7 @@ func TestAllowListRefusesOtherNodes(t *testing.T) {
 	a, _ := tn.node(nil)
 	c, _ := tn.node(nil)
 	b, _ := tn.node(func(cfg *Config) { cfg.AllowPeers = []NodeID{a.NodeID()} })
-	acceptAll(t, b)
+	acceptKeep(t, b) // a's session must stay open for its datagram
 	sa, err := a.DialAddrPort(ctxT(t, 10e9), b.Addr())
 	if err != nil {
 		t.Fatal(err)

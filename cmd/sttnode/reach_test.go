@@ -143,18 +143,8 @@ func TestSTUNFlag(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"-state-dir", t.TempDir(), "-stun", srv.Addr().String(), "-nat-keepalive", "200ms"}, &out, &errb)
 	}()
+	waitPrinted(t, &out, &errb, done, "reflexive address ")
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "reflexive address ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reflexive address printed; stdout %s; stderr %s", out.String(), errb.String())
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("run exited early: %d, stderr %s", code, errb.String())
-		default:
-		}
-		waitABit()
-	}
 	// The keep-alive reaches the server: more than the first Binding.
 	for srv.Received() < 3 {
 		if time.Now().After(deadline) {
@@ -286,18 +276,7 @@ func TestTURNFlag(t *testing.T) {
 		go func() {
 			done <- run(ctx, []string{"-state-dir", t.TempDir(), "-turn", "turn://alice:" + tc.pass + "@" + addr}, &out, &errb)
 		}()
-		deadline := time.Now().Add(30 * time.Second)
-		for !strings.Contains(out.String()+errb.String(), tc.want) {
-			if time.Now().After(deadline) {
-				t.Fatalf("password %q: no %q; stdout %s; stderr %s", tc.pass, tc.want, out.String(), errb.String())
-			}
-			select {
-			case code := <-done:
-				t.Fatalf("run exited early: %d, stderr %s", code, errb.String())
-			default:
-			}
-			waitABit()
-		}
+		waitPrinted(t, &out, &errb, done, tc.want)
 		cancel()
 		if code := <-done; code != 0 {
 			t.Fatalf("run = %d, stderr %s", code, errb.String())

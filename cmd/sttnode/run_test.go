@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sttgo/stt/cmd/internal/version"
 )
@@ -40,19 +39,7 @@ func TestRunCanceled(t *testing.T) {
 	var out, errb syncBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"-state-dir", t.TempDir()}, &out, &errb) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "sttnode listening on 127.0.0.1:") {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("no listening line; stderr %s", errb.String())
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("run exited early: %d, stderr %s", code, errb.String())
-		default:
-		}
-		waitABit()
-	}
+	waitPrinted(t, &out, &errb, done, "sttnode listening on 127.0.0.1:")
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("run after cancel = %d, stderr %s", code, errb.String())

@@ -38,7 +38,7 @@ type allocation struct {
 	relayed netip.AddrPort
 
 	mu       sync.RWMutex
-	byChan   []*peer // by channel number - minChannel
+	byChan   []atomic.Pointer[peer] // by channel number - minChannel; written under mu, read without it (per datagram)
 	byAddr   map[netip.AddrPort]*peer
 	nextChan int // channels handed out so far
 	perms    permSet
@@ -75,7 +75,7 @@ func newAllocation(m *Mux, s *server, relayed netip.AddrPort, life time.Duration
 		m:        m,
 		srv:      s,
 		relayed:  relayed,
-		byChan:   make([]*peer, numChannels),
+		byChan:   make([]atomic.Pointer[peer], numChannels),
 		byAddr:   make(map[netip.AddrPort]*peer),
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
@@ -355,7 +355,7 @@ func (m *Mux) peerFor(a *allocation, addr netip.AddrPort) (*peer, error) {
 	p = &peer{synth: m.pfx.Addr(m.seq.Add(1)), addr: addr, alloc: a}
 	if a.nextChan < numChannels {
 		p.ch = uint16(minChannel + a.nextChan)
-		a.byChan[a.nextChan] = p
+		a.byChan[a.nextChan].Store(p)
 		a.nextChan++
 	}
 	a.byAddr[addr] = p
@@ -417,7 +417,7 @@ func (m *Mux) Forget(synth netip.AddrPort) bool {
 	a.mu.Lock()
 	delete(a.byAddr, p.addr)
 	if p.ch != 0 {
-		a.byChan[p.ch-minChannel] = nil
+		a.byChan[p.ch-minChannel].Store(nil)
 	}
 	a.mu.Unlock()
 	p.dead.Store(true)

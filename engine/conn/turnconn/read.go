@@ -143,9 +143,7 @@ func (m *Mux) decode(s *server, b []byte) (data []byte, from netip.AddrPort, ok 
 			m.ctr.unknownChan.Add(1)
 			return nil, from, false
 		}
-		a.mu.RLock()
-		p := a.byChan[ch-minChannel]
-		a.mu.RUnlock()
+		p := a.byChan[ch-minChannel].Load()
 		if p == nil {
 			m.ctr.unknownChan.Add(1)
 			return nil, from, false
